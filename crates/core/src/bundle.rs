@@ -1,0 +1,288 @@
+//! The model bundle: a directory a person can read.
+//!
+//! ```text
+//! model.toml        labels (with descriptions and training counts), encoder id
+//!                   and width, threshold and the figures behind it, routes,
+//!                   masking, training summary and cross-validated metrics
+//! head.safetensors  the head's weights (K × dim) and biases (K), f32
+//! rules.toml        the rules tier (may hold no rules)
+//! ```
+//!
+//! Loading checks everything it can before a line is classified: the format
+//! version, the head's shape against the labels and the encoder width, the
+//! rules, and (in [`Bundle::pipeline`]) the encoder's id. Each error names the
+//! file at fault.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::encoder::Encoder;
+use crate::head::SoftmaxHead;
+use crate::lexical::{LexicalEncoder, LEXICAL_ID};
+use crate::mask::{MaskConfig, Masker};
+use crate::model::ModelTier;
+use crate::pipeline::{Pipeline, Route};
+use crate::rules::{RulesFile, RulesTier};
+use crate::tier::Tier;
+
+/// The bundle format this build reads and writes.
+pub const FORMAT: u32 = 1;
+
+/// `model.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Bundle format version ([`FORMAT`]).
+    pub format: u32,
+    /// A name for people.
+    #[serde(default)]
+    pub name: String,
+    /// The model tier keeps predictions with at least this probability.
+    pub threshold: f32,
+    /// The encoder the head was trained on.
+    pub encoder: EncoderSpec,
+    /// How templates are made.
+    #[serde(default)]
+    pub mask: MaskConfig,
+    /// Per-source routes (absent = model).
+    #[serde(default)]
+    pub routes: BTreeMap<String, Route>,
+    /// Every label the bundle knows, in head order first.
+    pub labels: Vec<LabelInfo>,
+    /// How the bundle was trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingSummary>,
+}
+
+/// Which encoder, and which weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncoderSpec {
+    /// The encoder's id (`lexical-v1`, `minilm-l6-v2`).
+    pub id: String,
+    /// Vector width.
+    pub dim: usize,
+    /// sha256 of the encoder's weights, for encoders that have weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
+}
+
+/// One label.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelInfo {
+    /// The label as written in the output.
+    pub name: String,
+    /// One line saying what the label means (used in LLM prompts).
+    #[serde(default)]
+    pub description: String,
+    /// Training rows with this label.
+    #[serde(default)]
+    pub rows: u64,
+    /// Whether the head predicts it (false: too few rows, left to the LLM).
+    pub in_head: bool,
+}
+
+/// What training saw and measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSummary {
+    /// Training lines.
+    pub rows: u64,
+    /// Distinct (template, label) pairs the head was fitted on.
+    pub templates: u64,
+    /// sha256 of the training file(s).
+    pub data_sha256: String,
+    /// Seed of the fold assignment.
+    pub seed: u64,
+    /// Labels with fewer rows than this were left out of the head.
+    pub min_samples: u64,
+    /// Inverse regularisation strength.
+    pub c: f64,
+    /// Cross-validation folds (0: none).
+    pub cv_folds: u32,
+    /// Precision the threshold was chosen to reach.
+    pub target_precision: f64,
+    /// Cross-validated figures, if folds were run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<CvFigures>,
+}
+
+/// Out-of-fold figures (folds split by template: they measure unseen templates).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CvFigures {
+    /// Accuracy of the head alone, every prediction kept.
+    pub accuracy: f64,
+    /// Macro-F1 of the head alone, every prediction kept.
+    pub macro_f1: f64,
+    /// Share of lines at or above the threshold.
+    pub coverage_at_threshold: f64,
+    /// Precision on the lines at or above the threshold.
+    pub precision_at_threshold: f64,
+}
+
+/// A bundle that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The directory has no `model.toml`.
+    #[error("{dir}: not a logsift model bundle (no model.toml): {source}")]
+    Missing {
+        /// The directory.
+        dir: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file of the bundle is corrupt or inconsistent.
+    #[error("{file}: {message}")]
+    Corrupt {
+        /// The file at fault.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The bundle needs another encoder.
+    #[error("{dir}: bundle was trained with encoder '{want}' (dim {want_dim}) but '{got}' (dim {got_dim}) was given")]
+    WrongEncoder {
+        /// The bundle.
+        dir: PathBuf,
+        /// The encoder the bundle needs.
+        want: String,
+        /// Its width.
+        want_dim: usize,
+        /// The encoder given.
+        got: String,
+        /// Its width.
+        got_dim: usize,
+    },
+    /// Writing the bundle failed.
+    #[error("{file}: cannot write: {source}")]
+    Write {
+        /// The file.
+        file: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// A loaded bundle.
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    /// Where it was loaded from (or will be saved to).
+    pub dir: PathBuf,
+    /// `model.toml`.
+    pub manifest: Manifest,
+    /// `head.safetensors`.
+    pub head: SoftmaxHead,
+    /// `rules.toml`.
+    pub rules: RulesFile,
+}
+
+impl Bundle {
+    /// Reads and checks a bundle directory.
+    pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
+        let mpath = dir.join("model.toml");
+        let text = std::fs::read_to_string(&mpath).map_err(|source| BundleError::Missing { dir: dir.to_path_buf(), source })?;
+        let corrupt = |file: &Path, message: String| BundleError::Corrupt { file: file.to_path_buf(), message };
+        let manifest: Manifest = toml::from_str(&text).map_err(|e| corrupt(&mpath, e.to_string()))?;
+        if manifest.format != FORMAT {
+            return Err(corrupt(&mpath, format!("bundle format {} is not supported by this logsift (format {FORMAT})", manifest.format)));
+        }
+        if !(0.0..=1.0).contains(&manifest.threshold) {
+            return Err(corrupt(&mpath, format!("threshold {} is outside [0, 1]", manifest.threshold)));
+        }
+        let head_labels: Vec<Arc<str>> = manifest.labels.iter().filter(|l| l.in_head).map(|l| Arc::from(l.name.as_str())).collect();
+        let hpath = dir.join("head.safetensors");
+        let head = SoftmaxHead::load(&hpath, head_labels, manifest.encoder.dim).map_err(|e| corrupt(&hpath, e.message))?;
+        let rpath = dir.join("rules.toml");
+        let rules = if rpath.exists() {
+            let rules = RulesFile::read(&rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
+            RulesTier::compile(&rules, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
+            rules
+        } else {
+            RulesFile::default()
+        };
+        Ok(Bundle { dir: dir.to_path_buf(), manifest, head, rules })
+    }
+
+    /// Writes the bundle into `dir` (created if needed).
+    pub fn save(&self, dir: &Path) -> Result<(), BundleError> {
+        let write_err = |file: PathBuf| move |source| BundleError::Write { file, source };
+        std::fs::create_dir_all(dir).map_err(write_err(dir.to_path_buf()))?;
+        let m = toml::to_string_pretty(&self.manifest).expect("manifest serialises");
+        let mpath = dir.join("model.toml");
+        std::fs::write(&mpath, format!("# logsift model bundle: see README.md, section 'Model bundles'\n{m}")).map_err(write_err(mpath.clone()))?;
+        let hpath = dir.join("head.safetensors");
+        self.head.save(&hpath).map_err(write_err(hpath.clone()))?;
+        let rpath = dir.join("rules.toml");
+        std::fs::write(&rpath, self.rules.to_toml()).map_err(write_err(rpath.clone()))?;
+        Ok(())
+    }
+
+    /// The encoder this bundle needs, when it needs no weights (the lexical
+    /// encoder); `None` for neural encoders, which the caller must provide.
+    pub fn builtin_encoder(&self) -> Option<Arc<dyn Encoder>> {
+        (self.manifest.encoder.id == LEXICAL_ID).then(|| Arc::new(LexicalEncoder::new(self.manifest.encoder.dim)) as Arc<dyn Encoder>)
+    }
+
+    /// The masker the bundle was trained with.
+    pub fn masker(&self) -> Masker {
+        Masker::new(self.manifest.mask)
+    }
+
+    /// The model tier over `encoder`.
+    pub fn model_tier(&self, encoder: Arc<dyn Encoder>) -> Result<ModelTier, BundleError> {
+        let spec = &self.manifest.encoder;
+        if encoder.id() != spec.id || encoder.dim() != spec.dim {
+            return Err(BundleError::WrongEncoder {
+                dir: self.dir.clone(),
+                want: spec.id.clone(),
+                want_dim: spec.dim,
+                got: encoder.id().to_string(),
+                got_dim: encoder.dim(),
+            });
+        }
+        if let (Some(want), Some(got)) = (&spec.weights_sha256, encoder.weights_sha256()) {
+            if *want != got {
+                tracing::warn!(
+                    "{}: bundle was trained on encoder weights with sha256 {want}, these have {got}; predictions may differ",
+                    self.dir.display()
+                );
+            }
+        }
+        ModelTier::new(encoder, self.head.clone(), self.manifest.threshold)
+            .map_err(|message| BundleError::Corrupt { file: self.dir.join("model.toml"), message })
+    }
+
+    /// A pipeline: the bundle's rules, its model tier over `encoder`, the
+    /// given LLM tier, its routes and masking.
+    pub fn pipeline(&self, encoder: Arc<dyn Encoder>, llm: Box<dyn Tier>, cache_capacity: usize) -> Result<Pipeline, BundleError> {
+        let rpath = self.dir.join("rules.toml");
+        let rules = RulesTier::compile(&self.rules, &rpath).map_err(|e| BundleError::Corrupt { file: rpath, message: e.to_string() })?;
+        let mut b = Pipeline::builder()
+            .masker(self.masker())
+            .model(self.model_tier(encoder)?)
+            .llm(llm)
+            .routes(self.manifest.routes.iter().map(|(k, v)| (k.clone(), *v)))
+            .cache_capacity(cache_capacity);
+        if !rules.is_empty() {
+            b = b.rules(rules);
+        }
+        Ok(b.build())
+    }
+
+    /// Every label the bundle can output (head labels, LLM-only labels and
+    /// rule labels), without duplicates, in manifest order then rule order.
+    pub fn known_labels(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.manifest.labels.iter().map(|l| l.name.clone()).collect();
+        for r in &self.rules.rule {
+            if !v.contains(&r.label) {
+                v.push(r.label.clone());
+            }
+        }
+        v
+    }
+}

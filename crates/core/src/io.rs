@@ -1,0 +1,527 @@
+//! Reading records from CSV, JSON Lines and plain text, and writing them back
+//! with their decisions.
+//!
+//! Readers never stop on a bad row: a row that cannot be classified (ragged,
+//! invalid UTF-8, a NUL byte, over the length limit, not a JSON object) comes
+//! out as a [`Record`] with `invalid` set, in its place, keeping what could be
+//! read of it. Only whole-input problems (unreadable file, no header, no
+//! `log_message` column) are errors. Whether a bad row stops the run is the
+//! caller's choice.
+
+use std::io::{BufRead, Read, Write};
+
+use serde_json::{Map, Value};
+
+use crate::record::{Decision, Passthrough, Record};
+
+/// Input and output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row (RFC 4180).
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+    /// One log line a line.
+    Text,
+}
+
+impl Format {
+    /// The format a file name suggests (`.csv`, `.jsonl`/`.ndjson`/`.json`, `.log`/`.txt`).
+    pub fn from_path(path: &str) -> Option<Format> {
+        let lower = path.to_ascii_lowercase();
+        let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "log" | "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+/// Column names and limits for reading.
+#[derive(Clone, Debug)]
+pub struct InputOptions {
+    /// Column / field of the source (`source`).
+    pub source_field: String,
+    /// Column / field of the line (`log_message`).
+    pub message_field: String,
+    /// Source for records that have none (plain text, no source column).
+    pub default_source: String,
+    /// Lines longer than this (bytes) are invalid.
+    pub max_line_bytes: usize,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            source_field: "source".into(),
+            message_field: "log_message".into(),
+            default_source: String::new(),
+            max_line_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// An input that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// Reading failed.
+    #[error("{file}: {source}")]
+    Io {
+        /// The input.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// No header row.
+    #[error("{file}: the file is empty (a CSV input needs a header row with a '{column}' column)")]
+    Empty {
+        /// The input.
+        file: String,
+        /// The required column.
+        column: String,
+    },
+    /// The required column is missing.
+    #[error("{file}: no '{column}' column; the header has {found:?}")]
+    MissingColumn {
+        /// The input.
+        file: String,
+        /// The column looked for.
+        column: String,
+        /// The columns found.
+        found: Vec<String>,
+    },
+    /// The CSV parser failed.
+    #[error("{file}: row {row}: {message}")]
+    Csv {
+        /// The input.
+        file: String,
+        /// 1-based data row.
+        row: u64,
+        /// What failed.
+        message: String,
+    },
+}
+
+fn check_text(bytes: &[u8], what: &str, problems: &mut Vec<String>) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            if s.contains('\0') {
+                problems.push(format!("NUL byte in {what}"));
+            }
+            s.to_string()
+        }
+        Err(e) => {
+            problems.push(format!("invalid UTF-8 in {what} at byte {}", e.valid_up_to()));
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+fn check_length(message: &str, max: usize, problems: &mut Vec<String>) {
+    if message.len() > max {
+        problems.push(format!("line is {} bytes, over the limit of {max} (--max-line-bytes)", message.len()));
+    }
+}
+
+/// Records from a CSV input.
+pub struct CsvInput<R: Read> {
+    rdr: csv::Reader<R>,
+    file: String,
+    headers: Vec<String>,
+    message_idx: usize,
+    source_idx: Option<usize>,
+    row: u64,
+    opts: InputOptions,
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> CsvInput<R> {
+    /// Reads the header row; `file` names the input in messages.
+    pub fn new(reader: R, file: &str, opts: InputOptions) -> Result<Self, InputError> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+        let raw = rdr
+            .byte_headers()
+            .map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(source) => InputError::Io { file: file.into(), source },
+                other => InputError::Csv { file: file.into(), row: 0, message: format!("{other:?}") },
+            })?
+            .clone();
+        if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
+            return Err(InputError::Empty { file: file.into(), column: opts.message_field.clone() });
+        }
+        let mut headers: Vec<String> = raw.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect();
+        if let Some(first) = headers.first_mut() {
+            if let Some(stripped) = first.strip_prefix('\u{feff}') {
+                *first = stripped.to_string();
+            }
+        }
+        let find = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let message_idx = find(&opts.message_field).ok_or_else(|| InputError::MissingColumn {
+            file: file.into(),
+            column: opts.message_field.clone(),
+            found: headers.clone(),
+        })?;
+        let source_idx = find(&opts.source_field);
+        Ok(CsvInput { rdr, file: file.into(), headers, message_idx, source_idx, row: 0, opts, record: csv::ByteRecord::new() })
+    }
+
+    /// The header row.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// Whether the input has a source column.
+    pub fn has_source(&self) -> bool {
+        self.source_idx.is_some()
+    }
+}
+
+impl<R: Read> Iterator for CsvInput<R> {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rdr.read_byte_record(&mut self.record) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => {
+                self.row += 1;
+                let row = self.row;
+                return Some(Err(match e.into_kind() {
+                    csv::ErrorKind::Io(source) => InputError::Io { file: self.file.clone(), source },
+                    other => InputError::Csv { file: self.file.clone(), row, message: format!("{other:?}") },
+                }));
+            }
+        }
+        self.row += 1;
+        let mut problems = vec![];
+        let width = self.headers.len();
+        let mut columns: Vec<String> =
+            self.record.iter().enumerate().map(|(i, f)| check_text(f, &format!("column {}", i + 1), &mut problems)).collect();
+        if columns.len() != width {
+            let line = self.record.position().map_or(0, |p| p.line());
+            problems.push(format!("row has {} fields, the header has {width} (line {line})", columns.len()));
+            if columns.len() > width && width > 0 {
+                // Most often an unquoted comma in the last field: keep the text.
+                let extra = columns.split_off(width);
+                let last = columns.last_mut().expect("width > 0");
+                for e in extra {
+                    last.push(',');
+                    last.push_str(&e);
+                }
+            }
+            columns.resize(width, String::new());
+        }
+        let message = columns[self.message_idx].clone();
+        check_length(&message, self.opts.max_line_bytes, &mut problems);
+        let source = self.source_idx.map_or_else(|| self.opts.default_source.clone(), |i| columns[i].clone());
+        Some(Ok(Record {
+            row: self.row,
+            source,
+            message,
+            passthrough: Passthrough::Columns(columns),
+            invalid: (!problems.is_empty()).then(|| problems.join("; ")),
+        }))
+    }
+}
+
+/// Records from JSON Lines or plain text; blank lines are not records.
+pub struct LineInput<R: BufRead> {
+    reader: R,
+    file: String,
+    json: bool,
+    line_no: u64,
+    opts: InputOptions,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> LineInput<R> {
+    /// JSON Lines (`json = true`) or plain text.
+    pub fn new(reader: R, file: &str, json: bool, opts: InputOptions) -> Self {
+        LineInput { reader, file: file.into(), json, line_no: 0, opts, buf: vec![] }
+    }
+
+    fn record(&self, bytes: &[u8]) -> Record {
+        let mut problems = vec![];
+        let text = check_text(bytes, "the line", &mut problems);
+        let mut rec = Record { row: self.line_no, source: self.opts.default_source.clone(), ..Record::default() };
+        if !self.json {
+            check_length(&text, self.opts.max_line_bytes, &mut problems);
+            rec.message = text;
+        } else {
+            match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(map)) => {
+                    match map.get(&self.opts.message_field) {
+                        Some(Value::String(s)) => rec.message = s.clone(),
+                        Some(other) => problems.push(format!("field '{}' is not a string: {other}", self.opts.message_field)),
+                        None => problems.push(format!("no '{}' field", self.opts.message_field)),
+                    }
+                    match map.get(&self.opts.source_field) {
+                        Some(Value::String(s)) => rec.source = s.clone(),
+                        Some(Value::Null) | None => {}
+                        Some(other) => rec.source = other.to_string(),
+                    }
+                    check_length(&rec.message, self.opts.max_line_bytes, &mut problems);
+                    rec.passthrough = Passthrough::Json(map);
+                }
+                Ok(other) => {
+                    problems.push(format!("not a JSON object but {}", kind_of(&other)));
+                    rec.passthrough = Passthrough::Raw(text);
+                }
+                Err(e) => {
+                    problems.push(format!("not valid JSON: {e}"));
+                    rec.passthrough = Passthrough::Raw(text);
+                }
+            }
+        }
+        rec.invalid = (!problems.is_empty()).then(|| problems.join("; "));
+        rec
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl<R: BufRead> Iterator for LineInput<R> {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(source) => return Some(Err(InputError::Io { file: self.file.clone(), source })),
+            }
+            self.line_no += 1;
+            let mut end = self.buf.len();
+            while end > 0 && (self.buf[end - 1] == b'\n' || self.buf[end - 1] == b'\r') {
+                end -= 1;
+            }
+            if self.buf[..end].iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let bytes = std::mem::take(&mut self.buf);
+            let rec = self.record(&bytes[..end]);
+            self.buf = bytes;
+            return Some(Ok(rec));
+        }
+    }
+}
+
+/// The columns logsift appends to each output record.
+pub const OUTPUT_COLUMNS: [&str; 4] = ["target_label", "tier", "confidence", "detail"];
+
+/// Writes records with their decisions.
+pub trait RecordWriter {
+    /// Writes a batch (one decision per record, same order).
+    fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()>;
+    /// Flushes everything written.
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+fn format_confidence(c: f32) -> String {
+    format!("{c:.4}")
+}
+
+/// CSV output: the input's columns (an input column named like an output
+/// column is renamed `<name>_input`), then [`OUTPUT_COLUMNS`].
+pub struct CsvOutput<W: Write> {
+    w: csv::Writer<W>,
+    header: Option<Vec<String>>,
+    width: usize,
+}
+
+impl<W: Write> CsvOutput<W> {
+    /// `input_headers`: the CSV input's header, or `None` for inputs without
+    /// columns (then `source,log_message` are written).
+    pub fn new(w: W, input_headers: Option<&[String]>) -> Self {
+        let mut header: Vec<String> = match input_headers {
+            Some(h) => h
+                .iter()
+                .map(|c| if OUTPUT_COLUMNS.contains(&c.trim()) { format!("{}_input", c.trim()) } else { c.clone() })
+                .collect(),
+            None => vec!["source".into(), "log_message".into()],
+        };
+        let width = header.len();
+        header.extend(OUTPUT_COLUMNS.iter().map(|s| s.to_string()));
+        CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width }
+    }
+
+    /// The names of input columns that were renamed because they collide with output columns.
+    pub fn renamed(input_headers: &[String]) -> Vec<String> {
+        input_headers.iter().filter(|c| OUTPUT_COLUMNS.contains(&c.trim())).cloned().collect()
+    }
+
+    fn write_header(&mut self) -> std::io::Result<()> {
+        if let Some(h) = self.header.take() {
+            self.w.write_record(&h)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> RecordWriter for CsvOutput<W> {
+    fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()> {
+        self.write_header()?;
+        for (r, d) in records.iter().zip(decisions) {
+            let conf = format_confidence(d.confidence);
+            let tail = [&*d.label, d.tier.as_str(), conf.as_str(), d.detail.as_str()];
+            match &r.passthrough {
+                Passthrough::Columns(cols) if cols.len() == self.width => {
+                    self.w.write_record(cols.iter().map(String::as_str).chain(tail))?;
+                }
+                _ => {
+                    let mut row: Vec<&str> = vec![&r.source, &r.message];
+                    row.resize(self.width, "");
+                    self.w.write_record(row.into_iter().chain(tail))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.write_header()?;
+        self.w.flush()
+    }
+}
+
+/// JSON Lines output: the input object (or `source` and `log_message`) plus
+/// the output fields.
+pub struct JsonlOutput<W: Write> {
+    w: std::io::BufWriter<W>,
+}
+
+impl<W: Write> JsonlOutput<W> {
+    /// A writer.
+    pub fn new(w: W) -> Self {
+        JsonlOutput { w: std::io::BufWriter::new(w) }
+    }
+}
+
+/// The JSON object for one record and its decision.
+pub fn json_object(r: &Record, d: &Decision) -> Map<String, Value> {
+    let mut obj = match &r.passthrough {
+        Passthrough::Json(map) => {
+            let mut m = Map::new();
+            for (k, v) in map {
+                let key = if OUTPUT_COLUMNS.contains(&k.as_str()) { format!("{k}_input") } else { k.clone() };
+                m.insert(key, v.clone());
+            }
+            m
+        }
+        Passthrough::Raw(text) => {
+            let mut m = Map::new();
+            m.insert("raw".into(), Value::String(text.clone()));
+            m
+        }
+        _ => {
+            let mut m = Map::new();
+            m.insert("source".into(), Value::String(r.source.clone()));
+            m.insert("log_message".into(), Value::String(r.message.clone()));
+            m
+        }
+    };
+    obj.insert("target_label".into(), Value::String(d.label.to_string()));
+    obj.insert("tier".into(), Value::String(d.tier.as_str().into()));
+    let conf = (d.confidence as f64 * 10_000.0).round() / 10_000.0;
+    obj.insert("confidence".into(), serde_json::Number::from_f64(conf).map_or(Value::Null, Value::Number));
+    obj.insert("detail".into(), Value::String(d.detail.as_str().into()));
+    obj
+}
+
+impl<W: Write> RecordWriter for JsonlOutput<W> {
+    fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()> {
+        for (r, d) in records.iter().zip(decisions) {
+            serde_json::to_writer(&mut self.w, &json_object(r, d))?;
+            self.w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_records(text: &[u8]) -> Result<Vec<Record>, InputError> {
+        CsvInput::new(text, "in.csv", InputOptions::default())?.collect()
+    }
+
+    #[test]
+    fn csv_quoting_round_trips() {
+        let input = "source,log_message,extra\nA,\"a, \"\"quoted\"\"\nmulti-line\",x\n";
+        let recs = csv_records(input.as_bytes()).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].message, "a, \"quoted\"\nmulti-line");
+        let mut out = vec![];
+        {
+            let mut w = CsvOutput::new(&mut out, Some(&["source".into(), "log_message".into(), "extra".into()]));
+            w.write_batch(&recs, &[Decision::unclassified("r")]).unwrap();
+            w.finish().unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "source,log_message,extra,target_label,tier,confidence,detail\nA,\"a, \"\"quoted\"\"\nmulti-line\",x,Unclassified,none,0.0000,r\n"
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_marked_not_dropped() {
+        let mut input = b"source,log_message\nA,fine\nB,bad \xff byte\nC\nD,x,y\nE,nul\0\n".to_vec();
+        input.extend(b"F,");
+        input.extend(vec![b'a'; 70_000]);
+        input.push(b'\n');
+        let recs = csv_records(&input).unwrap();
+        assert_eq!(recs.len(), 6);
+        assert!(recs[0].invalid.is_none());
+        assert!(recs[1].invalid.as_deref().unwrap().contains("invalid UTF-8 in column 2"));
+        assert!(recs[2].invalid.as_deref().unwrap().contains("row has 1 fields, the header has 2"));
+        assert_eq!(recs[3].message, "x,y", "extra fields are kept in the last column");
+        assert!(recs[4].invalid.as_deref().unwrap().contains("NUL byte"));
+        assert!(recs[5].invalid.as_deref().unwrap().contains("over the limit of 65536"));
+        assert_eq!(recs.iter().map(|r| r.row).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn whole_input_errors() {
+        let e = csv_records(b"").unwrap_err().to_string();
+        assert!(e.contains("in.csv") && e.contains("empty"), "{e}");
+        let e = csv_records(b"source,message\nA,x\n").unwrap_err().to_string();
+        assert!(e.contains("no 'log_message' column") && e.contains("\"message\""), "{e}");
+        assert!(csv_records(b"source,log_message\n").unwrap().is_empty());
+        let bom = csv_records("\u{feff}log_message\nx\n".as_bytes()).unwrap();
+        assert_eq!(bom[0].message, "x");
+    }
+
+    #[test]
+    fn jsonl_and_text() {
+        let input = b"{\"source\":\"S\",\"log_message\":\"m1\",\"id\":7}\n\n[1]\nnot json\n{\"log_message\":3}\n";
+        let recs: Vec<Record> = LineInput::new(&input[..], "in.jsonl", true, InputOptions::default()).collect::<Result<_, _>>().unwrap();
+        assert_eq!(recs.len(), 4, "blank lines are not records");
+        assert_eq!((recs[0].source.as_str(), recs[0].message.as_str(), recs[0].row), ("S", "m1", 1));
+        assert!(recs[1].invalid.as_deref().unwrap().contains("not a JSON object but an array"));
+        assert!(recs[2].invalid.as_deref().unwrap().contains("not valid JSON"));
+        assert!(recs[3].invalid.as_deref().unwrap().contains("not a string"));
+        let obj = json_object(&recs[0], &Decision::unclassified("r"));
+        assert_eq!(obj["id"], 7);
+        assert_eq!(obj["target_label"], "Unclassified");
+        let text: Vec<Record> = LineInput::new(&b"a\r\nb\n"[..], "in.log", false, InputOptions::default()).collect::<Result<_, _>>().unwrap();
+        assert_eq!(text.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    }
+}

@@ -1,0 +1,401 @@
+//! Masking: the variable parts of a line become placeholders, which gives the
+//! line's *template*, the key of the decision cache and the text the model sees.
+//!
+//! `nova.compute.claims [req-9c1f…] Total memory: 64172 MB, used: 512.00 MB`
+//! becomes `nova.compute.claims [req-<UUID>] Total memory: <NUM> MB, used: <NUM> MB`.
+//!
+//! The masker is a hand-written single pass over the words of the line (no
+//! regular expressions), so it costs a few hundred nanoseconds a line. Each
+//! kind of variable can be switched off in [`MaskConfig`].
+//!
+//! Invariants, each covered by a test:
+//! * masking is idempotent: `mask(mask(x)) == mask(x)`;
+//! * runs of whitespace become one space and the ends are trimmed;
+//! * placeholders are `<UPPER>` words, which no kind of variable matches.
+//!
+//! Masking may merge lines that a regular expression tells apart
+//! (`status: 200` and `status: 500` share a template). That is safe because the
+//! rules tier always sees the raw line, before the cache is consulted; only the
+//! model and LLM tiers, which decide per template, sit behind the cache.
+
+use serde::{Deserialize, Serialize};
+
+/// Which kinds of variable text are replaced by placeholders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaskConfig {
+    /// Digit runs, with decimals (`512.00`, `User953` → `User<NUM>`): `<NUM>`.
+    pub numbers: bool,
+    /// Hexadecimal ids of 8 or more digits containing a decimal digit, and
+    /// `0x…` literals: `<HEX>`.
+    pub hex: bool,
+    /// UUIDs, also inside words (`req-<UUID>`): `<UUID>`.
+    pub uuids: bool,
+    /// IPv4 addresses, with an optional `:port` or `/prefix`: `<IP>`.
+    pub ipv4: bool,
+    /// IPv6 addresses (optionally in brackets): `<IP>`.
+    pub ipv6: bool,
+    /// E-mail addresses: `<EMAIL>`.
+    pub emails: bool,
+    /// Absolute file-system and URL paths (`/var/log/x`, `C:\x`): `<PATH>`.
+    pub paths: bool,
+    /// Quoted single words (`'BulkEmailSender'`): `<STR>`. Off by default:
+    /// quoted text often names the thing the line is about. Only quotes that
+    /// hold no whitespace are masked, so a quoted request line survives.
+    pub quoted: bool,
+}
+
+impl Default for MaskConfig {
+    fn default() -> Self {
+        MaskConfig {
+            numbers: true,
+            hex: true,
+            uuids: true,
+            ipv4: true,
+            ipv6: true,
+            emails: true,
+            paths: true,
+            quoted: false,
+        }
+    }
+}
+
+impl MaskConfig {
+    /// Every kind off: templates are the lines with whitespace normalised.
+    pub fn none() -> Self {
+        MaskConfig {
+            numbers: false,
+            hex: false,
+            uuids: false,
+            ipv4: false,
+            ipv6: false,
+            emails: false,
+            paths: false,
+            quoted: false,
+        }
+    }
+
+    /// The names accepted by [`MaskConfig::from_names`].
+    pub const NAMES: [&'static str; 8] = [
+        "numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "quoted",
+    ];
+
+    /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
+    /// `"none"` turns all off, `"default"` gives the default.
+    pub fn from_names(list: &str) -> Result<Self, String> {
+        let list = list.trim();
+        if list == "default" {
+            return Ok(MaskConfig::default());
+        }
+        let mut c = MaskConfig::none();
+        if list == "none" || list.is_empty() {
+            return Ok(c);
+        }
+        for name in list.split(',').map(str::trim) {
+            let flag = match name {
+                "numbers" => &mut c.numbers,
+                "hex" => &mut c.hex,
+                "uuids" => &mut c.uuids,
+                "ipv4" => &mut c.ipv4,
+                "ipv6" => &mut c.ipv6,
+                "emails" => &mut c.emails,
+                "paths" => &mut c.paths,
+                "quoted" => &mut c.quoted,
+                other => {
+                    return Err(format!(
+                        "unknown mask kind '{other}': expected a comma-separated list of {}, or 'none' / 'default'",
+                        MaskConfig::NAMES.join(", ")
+                    ))
+                }
+            };
+            *flag = true;
+        }
+        Ok(c)
+    }
+}
+
+/// Turns lines into templates. Cheap to copy; holds no state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Masker {
+    config: MaskConfig,
+}
+
+const NUM: &str = "<NUM>";
+const HEX: &str = "<HEX>";
+const UUID: &str = "<UUID>";
+const IP: &str = "<IP>";
+const EMAIL: &str = "<EMAIL>";
+const PATH: &str = "<PATH>";
+const STR: &str = "<STR>";
+
+impl Masker {
+    /// A masker with the given config.
+    pub fn new(config: MaskConfig) -> Self {
+        Masker { config }
+    }
+
+    /// The config in use.
+    pub fn config(&self) -> &MaskConfig {
+        &self.config
+    }
+
+    /// The template of `line`.
+    ///
+    /// ```
+    /// use logsift_core::mask::Masker;
+    /// let m = Masker::default();
+    /// assert_eq!(m.mask("User User953 logged  in from 10.0.0.7"), "User User<NUM> logged in from <IP>");
+    /// ```
+    pub fn mask(&self, line: &str) -> String {
+        let mut out = String::with_capacity(line.len());
+        self.mask_into(line, &mut out);
+        out
+    }
+
+    /// Writes the template of `line` into `out` (cleared first), reusing its buffer.
+    pub fn mask_into(&self, line: &str, out: &mut String) {
+        out.clear();
+        for word in line.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            self.mask_word(word, out);
+        }
+    }
+
+    fn mask_word(&self, word: &str, out: &mut String) {
+        let c = &self.config;
+        if c.quoted && is_single_quoted_word(word) {
+            out.push_str(STR);
+            return;
+        }
+        // Split off punctuation that wraps a value: `[10.0.0.1]:`, `(a@b.org),`.
+        let start = word.len() - word.trim_start_matches(['(', '[', '{', '<', '"', '\'']).len();
+        let rest = &word[start..];
+        let core_len = rest
+            .trim_end_matches([')', ']', '}', '>', '"', '\'', ',', ';', ':', '.', '!', '?'])
+            .len();
+        let (lead, core, trail) = (&word[..start], &rest[..core_len], &rest[core_len..]);
+        if !core.is_empty() {
+            let whole = if c.emails && is_email(core) {
+                Some(EMAIL)
+            } else if c.uuids && is_uuid(core.as_bytes()) {
+                Some(UUID)
+            } else if c.ipv4 && is_ipv4_with_suffix(core) {
+                Some(IP)
+            } else if c.ipv6 && is_ipv6(core) {
+                Some(IP)
+            } else if c.paths && is_path(core) {
+                Some(PATH)
+            } else {
+                None
+            };
+            if let Some(placeholder) = whole {
+                out.push_str(lead);
+                out.push_str(placeholder);
+                out.push_str(trail);
+                return;
+            }
+        }
+        self.mask_inside(word, out);
+    }
+
+    /// Masks ids and numbers embedded in a word: `req-<UUID>`, `data_<NUM>.csv`.
+    fn mask_inside(&self, word: &str, out: &mut String) {
+        let c = &self.config;
+        let b = word.as_bytes();
+        let mut i = 0;
+        let mut copied = 0; // bytes of `word` already written
+        while i < b.len() {
+            if !b[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            // `i` starts an alphanumeric run (the previous byte is not alphanumeric).
+            let run_end = i + b[i..].iter().take_while(|x| x.is_ascii_alphanumeric()).count();
+            if c.uuids && b.len() - i >= 36 && is_uuid(&b[i..i + 36]) && b.get(i + 36).is_none_or(|x| !x.is_ascii_alphanumeric()) {
+                out.push_str(&word[copied..i]);
+                out.push_str(UUID);
+                i += 36;
+                copied = i;
+                continue;
+            }
+            let run = &b[i..run_end];
+            if c.hex && is_hex_id(run) {
+                out.push_str(&word[copied..i]);
+                out.push_str(HEX);
+                i = run_end;
+                copied = i;
+                continue;
+            }
+            if c.numbers {
+                // Digit runs inside the alphanumeric run, with decimals that
+                // continue across a '.' or ','.
+                let mut j = i;
+                while j < run_end {
+                    if b[j].is_ascii_digit() {
+                        let mut k = j;
+                        loop {
+                            while k < b.len() && b[k].is_ascii_digit() {
+                                k += 1;
+                            }
+                            if k + 1 < b.len() && (b[k] == b'.' || b[k] == b',') && b[k + 1].is_ascii_digit() {
+                                k += 1;
+                                continue;
+                            }
+                            break;
+                        }
+                        out.push_str(&word[copied..j]);
+                        out.push_str(NUM);
+                        copied = k;
+                        j = k;
+                        // A decimal may have run past this alphanumeric run.
+                        if j > run_end {
+                            break;
+                        }
+                    } else {
+                        j += 1;
+                    }
+                }
+                i = j.max(run_end);
+            } else {
+                i = run_end;
+            }
+        }
+        out.push_str(&word[copied..]);
+    }
+}
+
+fn is_single_quoted_word(w: &str) -> bool {
+    let b = w.as_bytes();
+    b.len() >= 3 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] && !w[1..w.len() - 1].contains(['\'', '"'])
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.bytes().all(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+}
+
+fn is_uuid(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// 8+ hex digits with at least one decimal digit, or `0x` followed by hex.
+fn is_hex_id(run: &[u8]) -> bool {
+    if run.len() >= 3 && run[0] == b'0' && (run[1] == b'x' || run[1] == b'X') {
+        return run[2..].iter().all(u8::is_ascii_hexdigit);
+    }
+    run.len() >= 8
+        && run.iter().all(u8::is_ascii_hexdigit)
+        && run.iter().any(u8::is_ascii_digit)
+        && !run.iter().all(u8::is_ascii_digit)
+}
+
+fn is_ipv4(s: &str) -> bool {
+    let mut parts = 0;
+    for p in s.split('.') {
+        parts += 1;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) || p.parse::<u16>().map_or(true, |v| v > 255) {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+fn is_ipv4_with_suffix(s: &str) -> bool {
+    match s.find([':', '/']) {
+        Some(i) => is_ipv4(&s[..i]) && s.len() > i + 1 && s[i + 1..].bytes().all(|c| c.is_ascii_digit()),
+        None => is_ipv4(s),
+    }
+}
+
+fn is_ipv6(s: &str) -> bool {
+    let s = s.strip_prefix('[').unwrap_or(s);
+    let s = match s.find(']') {
+        Some(i) => &s[..i],
+        None => s,
+    };
+    s.bytes().filter(|&c| c == b':').count() >= 2 && s.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+fn is_path(s: &str) -> bool {
+    let b = s.as_bytes();
+    let unix = b.len() >= 2 && b[0] == b'/' && b[1] != b'/' && !b[1..].iter().all(|&c| c == b'/');
+    let windows = b.len() >= 4 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
+    (unix || windows) && !s.contains(['<', '>'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> String {
+        Masker::default().mask(s)
+    }
+
+    #[test]
+    fn masks_each_kind() {
+        assert_eq!(m("took 0.2675118 s, len: 1893"), "took <NUM> s, len: <NUM>");
+        assert_eq!(m("File data_6169.csv uploaded by user User953."), "File data_<NUM>.csv uploaded by user User<NUM>.");
+        assert_eq!(m("[req-b9718cd8-f65e-49cc-8349-6cf7122af137 113d3a99c3da401fbd62cc2caa5b96d2 -]"), "[req-<UUID> <HEX> -]");
+        assert_eq!(m("uuid 6cf7122a-f65e-49cc-8349-6cf7122af137 seen"), "uuid <UUID> seen");
+        assert_eq!(m("from 10.11.10.1:8080, via [192.168.0.1]"), "from <IP>, via [<IP>]");
+        assert_eq!(m("peer fe80::1ff:fe23:4567:890a and [2001:db8::1]:443"), "peer <IP> and [<IP>");
+        assert_eq!(m("mail to ops.team+alerts@example.co.uk failed"), "mail to <EMAIL> failed");
+        assert_eq!(m("open /var/log/syslog: denied; C:\\Windows\\x.dll"), "open <PATH>: denied; <PATH>");
+        assert_eq!(m("value 0xdeadBEEF at 0x1f"), "value <HEX> at <HEX>");
+    }
+
+    #[test]
+    fn leaves_words_and_times_readable() {
+        assert_eq!(m("Backup completed successfully."), "Backup completed successfully.");
+        assert_eq!(m("GET /v2/servers HTTP/1.1\" status: 200"), "GET <PATH> HTTP/<NUM>\" status: <NUM>");
+        assert_eq!(m("at 10:30:31 decade deadbeef"), "at <NUM>:<NUM>:<NUM> decade deadbeef");
+        assert_eq!(m("  spaced\tout \n line "), "spaced out line");
+        assert_eq!(m(""), "");
+    }
+
+    #[test]
+    fn quoted_words_only_when_asked() {
+        let line = "The 'BulkEmailSender' feature; \"GET /x HTTP/1.1\"";
+        assert_eq!(m(line), "The 'BulkEmailSender' feature; \"GET <PATH> HTTP/<NUM>\"");
+        let q = Masker::new(MaskConfig { quoted: true, ..MaskConfig::default() });
+        assert_eq!(q.mask(line), "The <STR> feature; \"GET <PATH> HTTP/<NUM>\"");
+    }
+
+    #[test]
+    fn each_kind_can_be_switched_off() {
+        let none = Masker::new(MaskConfig::none());
+        let line = "user 42 at 10.0.0.1 id 6cf7122a-f65e-49cc-8349-6cf7122af137";
+        assert_eq!(none.mask(line), line);
+        let only_numbers = Masker::new(MaskConfig::from_names("numbers").unwrap());
+        assert_eq!(only_numbers.mask("user 42 at 10.0.0.1"), "user <NUM> at <NUM>");
+        assert!(MaskConfig::from_names("numbers,bogus").unwrap_err().contains("bogus"));
+    }
+
+    #[test]
+    fn idempotent_on_tricky_lines() {
+        for line in [
+            "nova.compute.claims [req-01d570b0-78a7-4719-b7a3-429fd7dc5a3f 113d3a99c3da401fbd62cc2caa5b96d2] [instance: d54b44eb-2d1a-4aa2-ba6b-074d35f8f12c] memory 2048 MB",
+            "a@b.c <NUM> <HEX>x 1.2.3.4.5 ::: [::1] 'q' \"\" 0x 12,345.6 v2.0.1-rc3",
+            "ünïcödé 🚀 42日 /päth/ö",
+        ] {
+            for cfg in [MaskConfig::default(), MaskConfig { quoted: true, ..MaskConfig::default() }] {
+                let masker = Masker::new(cfg);
+                let once = masker.mask(line);
+                assert_eq!(masker.mask(&once), once, "line {line:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The model tier: an [`Encoder`] followed by a [`SoftmaxHead`], trusted only
+//! at or above a calibrated confidence threshold.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::encoder::Encoder;
+use crate::head::SoftmaxHead;
+use crate::record::{Decision, Detail, TierKind};
+use crate::tier::{Query, Tier, TierError, Verdict};
+
+/// Encoder + head + threshold.
+pub struct ModelTier {
+    encoder: Arc<dyn Encoder>,
+    head: SoftmaxHead,
+    threshold: f32,
+}
+
+impl ModelTier {
+    /// A model tier; the encoder's width must be the head's.
+    pub fn new(encoder: Arc<dyn Encoder>, head: SoftmaxHead, threshold: f32) -> Result<Self, String> {
+        if encoder.dim() != head.dim() {
+            return Err(format!(
+                "encoder {} gives {}-dimensional vectors but the head expects {}",
+                encoder.id(),
+                encoder.dim(),
+                head.dim()
+            ));
+        }
+        Ok(ModelTier { encoder, head, threshold })
+    }
+
+    /// The confidence a prediction needs to be kept.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &Arc<dyn Encoder> {
+        &self.encoder
+    }
+
+    /// The head.
+    pub fn head(&self) -> &SoftmaxHead {
+        &self.head
+    }
+
+    /// Best label index and probability for each text (no threshold).
+    pub fn predict(&self, texts: &[&str]) -> Result<Vec<(usize, f32)>, TierError> {
+        let batch = self.encoder.preferred_batch().max(1);
+        let chunks: Vec<Result<Vec<(usize, f32)>, TierError>> = texts
+            .par_chunks(batch)
+            .map(|chunk| {
+                let vectors = self.encoder.encode(chunk).map_err(|e| TierError { tier: TierKind::Model, message: e.to_string() })?;
+                if vectors.len() != chunk.len() {
+                    return Err(TierError {
+                        tier: TierKind::Model,
+                        message: format!("encoder returned {} vectors for {} texts", vectors.len(), chunk.len()),
+                    });
+                }
+                Ok(vectors.iter().map(|v| self.head.predict(v)).collect())
+            })
+            .collect();
+        let mut out = Vec::with_capacity(texts.len());
+        for c in chunks {
+            out.extend(c?);
+        }
+        Ok(out)
+    }
+}
+
+impl Tier for ModelTier {
+    fn kind(&self) -> TierKind {
+        TierKind::Model
+    }
+
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        let texts: Vec<&str> = queries.iter().map(|q| q.template).collect();
+        let labels = self.head.labels();
+        Ok(self
+            .predict(&texts)?
+            .into_iter()
+            .map(|(i, p)| {
+                if p >= self.threshold {
+                    Verdict::Decided(Decision { label: labels[i].clone(), tier: TierKind::Model, confidence: p, detail: Detail::None })
+                } else {
+                    Verdict::Pass(Arc::from(format!("model: best guess '{}' at {p:.2}, below threshold {:.2}", labels[i], self.threshold)))
+                }
+            })
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        format!("model ({} → {} labels, threshold {:.2})", self.encoder.id(), self.head.labels().len(), self.threshold)
+    }
+}

@@ -1,0 +1,383 @@
+//! The pipeline: a batch of records in, one decision per record out, in order.
+//!
+//! ```text
+//! records ─▶ invalid? ─────────────────────────────▶ Unclassified(reason)
+//!         ─▶ rules tier (raw line, every record) ──▶ decided
+//!         ─▶ mask ─▶ (scope, template) ─▶ cache ───▶ hit
+//!         ─▶ distinct templates ─▶ route
+//!              model route: model tier ─▶ confident ▶ decided (cached)
+//!                                       ─▶ unsure ──┐
+//!              llm route: ─────────────────────────┴▶ llm tier ─▶ decided / Unclassified
+//! ```
+//!
+//! The model and LLM tiers see each distinct (scope, template) of the batch
+//! once, and never a template already in the cache. The scope is the source
+//! for sources that have a route of their own and `""` otherwise, so a routed
+//! source never shares decisions with the others.
+//!
+//! Failures stay local: a tier that returns an error turns only the queries
+//! it held into `Unclassified` with the error as the reason (and caches
+//! nothing for them); the rest of the batch goes on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{CacheKey, DecisionCache};
+use crate::mask::Masker;
+use crate::record::{Decision, Record, TierKind};
+use crate::tier::{DisabledLlm, Query, Tier, TierError, Verdict};
+
+/// Where the lines of a source go after the rules tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// Model first, then the LLM for what the model is unsure of (default).
+    Model,
+    /// Straight to the LLM: the model knows nothing useful about this source.
+    Llm,
+}
+
+/// Default number of cached decisions.
+pub const DEFAULT_CACHE_CAPACITY: usize = 100_000;
+
+/// Counters since the pipeline was built.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Records classified.
+    pub records: u64,
+    /// Records per deciding tier (`none` = Unclassified).
+    pub tiers: BTreeMap<TierKind, u64>,
+    /// Records per label.
+    pub labels: BTreeMap<String, u64>,
+    /// Records whose decision came from the cache.
+    pub cache_hits: u64,
+    /// Distinct templates the model tier was asked about.
+    pub model_queries: u64,
+    /// Distinct templates the LLM tier was asked about.
+    pub llm_queries: u64,
+    /// Records that were invalid input.
+    pub invalid: u64,
+    /// Tier failures (whole-batch errors), per tier.
+    pub tier_errors: BTreeMap<TierKind, u64>,
+}
+
+/// The cascade of rules, model and LLM tiers over a shared decision cache.
+pub struct Pipeline {
+    masker: Masker,
+    rules: Option<Box<dyn Tier>>,
+    model: Option<Box<dyn Tier>>,
+    llm: Box<dyn Tier>,
+    routes: HashMap<String, Route>,
+    cache: DecisionCache,
+    stats: Mutex<Stats>,
+}
+
+/// Builds a [`Pipeline`].
+pub struct PipelineBuilder {
+    masker: Masker,
+    rules: Option<Box<dyn Tier>>,
+    model: Option<Box<dyn Tier>>,
+    llm: Box<dyn Tier>,
+    routes: HashMap<String, Route>,
+    cache_capacity: usize,
+}
+
+impl Default for PipelineBuilder {
+    fn default() -> Self {
+        PipelineBuilder {
+            masker: Masker::default(),
+            rules: None,
+            model: None,
+            llm: Box::new(DisabledLlm),
+            routes: HashMap::new(),
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+        }
+    }
+}
+
+impl PipelineBuilder {
+    /// The masker that makes templates.
+    pub fn masker(mut self, masker: Masker) -> Self {
+        self.masker = masker;
+        self
+    }
+    /// The rules tier (none by default).
+    pub fn rules(mut self, tier: impl Tier + 'static) -> Self {
+        self.rules = Some(Box::new(tier));
+        self
+    }
+    /// The model tier (none by default: everything goes to the LLM).
+    pub fn model(mut self, tier: impl Tier + 'static) -> Self {
+        self.model = Some(Box::new(tier));
+        self
+    }
+    /// The LLM tier ([`DisabledLlm`] by default).
+    pub fn llm(mut self, tier: Box<dyn Tier>) -> Self {
+        self.llm = tier;
+        self
+    }
+    /// Per-source routes.
+    pub fn routes(mut self, routes: impl IntoIterator<Item = (String, Route)>) -> Self {
+        self.routes = routes.into_iter().collect();
+        self
+    }
+    /// Cache size in decisions; 0 turns the cache off.
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self
+    }
+    /// The pipeline.
+    pub fn build(self) -> Pipeline {
+        Pipeline {
+            masker: self.masker,
+            rules: self.rules,
+            model: self.model,
+            llm: self.llm,
+            routes: self.routes,
+            cache: DecisionCache::new(self.cache_capacity),
+            stats: Mutex::new(Stats::default()),
+        }
+    }
+}
+
+/// Records of one batch that share a (scope, template).
+struct Group {
+    key: CacheKey,
+    first: usize,
+    template: String,
+    members: Vec<usize>,
+}
+
+impl Pipeline {
+    /// A builder with no tiers but a disabled LLM.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::default()
+    }
+
+    /// The masker.
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    /// The decision cache.
+    pub fn cache(&self) -> &DecisionCache {
+        &self.cache
+    }
+
+    /// The route of a source.
+    pub fn route(&self, source: &str) -> Route {
+        self.routes.get(source).copied().unwrap_or(Route::Model)
+    }
+
+    /// One line per tier, for summaries.
+    pub fn describe(&self) -> Vec<String> {
+        let mut v = vec![];
+        v.push(self.rules.as_ref().map_or("rules (none)".into(), |t| t.describe()));
+        v.push(self.model.as_ref().map_or("model (none)".into(), |t| t.describe()));
+        v.push(self.llm.describe());
+        v
+    }
+
+    /// A copy of the counters.
+    pub fn stats(&self) -> Stats {
+        self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn scope<'a>(&self, source: &'a str) -> &'a str {
+        if self.routes.contains_key(source) {
+            source
+        } else {
+            ""
+        }
+    }
+
+    /// Classifies a batch: exactly one decision per record, in order.
+    pub fn classify(&self, records: &[Record]) -> Vec<Decision> {
+        let n = records.len();
+        let mut out: Vec<Option<Decision>> = vec![None; n];
+        let mut stats = Stats { records: n as u64, ..Stats::default() };
+
+        for (i, r) in records.iter().enumerate() {
+            if let Some(reason) = &r.invalid {
+                out[i] = Some(Decision::unclassified(format!("invalid input: {reason}")));
+                stats.invalid += 1;
+            }
+        }
+
+        // Rules: every valid record, raw line.
+        let pending: Vec<usize> = (0..n).filter(|&i| out[i].is_none()).collect();
+        let pending = match &self.rules {
+            Some(rules) => {
+                let queries: Vec<Query> =
+                    pending.iter().map(|&i| Query { source: &records[i].source, message: &records[i].message, template: "" }).collect();
+                let verdicts = run_tier(rules.as_ref(), &queries);
+                let mut rest = Vec::with_capacity(pending.len());
+                match verdicts {
+                    Ok(v) => {
+                        for (&i, verdict) in pending.iter().zip(v) {
+                            match verdict {
+                                Verdict::Decided(d) => out[i] = Some(d),
+                                Verdict::Pass(_) => rest.push(i),
+                                Verdict::Failed(reason) => out[i] = Some(Decision::unclassified(reason)),
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        *stats.tier_errors.entry(TierKind::Rules).or_default() += 1;
+                        let reason: Arc<str> = Arc::from(e.to_string());
+                        pending.iter().for_each(|&i| out[i] = Some(Decision::unclassified(reason.clone())));
+                    }
+                }
+                rest
+            }
+            None => pending,
+        };
+
+        // Mask (in parallel for big batches), look up the cache, group the misses.
+        let mask_one = |&i: &usize| {
+            let r = &records[i];
+            let template = self.masker.mask(&r.message);
+            (i, CacheKey::new(self.scope(&r.source), &template), template)
+        };
+        let masked: Vec<(usize, CacheKey, String)> =
+            if pending.len() >= 2048 { pending.par_iter().map(mask_one).collect() } else { pending.iter().map(mask_one).collect() };
+        let mut groups: Vec<Group> = vec![];
+        let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
+        for (i, key, template) in masked {
+            if let Some(d) = self.cache.get(&key) {
+                out[i] = Some(d);
+                stats.cache_hits += 1;
+                continue;
+            }
+            match group_of.get(&key) {
+                Some(&g) => groups[g].members.push(i),
+                None => {
+                    group_of.insert(key, groups.len());
+                    groups.push(Group { key, first: i, template, members: vec![i] });
+                }
+            }
+        }
+
+        // Route: model first unless the source is routed to the LLM.
+        let (to_model, mut to_llm): (Vec<usize>, Vec<usize>) = match &self.model {
+            Some(_) => (0..groups.len()).partition(|&g| self.route(&records[groups[g].first].source) == Route::Model),
+            None => (vec![], (0..groups.len()).collect()),
+        };
+        let mut reasons: HashMap<usize, Vec<Arc<str>>> = HashMap::new();
+        for &g in &to_llm {
+            if self.model.is_some() {
+                reasons.entry(g).or_default().push(Arc::from("routed to llm"));
+            }
+        }
+        let mut decided: Vec<(usize, Decision, bool)> = vec![]; // (group, decision, cacheable)
+        let query = |g: &usize| {
+            let gr = &groups[*g];
+            let r = &records[gr.first];
+            Query { source: &r.source, message: &r.message, template: &gr.template }
+        };
+        if let Some(model) = &self.model {
+            stats.model_queries += to_model.len() as u64;
+            let queries: Vec<Query> = to_model.iter().map(query).collect();
+            match run_tier(model.as_ref(), &queries) {
+                Ok(v) => {
+                    for (&g, verdict) in to_model.iter().zip(v) {
+                        match verdict {
+                            Verdict::Decided(d) => decided.push((g, d, true)),
+                            Verdict::Pass(reason) => {
+                                reasons.entry(g).or_default().push(reason);
+                                to_llm.push(g);
+                            }
+                            Verdict::Failed(reason) => decided.push((g, Decision::unclassified(reason), false)),
+                        }
+                    }
+                }
+                Err(e) => {
+                    *stats.tier_errors.entry(TierKind::Model).or_default() += 1;
+                    let reason: Arc<str> = Arc::from(e.to_string());
+                    to_model.iter().for_each(|&g| decided.push((g, Decision::unclassified(reason.clone()), false)));
+                }
+            }
+        }
+        to_llm.sort_unstable();
+        stats.llm_queries += to_llm.len() as u64;
+        let queries: Vec<Query> = to_llm.iter().map(query).collect();
+        match run_tier(self.llm.as_ref(), &queries) {
+            Ok(v) => {
+                for (&g, verdict) in to_llm.iter().zip(v) {
+                    match verdict {
+                        Verdict::Decided(d) => decided.push((g, d, true)),
+                        Verdict::Pass(reason) => {
+                            let mut all = reasons.remove(&g).unwrap_or_default();
+                            all.push(reason);
+                            decided.push((g, Decision::unclassified(all.join("; ")), true));
+                        }
+                        Verdict::Failed(reason) => decided.push((g, Decision::unclassified(reason), false)),
+                    }
+                }
+            }
+            Err(e) => {
+                *stats.tier_errors.entry(TierKind::Llm).or_default() += 1;
+                let reason: Arc<str> = Arc::from(e.to_string());
+                to_llm.iter().for_each(|&g| decided.push((g, Decision::unclassified(reason.clone()), false)));
+            }
+        }
+
+        for (g, d, cacheable) in decided {
+            let gr = &groups[g];
+            if cacheable {
+                self.cache.insert(gr.key, d.clone());
+            }
+            for &i in &gr.members {
+                out[i] = Some(d.clone());
+            }
+        }
+
+        let out: Vec<Decision> = out
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| Decision::unclassified("internal error: no tier decided this record")))
+            .collect();
+        for d in &out {
+            *stats.tiers.entry(d.tier).or_default() += 1;
+            *stats.labels.entry(d.label.to_string()).or_default() += 1;
+        }
+        if let Ok(mut total) = self.stats.lock() {
+            total.merge(&stats);
+        }
+        out
+    }
+}
+
+impl Stats {
+    /// Adds another set of counters to this one.
+    pub fn merge(&mut self, o: &Stats) {
+        self.records += o.records;
+        self.cache_hits += o.cache_hits;
+        self.model_queries += o.model_queries;
+        self.llm_queries += o.llm_queries;
+        self.invalid += o.invalid;
+        for (k, v) in &o.tiers {
+            *self.tiers.entry(*k).or_default() += v;
+        }
+        for (k, v) in &o.labels {
+            *self.labels.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.tier_errors {
+            *self.tier_errors.entry(*k).or_default() += v;
+        }
+    }
+}
+
+/// Runs a tier, holding it to one verdict per query.
+fn run_tier(tier: &dyn Tier, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+    if queries.is_empty() {
+        return Ok(vec![]);
+    }
+    let v = tier.decide(queries)?;
+    if v.len() != queries.len() {
+        return Err(TierError { tier: tier.kind(), message: format!("returned {} answers for {} queries", v.len(), queries.len()) });
+    }
+    Ok(v)
+}

@@ -1,0 +1,366 @@
+//! Training: labeled lines in, a [`Bundle`] out.
+//!
+//! 1. Labels with fewer than `min_samples` rows are left out of the head (their
+//!    lines will reach the LLM tier); a source whose rows all carry such labels
+//!    is routed to the LLM.
+//! 2. Lines are masked and collapsed to distinct (template, label) pairs, each
+//!    weighted by its number of lines: the head learns exactly what the model
+//!    tier will see at run time, since it decides per template.
+//! 3. K-fold cross-validation with folds split by template: a template's lines
+//!    are all on one side, so the figures measure templates the head has not
+//!    seen. The out-of-fold predictions choose the confidence threshold: the
+//!    lowest one at which the lines the model keeps reach `target_precision`.
+//! 4. The head is fitted on everything.
+//!
+//! Everything is deterministic for a given seed: the same data and options
+//! give the same bundle, byte for byte.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::bundle::{Bundle, CvFigures, EncoderSpec, LabelInfo, Manifest, TrainingSummary, FORMAT};
+use crate::encoder::Encoder;
+use crate::head::{argmax, FitOptions, Rows, SoftmaxHead};
+use crate::mask::{MaskConfig, Masker};
+use crate::metrics::{evaluate, Evaluation};
+use crate::pipeline::Route;
+use crate::record::{Decision, Detail, TierKind};
+use crate::rules::RulesFile;
+
+/// One labeled line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    /// Source.
+    pub source: String,
+    /// The line.
+    pub message: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// Options of [`train`].
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// Seed of the fold assignment.
+    pub seed: u64,
+    /// Labels with fewer rows are left to the LLM.
+    pub min_samples: usize,
+    /// Head training options.
+    pub fit: FitOptions,
+    /// Cross-validation folds (0 or 1: none, threshold `default_threshold`).
+    pub cv_folds: usize,
+    /// Precision the model tier must reach on the lines it keeps.
+    pub target_precision: f64,
+    /// Threshold when no folds are run.
+    pub default_threshold: f32,
+    /// Masking.
+    pub mask: MaskConfig,
+    /// Routes given by the user (added to the automatic ones).
+    pub routes: BTreeMap<String, Route>,
+    /// One-line label descriptions.
+    pub descriptions: BTreeMap<String, String>,
+    /// A name for the bundle.
+    pub name: String,
+    /// sha256 of the training data, recorded in the bundle.
+    pub data_sha256: String,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            seed: 42,
+            min_samples: 5,
+            fit: FitOptions::default(),
+            cv_folds: 5,
+            target_precision: 0.98,
+            default_threshold: 0.5,
+            mask: MaskConfig::default(),
+            routes: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
+            name: String::new(),
+            data_sha256: String::new(),
+        }
+    }
+}
+
+/// A failed training run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Not enough labels with enough rows.
+    #[error("training needs at least 2 labels with {min} or more rows each; found {found:?}")]
+    TooFewLabels {
+        /// `min_samples`.
+        min: usize,
+        /// Label counts found.
+        found: BTreeMap<String, u64>,
+    },
+    /// The encoder failed.
+    #[error("{0}")]
+    Encode(#[from] crate::encoder::EncodeError),
+    /// Fitting failed.
+    #[error("fitting the head failed: {0}")]
+    Fit(String),
+}
+
+/// What training measured, beside the bundle.
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    /// Out-of-fold evaluation of the head alone, every prediction kept.
+    pub cv: Option<Evaluation>,
+    /// Out-of-fold evaluation with the threshold applied (below it: Unclassified).
+    pub cv_at_threshold: Option<Evaluation>,
+    /// The chosen threshold.
+    pub threshold: f32,
+    /// Distinct (template, label) pairs.
+    pub templates: usize,
+}
+
+/// A small, fixed PRNG (SplitMix64), so folds do not change with a
+/// dependency's version.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+    /// Next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// Trains a bundle (saved by the caller) from labeled examples.
+pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, opts: &TrainOptions) -> Result<(Bundle, TrainReport), TrainError> {
+    let mut label_rows: BTreeMap<String, u64> = BTreeMap::new();
+    for e in examples {
+        *label_rows.entry(e.label.clone()).or_default() += 1;
+    }
+    let head_labels: Vec<String> = label_rows.iter().filter(|(_, &n)| n as usize >= opts.min_samples).map(|(l, _)| l.clone()).collect();
+    if head_labels.len() < 2 {
+        return Err(TrainError::TooFewLabels { min: opts.min_samples, found: label_rows });
+    }
+    let label_index: HashMap<&str, usize> = head_labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+
+    // Routes: sources whose every row carries a label left out of the head.
+    let mut routes = opts.routes.clone();
+    let mut by_source: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for e in examples {
+        let s = by_source.entry(&e.source).or_default();
+        s.0 += 1;
+        s.1 += label_index.contains_key(e.label.as_str()) as u64;
+    }
+    for (source, (_, in_head)) in by_source {
+        if in_head == 0 && !source.is_empty() {
+            routes.entry(source.to_string()).or_insert(Route::Llm);
+        }
+    }
+
+    // Distinct (template, label) pairs with their line counts, in first-seen order.
+    let masker = Masker::new(opts.mask);
+    let mut pair_index: HashMap<(String, usize), usize> = HashMap::new();
+    let mut templates: Vec<String> = vec![];
+    let mut y: Vec<usize> = vec![];
+    let mut counts: Vec<f64> = vec![];
+    for e in examples {
+        let Some(&li) = label_index.get(e.label.as_str()) else { continue };
+        let t = masker.mask(&e.message);
+        match pair_index.get(&(t.clone(), li)) {
+            Some(&i) => counts[i] += 1.0,
+            None => {
+                pair_index.insert((t.clone(), li), templates.len());
+                templates.push(t);
+                y.push(li);
+                counts.push(1.0);
+            }
+        }
+    }
+    let texts: Vec<&str> = templates.iter().map(String::as_str).collect();
+    let mut vectors = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(encoder.preferred_batch().max(1)) {
+        vectors.extend(encoder.encode(chunk)?);
+    }
+    let x = Rows::from_vectors(encoder.dim(), vectors);
+    let labels: Vec<Arc<str>> = head_labels.iter().map(|l| Arc::from(l.as_str())).collect();
+
+    // Cross-validation, folds by template text.
+    let mut report = TrainReport { cv: None, cv_at_threshold: None, threshold: opts.default_threshold, templates: templates.len() };
+    let mut cv_fig = None;
+    let mut distinct: Vec<&str> = {
+        let mut seen = std::collections::BTreeSet::new();
+        texts.iter().copied().filter(|t| seen.insert(*t)).collect()
+    };
+    if opts.cv_folds >= 2 && distinct.len() >= opts.cv_folds * 2 {
+        let k = opts.cv_folds;
+        SplitMix64::new(opts.seed).shuffle(&mut distinct);
+        let fold_of: HashMap<&str, usize> = distinct.iter().enumerate().map(|(i, t)| (*t, i % k)).collect();
+        let mut oof: Vec<(usize, f32)> = vec![(0, 0.0); texts.len()];
+        for f in 0..k {
+            let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..texts.len()).partition(|&i| fold_of[texts[i]] == f);
+            let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
+            if fit_y.iter().collect::<std::collections::BTreeSet<_>>().len() < 2 {
+                continue;
+            }
+            let fit_counts: Vec<f64> = fit_idx.iter().map(|&i| counts[i]).collect();
+            let head = SoftmaxHead::fit(&x.select(&fit_idx), &fit_y, &fit_counts, labels.clone(), opts.fit).map_err(TrainError::Fit)?;
+            let xt = x.select(&test);
+            for (j, &i) in test.iter().enumerate() {
+                oof[i] = argmax(&head.predict_proba(&row_dense(&xt, j)));
+            }
+        }
+        let threshold = choose_threshold(&oof, &y, &counts, opts.target_precision);
+        report.threshold = threshold;
+        // Expand to lines for the figures.
+        let mut truth: Vec<&str> = vec![];
+        let mut all: Vec<Decision> = vec![];
+        let mut kept: Vec<Decision> = vec![];
+        for (i, &(p, conf)) in oof.iter().enumerate() {
+            let d = Decision { label: labels[p].clone(), tier: TierKind::Model, confidence: conf, detail: Detail::None };
+            let dk = if conf >= threshold { d.clone() } else { Decision::unclassified("below threshold") };
+            for _ in 0..counts[i] as usize {
+                truth.push(&head_labels[y[i]]);
+                all.push(d.clone());
+                kept.push(dk.clone());
+            }
+        }
+        let ev = evaluate(&truth, &all, &head_labels);
+        let evk = evaluate(&truth, &kept, &head_labels);
+        let covered = evk.rows - evk.tiers["unclassified"];
+        cv_fig = Some(CvFigures {
+            accuracy: round4(ev.accuracy),
+            macro_f1: round4(ev.macro_f1),
+            coverage_at_threshold: round4(covered as f64 / evk.rows.max(1) as f64),
+            precision_at_threshold: round4(if covered == 0 { 0.0 } else { evk.tier_accuracy["model"].accuracy }),
+        });
+        report.cv = Some(ev);
+        report.cv_at_threshold = Some(evk);
+    }
+
+    let head = SoftmaxHead::fit(&x, &y, &counts, labels, opts.fit).map_err(TrainError::Fit)?;
+    let mut label_infos: Vec<LabelInfo> = head_labels
+        .iter()
+        .map(|l| LabelInfo { name: l.clone(), description: opts.descriptions.get(l).cloned().unwrap_or_default(), rows: label_rows[l], in_head: true })
+        .collect();
+    for (l, &n) in &label_rows {
+        if !label_index.contains_key(l.as_str()) {
+            label_infos.push(LabelInfo { name: l.clone(), description: opts.descriptions.get(l).cloned().unwrap_or_default(), rows: n, in_head: false });
+        }
+    }
+    for (l, d) in &opts.descriptions {
+        if !label_rows.contains_key(l) {
+            label_infos.push(LabelInfo { name: l.clone(), description: d.clone(), rows: 0, in_head: false });
+        }
+    }
+    let manifest = Manifest {
+        format: FORMAT,
+        name: opts.name.clone(),
+        threshold: report.threshold,
+        encoder: EncoderSpec { id: encoder.id().to_string(), dim: encoder.dim(), weights_sha256: encoder.weights_sha256() },
+        mask: opts.mask,
+        routes,
+        labels: label_infos,
+        training: Some(TrainingSummary {
+            rows: examples.len() as u64,
+            templates: templates.len() as u64,
+            data_sha256: opts.data_sha256.clone(),
+            seed: opts.seed,
+            min_samples: opts.min_samples as u64,
+            c: opts.fit.c,
+            cv_folds: opts.cv_folds as u32,
+            target_precision: opts.target_precision,
+            cv: cv_fig,
+        }),
+    };
+    Ok((Bundle { dir: Default::default(), manifest, head, rules }, report))
+}
+
+fn row_dense(x: &Rows, j: usize) -> Vec<f32> {
+    match x {
+        Rows::Dense { dim, data } => data[j * dim..(j + 1) * dim].to_vec(),
+        Rows::Sparse { dim, rows } => {
+            let mut v = vec![0.0; *dim];
+            rows[j].iter().for_each(|&(i, x)| v[i as usize] = x);
+            v
+        }
+    }
+}
+
+fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+/// The lowest confidence at which the predictions kept (confidence ≥ it)
+/// reach `target` precision, weighted by line counts; rounded up to 0.01.
+/// When no level reaches the target, the level of best precision is taken.
+pub fn choose_threshold(oof: &[(usize, f32)], y: &[usize], counts: &[f64], target: f64) -> f32 {
+    let mut order: Vec<usize> = (0..oof.len()).collect();
+    order.sort_by(|&a, &b| oof[b].1.total_cmp(&oof[a].1).then(a.cmp(&b)));
+    let (mut right, mut total) = (0.0, 0.0);
+    let mut best: Option<f32> = None;
+    let mut best_precision = (f64::NEG_INFINITY, 1.0f32);
+    let mut i = 0;
+    while i < order.len() {
+        let level = oof[order[i]].1;
+        // Take every prediction at this confidence level together.
+        while i < order.len() && oof[order[i]].1 == level {
+            let j = order[i];
+            total += counts[j];
+            right += if oof[j].0 == y[j] { counts[j] } else { 0.0 };
+            i += 1;
+        }
+        let precision = right / total;
+        if precision >= target {
+            best = Some(level);
+        }
+        if precision > best_precision.0 {
+            best_precision = (precision, level);
+        }
+    }
+    let t = best.unwrap_or(best_precision.1);
+    ((t * 100.0).floor() / 100.0).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_reaches_target_precision() {
+        // Confidences with correctness: high ones right, low ones mixed.
+        let oof = [(0, 0.99), (0, 0.95), (1, 0.90), (0, 0.60), (1, 0.55), (0, 0.40)];
+        let y = [0, 0, 1, 1, 0, 0];
+        let counts = [1.0; 6];
+        // ≥0.90: 3/3 right; ≥0.60: 3/4; ≥0.40: 4/6.
+        assert_eq!(choose_threshold(&oof, &y, &counts, 0.98), 0.90);
+        assert_eq!(choose_threshold(&oof, &y, &counts, 0.6), 0.40);
+    }
+
+    #[test]
+    fn splitmix_is_stable() {
+        let mut r = SplitMix64::new(42);
+        let a: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
+        let mut r = SplitMix64::new(42);
+        assert_eq!(a, (0..3).map(|_| r.next_u64()).collect::<Vec<_>>());
+        let mut v: Vec<u32> = (0..10).collect();
+        SplitMix64::new(1).shuffle(&mut v);
+        let mut sorted = v.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+        assert_ne!(v, sorted);
+    }
+}
