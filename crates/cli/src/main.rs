@@ -1,1 +1,85 @@
-fn main(){}
+//! `logsift`: the command-line interface.
+//!
+//! Subcommands: `classify` (files and streams in, labeled records out),
+//! `train` (labeled CSV in, model bundle out) and `eval` (labeled CSV in,
+//! figures out). Exit codes: 0 success, 1 error, 2 bad usage.
+
+mod classify;
+mod input;
+mod model;
+mod train;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Hybrid log classifier: rules, then an embedding model, then an LLM, cheapest first.
+#[derive(Parser, Debug)]
+#[command(name = "logsift", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log verbosity on stderr (error, warn, info, debug, trace); also LOGSIFT_LOG.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Classify log lines: CSV, JSON Lines or plain text in; the same records with
+    /// target_label, tier, confidence and detail out.
+    Classify(classify::ClassifyArgs),
+    /// Train a model bundle from a labeled CSV (source, log_message, target_label).
+    Train(train::TrainArgs),
+    /// Evaluate a model bundle on a labeled CSV: accuracy, macro-F1, per-label and per-tier figures.
+    Eval(train::EvalArgs),
+}
+
+/// What to do with a row that cannot be classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnError {
+    /// Stop at the first bad row with an error naming it (exit code 1).
+    Fail,
+    /// Report the bad row, write it as Unclassified with the reason, and go on.
+    Skip,
+}
+
+/// Where the default model bundle is.
+pub fn default_model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LOGSIFT_MODEL") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("models/default");
+    if local.join("model.toml").exists() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/default"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = std::env::var("LOGSIFT_LOG").unwrap_or_else(|_| cli.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let result = match cli.command {
+        Command::Classify(a) => classify::run(a),
+        Command::Train(a) => train::run_train(a),
+        Command::Eval(a) => train::run_eval(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed stdout (e.g. `| head`) is not an error worth a message.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("logsift: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

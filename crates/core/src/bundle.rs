@@ -41,7 +41,7 @@ pub struct Manifest {
     #[serde(default)]
     pub name: String,
     /// The model tier keeps predictions with at least this probability.
-    pub threshold: f32,
+    pub threshold: f64,
     /// The encoder the head was trained on.
     pub encoder: EncoderSpec,
     /// How templates are made.
@@ -179,6 +179,9 @@ pub struct Bundle {
     pub head: SoftmaxHead,
     /// `rules.toml`.
     pub rules: RulesFile,
+    /// The text of `rules.toml` as written by a person (comments kept); when
+    /// absent, `rules` is serialised.
+    pub rules_text: Option<String>,
 }
 
 impl Bundle {
@@ -198,14 +201,15 @@ impl Bundle {
         let hpath = dir.join("head.safetensors");
         let head = SoftmaxHead::load(&hpath, head_labels, manifest.encoder.dim).map_err(|e| corrupt(&hpath, e.message))?;
         let rpath = dir.join("rules.toml");
-        let rules = if rpath.exists() {
-            let rules = RulesFile::read(&rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
+        let (rules, rules_text) = if rpath.exists() {
+            let text = std::fs::read_to_string(&rpath).map_err(|e| corrupt(&rpath, format!("cannot read: {e}")))?;
+            let rules = RulesFile::parse(&text, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
             RulesTier::compile(&rules, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
-            rules
+            (rules, Some(text))
         } else {
-            RulesFile::default()
+            (RulesFile::default(), None)
         };
-        Ok(Bundle { dir: dir.to_path_buf(), manifest, head, rules })
+        Ok(Bundle { dir: dir.to_path_buf(), manifest, head, rules, rules_text })
     }
 
     /// Writes the bundle into `dir` (created if needed).
@@ -218,7 +222,8 @@ impl Bundle {
         let hpath = dir.join("head.safetensors");
         self.head.save(&hpath).map_err(write_err(hpath.clone()))?;
         let rpath = dir.join("rules.toml");
-        std::fs::write(&rpath, self.rules.to_toml()).map_err(write_err(rpath.clone()))?;
+        let text = self.rules_text.clone().unwrap_or_else(|| self.rules.to_toml());
+        std::fs::write(&rpath, text).map_err(write_err(rpath.clone()))?;
         Ok(())
     }
 
@@ -253,7 +258,7 @@ impl Bundle {
                 );
             }
         }
-        ModelTier::new(encoder, self.head.clone(), self.manifest.threshold)
+        ModelTier::new(encoder, self.head.clone(), self.manifest.threshold as f32)
             .map_err(|message| BundleError::Corrupt { file: self.dir.join("model.toml"), message })
     }
 

@@ -146,7 +146,7 @@ impl SplitMix64 {
 }
 
 /// Trains a bundle (saved by the caller) from labeled examples.
-pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, opts: &TrainOptions) -> Result<(Bundle, TrainReport), TrainError> {
+pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, rules_text: Option<String>, opts: &TrainOptions) -> Result<(Bundle, TrainReport), TrainError> {
     let mut label_rows: BTreeMap<String, u64> = BTreeMap::new();
     for e in examples {
         *label_rows.entry(e.label.clone()).or_default() += 1;
@@ -269,7 +269,7 @@ pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, 
     let manifest = Manifest {
         format: FORMAT,
         name: opts.name.clone(),
-        threshold: report.threshold,
+        threshold: (report.threshold as f64 * 100.0).round() / 100.0,
         encoder: EncoderSpec { id: encoder.id().to_string(), dim: encoder.dim(), weights_sha256: encoder.weights_sha256() },
         mask: opts.mask,
         routes,
@@ -286,7 +286,7 @@ pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, 
             cv: cv_fig,
         }),
     };
-    Ok((Bundle { dir: Default::default(), manifest, head, rules }, report))
+    Ok((Bundle { dir: Default::default(), manifest, head, rules, rules_text }, report))
 }
 
 fn row_dense(x: &Rows, j: usize) -> Vec<f32> {

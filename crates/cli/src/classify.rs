@@ -1,0 +1,222 @@
+//! `logsift classify`.
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use logsift_core::io::{CsvOutput, Format, InputOptions, JsonlOutput, RecordWriter};
+use logsift_core::pipeline::{Stats, DEFAULT_CACHE_CAPACITY};
+use logsift_core::{Record, TierKind};
+
+use crate::input;
+use crate::OnError;
+
+/// Input/output format names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+    /// Plain text, one line per record.
+    Text,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Text => Format::Text,
+        }
+    }
+}
+
+/// Reading options shared by the subcommands that read records.
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    /// Column (CSV) or field (JSON Lines) holding the log line.
+    #[arg(long, default_value = "log_message")]
+    pub message_field: String,
+    /// Column or field holding the source system.
+    #[arg(long, default_value = "source")]
+    pub source_field: String,
+    /// Source given to records without one (plain text, or no source column).
+    #[arg(long, default_value = "")]
+    pub source: String,
+    /// Lines longer than this many bytes are bad rows.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_line_bytes: usize,
+    /// What to do with a bad row (ragged, invalid UTF-8, NUL byte, too long, bad JSON).
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+}
+
+impl ReadArgs {
+    pub fn options(&self) -> InputOptions {
+        InputOptions {
+            source_field: self.source_field.clone(),
+            message_field: self.message_field.clone(),
+            default_source: self.source.clone(),
+            max_line_bytes: self.max_line_bytes,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    /// Input files; `-` or none reads stdin.
+    pub inputs: Vec<String>,
+    /// Output file; stdout when absent or `-`.
+    #[arg(short, long)]
+    pub output: Option<String>,
+    /// Model bundle directory [default: $LOGSIFT_MODEL, else models/default].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Input format [default: from the extension; on stdin, from the first line].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Output format [default: CSV for CSV input or a `.csv` output, else JSON Lines].
+    #[arg(long, value_enum)]
+    pub output_format: Option<FormatArg>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Records per batch.
+    #[arg(long, default_value_t = 4096)]
+    pub batch_size: usize,
+    /// Decisions kept in the template cache (0 disables it).
+    #[arg(long, default_value_t = DEFAULT_CACHE_CAPACITY)]
+    pub cache_size: usize,
+    /// No progress bar and no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Prints the per-tier summary.
+pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
+    let rows = stats.records;
+    let secs = elapsed.as_secs_f64();
+    eprintln!("logsift: {rows} rows in {secs:.2} s ({:.0} rows/s), model {model}", rows as f64 / secs.max(1e-9));
+    for t in TierKind::ALL {
+        let n = stats.tiers.get(&t).copied().unwrap_or(0);
+        let name = if t == TierKind::None { "unclassified" } else { t.as_str() };
+        eprintln!("  {name:<13}{n:>10}  {:>5.1}%", 100.0 * n as f64 / rows.max(1) as f64);
+    }
+    eprintln!(
+        "  cache hits {}, model asked about {} distinct templates, llm about {}, bad rows {}",
+        stats.cache_hits, stats.model_queries, stats.llm_queries, stats.invalid
+    );
+    for (tier, n) in &stats.tier_errors {
+        eprintln!("  {tier} tier failed on {n} batch(es): see the detail column");
+    }
+}
+
+pub fn run(args: ClassifyArgs) -> Result<()> {
+    let model_dir = args.model.clone().unwrap_or_else(crate::default_model_dir);
+    let loaded = crate::model::load(&model_dir, args.cache_size)?;
+    let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
+    if inputs.iter().filter(|i| *i == "-").count() > 1 {
+        bail!("stdin (-) can be read only once");
+    }
+    let opts = args.read.options();
+    let out_path = args.output.clone().filter(|o| o != "-");
+
+    let start = Instant::now();
+    let first = input::open(&inputs[0], args.format.map(Into::into), &opts)?;
+    let out_format = match args.output_format {
+        Some(f) => Format::from(f),
+        None => match out_path.as_deref().and_then(Format::from_path) {
+            Some(Format::Csv) => Format::Csv,
+            Some(_) => Format::Jsonl,
+            None if first.format == Format::Csv => Format::Csv,
+            None => Format::Jsonl,
+        },
+    };
+    if out_format == Format::Text {
+        bail!("--output-format text is not supported: the output carries labels (use csv or jsonl)");
+    }
+    let sink: Box<dyn Write> = match &out_path {
+        Some(p) => Box::new(File::create(p).with_context(|| format!("cannot create output {p}"))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let csv_headers = first.headers.clone();
+    if let Some(h) = &csv_headers {
+        let renamed = CsvOutput::<Vec<u8>>::renamed(h);
+        if !renamed.is_empty() {
+            eprintln!("logsift: warning: input column(s) {renamed:?} renamed to <name>_input in the output");
+        }
+    }
+    let mut writer: Box<dyn RecordWriter> = match out_format {
+        Format::Csv => Box::new(CsvOutput::new(sink, csv_headers.as_deref())),
+        _ => Box::new(JsonlOutput::new(sink)),
+    };
+
+    let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} rows ({per_sec}) {elapsed}").expect("valid template"));
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    });
+    let mut bad_shown = 0usize;
+    let mut opened = Some(first);
+    for path in &inputs {
+        let inp = match opened.take() {
+            Some(o) => o,
+            None => {
+                let o = input::open(path, args.format.map(Into::into), &opts)?;
+                if o.headers != csv_headers && out_format == Format::Csv && csv_headers.is_some() {
+                    bail!("{}: its columns {:?} differ from those of {} ({:?}); classify CSV files with different columns separately", o.name, o.headers.unwrap_or_default(), inputs[0], csv_headers.unwrap_or_default());
+                }
+                o
+            }
+        };
+        let name = inp.name.clone();
+        let mut records = inp.records;
+        loop {
+            let mut batch: Vec<Record> = Vec::with_capacity(args.batch_size);
+            for r in records.by_ref() {
+                batch.push(r?);
+                if batch.len() >= args.batch_size.max(1) {
+                    break;
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            for r in batch.iter().filter(|r| r.invalid.is_some()) {
+                let reason = r.invalid.as_deref().unwrap_or_default();
+                match args.read.on_error {
+                    OnError::Fail => bail!("{name}: row {}: {reason} (use --on-error skip to write such rows as Unclassified and go on)", r.row),
+                    OnError::Skip => {
+                        if bad_shown < 20 {
+                            eprintln!("logsift: {name}: row {}: {reason}; written as Unclassified", r.row);
+                        } else if bad_shown == 20 {
+                            eprintln!("logsift: {name}: more bad rows; the count is in the summary");
+                        }
+                        bad_shown += 1;
+                    }
+                }
+            }
+            let decisions = loaded.pipeline.classify(&batch);
+            writer.write_batch(&batch, &decisions).with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
+            if let Some(pb) = &progress {
+                pb.inc(batch.len() as u64);
+            }
+        }
+    }
+    writer.finish().with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    let stats = loaded.pipeline.stats();
+    if stats.records == 0 {
+        eprintln!("logsift: warning: no data rows in the input");
+    }
+    if !args.quiet {
+        print_summary(&stats, start.elapsed(), &model_dir.display().to_string());
+    }
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! `logsift train` and `logsift eval`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use logsift_core::head::FitOptions;
+use logsift_core::io::{CsvInput, InputOptions};
+use logsift_core::lexical::{LexicalEncoder, DEFAULT_DIM};
+use logsift_core::mask::MaskConfig;
+use logsift_core::metrics::{evaluate, Evaluation};
+use logsift_core::rules::{RulesFile, RulesTier};
+use logsift_core::train::{train, Example, TrainOptions};
+use logsift_core::{Encoder, Record, Route};
+use sha2::{Digest, Sha256};
+
+use crate::OnError;
+
+/// Encoders `train` can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EncoderArg {
+    /// Hashed word and character n-grams (no weights, no download).
+    Lexical,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Labeled CSV with columns source, log_message and target_label.
+    pub data: PathBuf,
+    /// Directory to write the bundle to.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Encoder for the model tier.
+    #[arg(long, value_enum, default_value_t = EncoderArg::Lexical)]
+    pub encoder: EncoderArg,
+    /// Width of the lexical encoder's vectors.
+    #[arg(long, default_value_t = DEFAULT_DIM)]
+    pub dim: usize,
+    /// Seed of the cross-validation folds.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// rules.toml to put in the bundle (checked first).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Labels with fewer training rows are left to the LLM tier.
+    #[arg(long, default_value_t = 5)]
+    pub min_samples: usize,
+    /// Cross-validation folds, split by template (0: none).
+    #[arg(long, default_value_t = 5)]
+    pub cv: usize,
+    /// Precision the model tier must reach on the lines it keeps; sets the threshold.
+    #[arg(long, default_value_t = 0.98)]
+    pub target_precision: f64,
+    /// Inverse regularisation strength of the logistic regression.
+    #[arg(long, default_value_t = 10.0)]
+    pub c: f64,
+    /// Route a source past the model: SOURCE=llm (repeatable).
+    #[arg(long = "route", value_parser = parse_route)]
+    pub routes: Vec<(String, Route)>,
+    /// TOML file of one-line label descriptions: `"Label" = "what it means"`.
+    #[arg(long)]
+    pub descriptions: Option<PathBuf>,
+    /// Kinds of variable text to mask (comma-separated, or 'default' / 'none').
+    #[arg(long, default_value = "default")]
+    pub mask: String,
+    /// Column holding the label.
+    #[arg(long, default_value = "target_label")]
+    pub label_column: String,
+    /// A name for the bundle.
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// What to do with a bad row.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+}
+
+fn parse_route(s: &str) -> Result<(String, Route), String> {
+    let (src, route) = s.split_once('=').ok_or("expected SOURCE=llm or SOURCE=model")?;
+    let route = match route.trim() {
+        "llm" => Route::Llm,
+        "model" => Route::Model,
+        other => return Err(format!("unknown route '{other}': expected llm or model")),
+    };
+    Ok((src.trim().to_string(), route))
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Labeled CSV with columns source, log_message and target_label.
+    pub data: PathBuf,
+    /// Model bundle directory [default: $LOGSIFT_MODEL, else models/default].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Column holding the true label.
+    #[arg(long, default_value = "target_label")]
+    pub label_column: String,
+    /// What to do with a bad row.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+}
+
+/// Labeled rows of a CSV: (record, label), bad rows handled per `on_error`.
+fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Result<(Vec<(Record, String)>, String)> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let input = CsvInput::new(&bytes[..], &name, InputOptions::default())?;
+    let label_idx = input.headers().iter().position(|h| h.trim() == label_column);
+    let Some(label_idx) = label_idx else {
+        bail!("{name}: no '{label_column}' column (the labels); the header has {:?}", input.headers());
+    };
+    let mut out = vec![];
+    let mut skipped = 0;
+    for r in input {
+        let r = r?;
+        let label = match &r.passthrough {
+            logsift_core::record::Passthrough::Columns(c) => c[label_idx].trim().to_string(),
+            _ => String::new(),
+        };
+        let problem = r.invalid.clone().or_else(|| label.is_empty().then(|| "empty label".to_string()));
+        if let Some(p) = problem {
+            match on_error {
+                OnError::Fail => bail!("{name}: row {}: {p} (use --on-error skip to leave such rows out)", r.row),
+                OnError::Skip => {
+                    eprintln!("logsift: {name}: row {}: {p}; left out", r.row);
+                    skipped += 1;
+                    continue;
+                }
+            }
+        }
+        out.push((r, label));
+    }
+    if skipped > 0 {
+        eprintln!("logsift: {name}: {skipped} bad rows left out");
+    }
+    Ok((out, sha))
+}
+
+fn print_evaluation(ev: &Evaluation, title: &str) {
+    println!("{title}");
+    println!("  rows {}  accuracy {:.4}  macro-F1 {:.4} (over {} trained labels)  macro-F1 all labels {:.4}", ev.rows, ev.accuracy, ev.macro_f1, ev.scored_labels.len(), ev.macro_f1_all_labels);
+    println!("  {:<24}{:>10}{:>10}{:>10}{:>9}", "label", "precision", "recall", "f1", "support");
+    for (l, s) in &ev.labels {
+        println!("  {l:<24}{:>10.4}{:>10.4}{:>10.4}{:>9}", s.precision, s.recall, s.f1, s.support);
+    }
+    println!("  {:<24}{:>10}{:>10}", "tier", "lines", "accuracy");
+    for t in ["rules", "model", "llm", "unclassified"] {
+        let s = &ev.tier_accuracy[t];
+        println!("  {t:<24}{:>10}{:>10.4}", s.lines, s.accuracy);
+    }
+}
+
+fn print_confusion(ev: &Evaluation) {
+    let short: Vec<String> = ev.confusion.labels.iter().map(|l| l.chars().filter(|c| c.is_uppercase()).collect::<String>()).collect();
+    println!("  confusion (rows: true, columns: predicted)");
+    print!("  {:<24}", "");
+    for s in &short {
+        print!("{s:>6}");
+    }
+    println!();
+    for (l, row) in ev.confusion.labels.iter().zip(&ev.confusion.matrix) {
+        if row.iter().all(|&v| v == 0) {
+            continue;
+        }
+        print!("  {l:<24}");
+        for v in row {
+            print!("{v:>6}");
+        }
+        println!();
+    }
+}
+
+pub fn run_train(args: TrainArgs) -> Result<()> {
+    let (rows, sha) = read_labeled(&args.data, &args.label_column, args.on_error)?;
+    let examples: Vec<Example> = rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }).collect();
+    let (rules, rules_text) = match &args.rules {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read rules {}", p.display()))?;
+            let f = RulesFile::parse(&text, p)?;
+            RulesTier::compile(&f, p)?;
+            (f, Some(text))
+        }
+        None => (RulesFile::default(), None),
+    };
+    let descriptions: BTreeMap<String, String> = match &args.descriptions {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("{}: expected lines of the form \"Label\" = \"description\"", p.display()))?
+        }
+        None => BTreeMap::new(),
+    };
+    let mask = MaskConfig::from_names(&args.mask).map_err(anyhow::Error::msg)?;
+    let encoder: Arc<dyn Encoder> = match args.encoder {
+        EncoderArg::Lexical => Arc::new(LexicalEncoder::new(args.dim)),
+    };
+    let opts = TrainOptions {
+        seed: args.seed,
+        min_samples: args.min_samples,
+        fit: FitOptions { c: args.c, ..FitOptions::default() },
+        cv_folds: args.cv,
+        target_precision: args.target_precision,
+        mask,
+        routes: args.routes.iter().cloned().collect(),
+        descriptions,
+        name: args.name.clone(),
+        data_sha256: sha,
+        ..TrainOptions::default()
+    };
+    let start = std::time::Instant::now();
+    let (bundle, report) = train(&examples, encoder, rules, rules_text, &opts)?;
+    bundle.save(&args.output)?;
+    let m = &bundle.manifest;
+    println!(
+        "trained {} on {} rows ({} distinct templates) in {:.1} s with encoder {}",
+        args.output.display(),
+        examples.len(),
+        report.templates,
+        start.elapsed().as_secs_f64(),
+        m.encoder.id
+    );
+    for l in &m.labels {
+        if !l.in_head {
+            println!("  label '{}' has {} rows (< --min-samples {}): left to the LLM tier", l.name, l.rows, args.min_samples);
+        }
+    }
+    for (s, r) in &m.routes {
+        println!("  route: source '{s}' → {r:?}");
+    }
+    if let (Some(cv), Some(cvk)) = (&report.cv, &report.cv_at_threshold) {
+        print_evaluation(cv, &format!("cross-validation ({} folds split by template: unseen templates), head alone, every prediction kept:", args.cv));
+        let covered = cvk.rows - cvk.tiers["unclassified"];
+        println!(
+            "threshold {:.2}: the model keeps {:.1}% of lines at precision {:.4} (target {}); the rest go to the LLM tier",
+            report.threshold,
+            100.0 * covered as f64 / cvk.rows.max(1) as f64,
+            cvk.tier_accuracy["model"].accuracy,
+            args.target_precision
+        );
+    } else {
+        println!("no cross-validation (--cv {} or too few templates): threshold {:.2}", args.cv, report.threshold);
+    }
+    Ok(())
+}
+
+pub fn run_eval(args: EvalArgs) -> Result<()> {
+    let model_dir = args.model.clone().unwrap_or_else(crate::default_model_dir);
+    let loaded = crate::model::load(&model_dir, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
+    let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
+    let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
+    let mut decisions = Vec::with_capacity(records.len());
+    for chunk in records.chunks(4096) {
+        decisions.extend(loaded.pipeline.classify(chunk));
+    }
+    let truth_ref: Vec<&str> = truth.iter().map(String::as_str).collect();
+    let trained: Vec<String> = {
+        let mut v: Vec<String> = loaded.bundle.manifest.labels.iter().filter(|l| l.in_head).map(|l| l.name.clone()).collect();
+        v.extend(loaded.bundle.rules.rule.iter().map(|r| r.label.clone()));
+        v
+    };
+    let ev = evaluate(&truth_ref, &decisions, &trained);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&ev)?);
+    } else {
+        print_evaluation(&ev, &format!("{} on {}:", model_dir.display(), args.data.display()));
+        print_confusion(&ev);
+    }
+    Ok(())
+}
