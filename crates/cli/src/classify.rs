@@ -168,7 +168,13 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             None => {
                 let o = input::open(path, args.format.map(Into::into), &opts)?;
                 if o.headers != csv_headers && out_format == Format::Csv && csv_headers.is_some() {
-                    bail!("{}: its columns {:?} differ from those of {} ({:?}); classify CSV files with different columns separately", o.name, o.headers.unwrap_or_default(), inputs[0], csv_headers.unwrap_or_default());
+                    bail!(
+                        "{}: its columns {:?} differ from those of {} ({:?}); classify CSV files with different columns separately",
+                        o.name,
+                        o.headers.unwrap_or_default(),
+                        inputs[0],
+                        csv_headers.unwrap_or_default()
+                    );
                 }
                 o
             }
@@ -189,7 +195,9 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             for r in batch.iter().filter(|r| r.invalid.is_some()) {
                 let reason = r.invalid.as_deref().unwrap_or_default();
                 match args.read.on_error {
-                    OnError::Fail => bail!("{name}: row {}: {reason} (use --on-error skip to write such rows as Unclassified and go on)", r.row),
+                    OnError::Fail => {
+                        bail!("{name}: row {}: {reason} (use --on-error skip to write such rows as Unclassified and go on)", r.row)
+                    }
                     OnError::Skip => {
                         if bad_shown < 20 {
                             eprintln!("logsift: {name}: row {}: {reason}; written as Unclassified", r.row);
@@ -201,7 +209,9 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                 }
             }
             let decisions = loaded.pipeline.classify(&batch);
-            writer.write_batch(&batch, &decisions).with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
+            writer
+                .write_batch(&batch, &decisions)
+                .with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
             if let Some(pb) = &progress {
                 pb.inc(batch.len() as u64);
             }

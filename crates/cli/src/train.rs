@@ -143,7 +143,14 @@ fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Result
 
 fn print_evaluation(ev: &Evaluation, title: &str) {
     println!("{title}");
-    println!("  rows {}  accuracy {:.4}  macro-F1 {:.4} (over {} trained labels)  macro-F1 all labels {:.4}", ev.rows, ev.accuracy, ev.macro_f1, ev.scored_labels.len(), ev.macro_f1_all_labels);
+    println!(
+        "  rows {}  accuracy {:.4}  macro-F1 {:.4} (over {} trained labels)  macro-F1 all labels {:.4}",
+        ev.rows,
+        ev.accuracy,
+        ev.macro_f1,
+        ev.scored_labels.len(),
+        ev.macro_f1_all_labels
+    );
     println!("  {:<24}{:>10}{:>10}{:>10}{:>9}", "label", "precision", "recall", "f1", "support");
     for (l, s) in &ev.labels {
         println!("  {l:<24}{:>10.4}{:>10.4}{:>10.4}{:>9}", s.precision, s.recall, s.f1, s.support);
@@ -232,7 +239,10 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         println!("  route: source '{s}' → {r:?}");
     }
     if let (Some(cv), Some(cvk)) = (&report.cv, &report.cv_at_threshold) {
-        print_evaluation(cv, &format!("cross-validation ({} folds split by template: unseen templates), head alone, every prediction kept:", args.cv));
+        print_evaluation(
+            cv,
+            &format!("cross-validation ({} folds split by template: unseen templates), head alone, every prediction kept:", args.cv),
+        );
         let covered = cvk.rows - cvk.tiers["unclassified"];
         println!(
             "threshold {:.2}: the model keeps {:.1}% of lines at precision {:.4} (target {}); the rest go to the LLM tier",

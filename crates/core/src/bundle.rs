@@ -218,7 +218,8 @@ impl Bundle {
         std::fs::create_dir_all(dir).map_err(write_err(dir.to_path_buf()))?;
         let m = toml::to_string_pretty(&self.manifest).expect("manifest serialises");
         let mpath = dir.join("model.toml");
-        std::fs::write(&mpath, format!("# logsift model bundle: see README.md, section 'Model bundles'\n{m}")).map_err(write_err(mpath.clone()))?;
+        std::fs::write(&mpath, format!("# logsift model bundle: see README.md, section 'Model bundles'\n{m}"))
+            .map_err(write_err(mpath.clone()))?;
         let hpath = dir.join("head.safetensors");
         self.head.save(&hpath).map_err(write_err(hpath.clone()))?;
         let rpath = dir.join("rules.toml");

@@ -39,9 +39,7 @@ pub struct DecisionCache {
 impl DecisionCache {
     /// A cache holding at most `capacity` decisions; 0 disables caching.
     pub fn new(capacity: usize) -> Self {
-        DecisionCache {
-            inner: (capacity > 0).then(|| Cache::new(capacity)),
-        }
+        DecisionCache { inner: (capacity > 0).then(|| Cache::new(capacity)) }
     }
 
     /// The cached decision for `key`, if any.

@@ -81,14 +81,10 @@ impl Rows {
     /// The rows at `idx`, in that order.
     pub fn select(&self, idx: &[usize]) -> Rows {
         match self {
-            Rows::Dense { dim, data } => Rows::Dense {
-                dim: *dim,
-                data: idx.iter().flat_map(|&i| data[i * dim..(i + 1) * dim].iter().copied()).collect(),
-            },
-            Rows::Sparse { dim, rows } => Rows::Sparse {
-                dim: *dim,
-                rows: idx.iter().map(|&i| rows[i].clone()).collect(),
-            },
+            Rows::Dense { dim, data } => {
+                Rows::Dense { dim: *dim, data: idx.iter().flat_map(|&i| data[i * dim..(i + 1) * dim].iter().copied()).collect() }
+            }
+            Rows::Sparse { dim, rows } => Rows::Sparse { dim: *dim, rows: idx.iter().map(|&i| rows[i].clone()).collect() },
         }
     }
 
@@ -180,12 +176,8 @@ impl SoftmaxHead {
 
     /// Class probabilities for one vector of width [`dim`](Self::dim).
     pub fn predict_proba(&self, x: &[f32]) -> Vec<f32> {
-        let mut z: Vec<f32> = self
-            .weight
-            .chunks_exact(self.dim)
-            .zip(&self.bias)
-            .map(|(w, b)| w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>() + b)
-            .collect();
+        let mut z: Vec<f32> =
+            self.weight.chunks_exact(self.dim).zip(&self.bias).map(|(w, b)| w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>() + b).collect();
         softmax_in_place(&mut z);
         z
     }
@@ -211,10 +203,7 @@ impl SoftmaxHead {
         }
         let total: f64 = counts.iter().sum();
         let present = class_n.iter().filter(|&&c| c > 0.0).count().max(1) as f64;
-        let class_w: Vec<f64> = class_n
-            .iter()
-            .map(|&c| if opts.balanced && c > 0.0 { total / (present * c) } else { 1.0 })
-            .collect();
+        let class_w: Vec<f64> = class_n.iter().map(|&c| if opts.balanced && c > 0.0 { total / (present * c) } else { 1.0 }).collect();
         let s: Vec<f64> = y.iter().zip(counts).map(|(&c, &w)| w * class_w[c]).collect();
         let s_total: f64 = s.iter().sum();
         let lambda = 1.0 / (opts.c * total);
@@ -307,9 +296,7 @@ pub fn softmax_in_place(z: &mut [f32]) {
 
 /// Index and value of the largest element (the first on ties).
 pub fn argmax(p: &[f32]) -> (usize, f32) {
-    p.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+    p.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
 }
 
 /// Minimises a smooth function with L-BFGS (memory 10, Armijo backtracking).
@@ -426,10 +413,8 @@ mod tests {
         let (x, y) = blobs();
         let Rows::Dense { data, .. } = &x else { unreachable!() };
         let vectors: Vec<Vec<f32>> = data.chunks(3).map(|c| c.to_vec()).collect();
-        let sparse = Rows::Sparse {
-            dim: 3,
-            rows: vectors.iter().map(|v| v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect()).collect(),
-        };
+        let sparse =
+            Rows::Sparse { dim: 3, rows: vectors.iter().map(|v| v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect()).collect() };
         let counts = vec![1.0; y.len()];
         let a = SoftmaxHead::fit(&x, &y, &counts, labels(3), FitOptions::default()).unwrap();
         let b = SoftmaxHead::fit(&sparse, &y, &counts, labels(3), FitOptions::default()).unwrap();

@@ -346,10 +346,9 @@ impl<W: Write> CsvOutput<W> {
     /// columns (then `source,log_message` are written).
     pub fn new(w: W, input_headers: Option<&[String]>) -> Self {
         let mut header: Vec<String> = match input_headers {
-            Some(h) => h
-                .iter()
-                .map(|c| if OUTPUT_COLUMNS.contains(&c.trim()) { format!("{}_input", c.trim()) } else { c.clone() })
-                .collect(),
+            Some(h) => {
+                h.iter().map(|c| if OUTPUT_COLUMNS.contains(&c.trim()) { format!("{}_input", c.trim()) } else { c.clone() }).collect()
+            }
             None => vec!["source".into(), "log_message".into()],
         };
         let width = header.len();
@@ -521,7 +520,8 @@ mod tests {
         let obj = json_object(&recs[0], &Decision::unclassified("r"));
         assert_eq!(obj["id"], 7);
         assert_eq!(obj["target_label"], "Unclassified");
-        let text: Vec<Record> = LineInput::new(&b"a\r\nb\n"[..], "in.log", false, InputOptions::default()).collect::<Result<_, _>>().unwrap();
+        let text: Vec<Record> =
+            LineInput::new(&b"a\r\nb\n"[..], "in.log", false, InputOptions::default()).collect::<Result<_, _>>().unwrap();
         assert_eq!(text.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(), ["a", "b"]);
     }
 }

@@ -55,10 +55,8 @@ impl LexicalEncoder {
     /// bucket, L2-normalised.
     pub fn features(&self, text: &str) -> Vec<(u32, f32)> {
         let lower = text.to_lowercase();
-        let words: Vec<&str> = lower
-            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '<' || c == '>'))
-            .filter(|w| !w.is_empty())
-            .collect();
+        let words: Vec<&str> =
+            lower.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '<' || c == '>')).filter(|w| !w.is_empty()).collect();
         let mut raw: Vec<(u32, f32)> = Vec::with_capacity(words.len() * 12);
         let mut push = |h: u64, w: f32| {
             let sign = if h >> 63 == 0 { 1.0 } else { -1.0 };

@@ -47,38 +47,18 @@ pub struct MaskConfig {
 
 impl Default for MaskConfig {
     fn default() -> Self {
-        MaskConfig {
-            numbers: true,
-            hex: true,
-            uuids: true,
-            ipv4: true,
-            ipv6: true,
-            emails: true,
-            paths: true,
-            quoted: false,
-        }
+        MaskConfig { numbers: true, hex: true, uuids: true, ipv4: true, ipv6: true, emails: true, paths: true, quoted: false }
     }
 }
 
 impl MaskConfig {
     /// Every kind off: templates are the lines with whitespace normalised.
     pub fn none() -> Self {
-        MaskConfig {
-            numbers: false,
-            hex: false,
-            uuids: false,
-            ipv4: false,
-            ipv6: false,
-            emails: false,
-            paths: false,
-            quoted: false,
-        }
+        MaskConfig { numbers: false, hex: false, uuids: false, ipv4: false, ipv6: false, emails: false, paths: false, quoted: false }
     }
 
     /// The names accepted by [`MaskConfig::from_names`].
-    pub const NAMES: [&'static str; 8] = [
-        "numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "quoted",
-    ];
+    pub const NAMES: [&'static str; 8] = ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "quoted"];
 
     /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
     /// `"none"` turns all off, `"default"` gives the default.
@@ -172,18 +152,14 @@ impl Masker {
         // Split off punctuation that wraps a value: `[10.0.0.1]:`, `(a@b.org),`.
         let start = word.len() - word.trim_start_matches(['(', '[', '{', '<', '"', '\'']).len();
         let rest = &word[start..];
-        let core_len = rest
-            .trim_end_matches([')', ']', '}', '>', '"', '\'', ',', ';', ':', '.', '!', '?'])
-            .len();
+        let core_len = rest.trim_end_matches([')', ']', '}', '>', '"', '\'', ',', ';', ':', '.', '!', '?']).len();
         let (lead, core, trail) = (&word[..start], &rest[..core_len], &rest[core_len..]);
         if !core.is_empty() {
             let whole = if c.emails && is_email(core) {
                 Some(EMAIL)
             } else if c.uuids && is_uuid(core.as_bytes()) {
                 Some(UUID)
-            } else if c.ipv4 && is_ipv4_with_suffix(core) {
-                Some(IP)
-            } else if c.ipv6 && is_ipv6(core) {
+            } else if (c.ipv4 && is_ipv4_with_suffix(core)) || (c.ipv6 && is_ipv6(core)) {
                 Some(IP)
             } else if c.paths && is_path(core) {
                 Some(PATH)
@@ -296,10 +272,7 @@ fn is_hex_id(run: &[u8]) -> bool {
     if run.len() >= 3 && run[0] == b'0' && (run[1] == b'x' || run[1] == b'X') {
         return run[2..].iter().all(u8::is_ascii_hexdigit);
     }
-    run.len() >= 8
-        && run.iter().all(u8::is_ascii_hexdigit)
-        && run.iter().any(u8::is_ascii_digit)
-        && !run.iter().all(u8::is_ascii_digit)
+    run.len() >= 8 && run.iter().all(u8::is_ascii_hexdigit) && run.iter().any(u8::is_ascii_digit) && !run.iter().all(u8::is_ascii_digit)
 }
 
 fn is_ipv4(s: &str) -> bool {

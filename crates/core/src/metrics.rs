@@ -108,7 +108,11 @@ pub fn evaluate(truth: &[&str], decisions: &[Decision], trained: &[String]) -> E
     }
     ev.accuracy = ratio(correct, ev.rows);
     for l in &labels {
-        let (tp, p, s) = (tp.get(l.as_str()).copied().unwrap_or(0), pred_n.get(l.as_str()).copied().unwrap_or(0), support.get(l.as_str()).copied().unwrap_or(0));
+        let (tp, p, s) = (
+            tp.get(l.as_str()).copied().unwrap_or(0),
+            pred_n.get(l.as_str()).copied().unwrap_or(0),
+            support.get(l.as_str()).copied().unwrap_or(0),
+        );
         let (precision, recall) = (ratio(tp, p), ratio(tp, s));
         let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
         ev.labels.insert(l.clone(), LabelScore { precision, recall, f1, support: s });
@@ -159,7 +163,13 @@ mod tests {
     #[test]
     fn figures_by_hand() {
         let truth = ["A", "A", "B", "B", "C"];
-        let pred = [d("A", TierKind::Rules), d("B", TierKind::Model), d("B", TierKind::Model), Decision::unclassified("x"), d("A", TierKind::Model)];
+        let pred = [
+            d("A", TierKind::Rules),
+            d("B", TierKind::Model),
+            d("B", TierKind::Model),
+            Decision::unclassified("x"),
+            d("A", TierKind::Model),
+        ];
         let ev = evaluate(&truth, &pred, &["A".into(), "B".into()]);
         assert_eq!(ev.rows, 5);
         assert!((ev.accuracy - 0.4).abs() < 1e-12);

@@ -174,11 +174,11 @@ impl Pipeline {
 
     /// One line per tier, for summaries.
     pub fn describe(&self) -> Vec<String> {
-        let mut v = vec![];
-        v.push(self.rules.as_ref().map_or("rules (none)".into(), |t| t.describe()));
-        v.push(self.model.as_ref().map_or("model (none)".into(), |t| t.describe()));
-        v.push(self.llm.describe());
-        v
+        vec![
+            self.rules.as_ref().map_or("rules (none)".into(), |t| t.describe()),
+            self.model.as_ref().map_or("model (none)".into(), |t| t.describe()),
+            self.llm.describe(),
+        ]
     }
 
     /// A copy of the counters.
@@ -335,10 +335,8 @@ impl Pipeline {
             }
         }
 
-        let out: Vec<Decision> = out
-            .into_iter()
-            .map(|d| d.unwrap_or_else(|| Decision::unclassified("internal error: no tier decided this record")))
-            .collect();
+        let out: Vec<Decision> =
+            out.into_iter().map(|d| d.unwrap_or_else(|| Decision::unclassified("internal error: no tier decided this record"))).collect();
         for d in &out {
             *stats.tiers.entry(d.tier).or_default() += 1;
             *stats.labels.entry(d.label.to_string()).or_default() += 1;

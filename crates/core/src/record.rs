@@ -34,11 +34,7 @@ pub struct Record {
 impl Record {
     /// A record with only a source and a message.
     pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
-        Record {
-            source: source.into(),
-            message: message.into(),
-            ..Record::default()
-        }
+        Record { source: source.into(), message: message.into(), ..Record::default() }
     }
 }
 
@@ -134,12 +130,7 @@ pub struct Decision {
 impl Decision {
     /// An `Unclassified` decision with its reason.
     pub fn unclassified(reason: impl Into<Arc<str>>) -> Self {
-        Decision {
-            label: Arc::from(UNCLASSIFIED),
-            tier: TierKind::None,
-            confidence: 0.0,
-            detail: Detail::Reason(reason.into()),
-        }
+        Decision { label: Arc::from(UNCLASSIFIED), tier: TierKind::None, confidence: 0.0, detail: Detail::Reason(reason.into()) }
     }
 
     /// Whether a tier gave this record a real label.

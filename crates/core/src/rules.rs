@@ -130,18 +130,12 @@ pub enum RulesError {
 impl RulesFile {
     /// Parses TOML text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Self, RulesError> {
-        toml::from_str(text).map_err(|e| RulesError::Parse {
-            file: file.to_path_buf(),
-            message: e.to_string(),
-        })
+        toml::from_str(text).map_err(|e| RulesError::Parse { file: file.to_path_buf(), message: e.to_string() })
     }
 
     /// Reads and parses a rules file.
     pub fn read(file: &Path) -> Result<Self, RulesError> {
-        let text = std::fs::read_to_string(file).map_err(|source| RulesError::Io {
-            file: file.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(file).map_err(|source| RulesError::Io { file: file.to_path_buf(), source })?;
         Self::parse(&text, file)
     }
 
@@ -168,12 +162,8 @@ impl RulesTier {
     pub fn compile(rules: &RulesFile, file: &Path) -> Result<Self, RulesError> {
         let mut seen: std::collections::HashMap<&str, usize> = Default::default();
         for (i, r) in rules.rule.iter().enumerate() {
-            let invalid = |message: &str| RulesError::Invalid {
-                file: file.to_path_buf(),
-                index: i + 1,
-                id: r.id.clone(),
-                message: message.into(),
-            };
+            let invalid =
+                |message: &str| RulesError::Invalid { file: file.to_path_buf(), index: i + 1, id: r.id.clone(), message: message.into() };
             if r.id.trim().is_empty() {
                 return Err(invalid("empty id"));
             }
@@ -184,12 +174,7 @@ impl RulesTier {
                 return Err(invalid("empty regex (it would match every line)"));
             }
             if let Some(first) = seen.insert(&r.id, i + 1) {
-                return Err(RulesError::DuplicateId {
-                    file: file.to_path_buf(),
-                    id: r.id.clone(),
-                    first,
-                    second: i + 1,
-                });
+                return Err(RulesError::DuplicateId { file: file.to_path_buf(), id: r.id.clone(), first, second: i + 1 });
             }
             // Compile each alone first, so an error names its rule.
             if let Err(e) = regex::RegexBuilder::new(&r.regex).size_limit(RULES_SIZE_LIMIT).build() {
@@ -205,11 +190,7 @@ impl RulesTier {
             .size_limit(RULES_SIZE_LIMIT)
             .dfa_size_limit(RULES_SIZE_LIMIT)
             .build()
-            .map_err(|e| RulesError::TooLarge {
-                file: file.to_path_buf(),
-                limit: RULES_SIZE_LIMIT,
-                message: e.to_string(),
-            })?;
+            .map_err(|e| RulesError::TooLarge { file: file.to_path_buf(), limit: RULES_SIZE_LIMIT, message: e.to_string() })?;
         let compiled = rules
             .rule
             .iter()
@@ -247,22 +228,14 @@ impl RulesTier {
         if self.rules.is_empty() {
             return None;
         }
-        self.set
-            .matches(message)
-            .into_iter()
-            .find(|&i| self.rules[i].sources.as_ref().is_none_or(|s| s.contains(source)))
+        self.set.matches(message).into_iter().find(|&i| self.rules[i].sources.as_ref().is_none_or(|s| s.contains(source)))
     }
 
     /// The decision for a line, if a rule matches.
     pub fn decide_one(&self, source: &str, message: &str) -> Option<Decision> {
         self.matching_rule(source, message).map(|i| {
             let r = &self.rules[i];
-            Decision {
-                label: r.label.clone(),
-                tier: TierKind::Rules,
-                confidence: 1.0,
-                detail: Detail::Rule(r.id.clone()),
-            }
+            Decision { label: r.label.clone(), tier: TierKind::Rules, confidence: 1.0, detail: Detail::Rule(r.id.clone()) }
         })
     }
 }

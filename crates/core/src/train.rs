@@ -146,7 +146,13 @@ impl SplitMix64 {
 }
 
 /// Trains a bundle (saved by the caller) from labeled examples.
-pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, rules_text: Option<String>, opts: &TrainOptions) -> Result<(Bundle, TrainReport), TrainError> {
+pub fn train(
+    examples: &[Example],
+    encoder: Arc<dyn Encoder>,
+    rules: RulesFile,
+    rules_text: Option<String>,
+    opts: &TrainOptions,
+) -> Result<(Bundle, TrainReport), TrainError> {
     let mut label_rows: BTreeMap<String, u64> = BTreeMap::new();
     for e in examples {
         *label_rows.entry(e.label.clone()).or_default() += 1;
@@ -254,11 +260,21 @@ pub fn train(examples: &[Example], encoder: Arc<dyn Encoder>, rules: RulesFile, 
     let head = SoftmaxHead::fit(&x, &y, &counts, labels, opts.fit).map_err(TrainError::Fit)?;
     let mut label_infos: Vec<LabelInfo> = head_labels
         .iter()
-        .map(|l| LabelInfo { name: l.clone(), description: opts.descriptions.get(l).cloned().unwrap_or_default(), rows: label_rows[l], in_head: true })
+        .map(|l| LabelInfo {
+            name: l.clone(),
+            description: opts.descriptions.get(l).cloned().unwrap_or_default(),
+            rows: label_rows[l],
+            in_head: true,
+        })
         .collect();
     for (l, &n) in &label_rows {
         if !label_index.contains_key(l.as_str()) {
-            label_infos.push(LabelInfo { name: l.clone(), description: opts.descriptions.get(l).cloned().unwrap_or_default(), rows: n, in_head: false });
+            label_infos.push(LabelInfo {
+                name: l.clone(),
+                description: opts.descriptions.get(l).cloned().unwrap_or_default(),
+                rows: n,
+                in_head: false,
+            });
         }
     }
     for (l, d) in &opts.descriptions {

@@ -49,7 +49,22 @@ impl Rng {
         match self.below(4) {
             0 => format!("User{}", self.range(1, 9999)),
             1 => format!("{}", self.range(1000, 99999)),
-            2 => self.pick(&["alice", "bob", "carol", "dmitri", "eve.k", "f.martin", "svc-backup", "jenkins", "ops-admin", "priya", "wei.zhang", "admin"]).to_string(),
+            2 => self
+                .pick(&[
+                    "alice",
+                    "bob",
+                    "carol",
+                    "dmitri",
+                    "eve.k",
+                    "f.martin",
+                    "svc-backup",
+                    "jenkins",
+                    "ops-admin",
+                    "priya",
+                    "wei.zhang",
+                    "admin",
+                ])
+                .to_string(),
             _ => format!("u-{}", self.hex(6)),
         }
     }
@@ -62,14 +77,35 @@ impl Rng {
 const SOURCES: [&str; 5] = ["ModernCRM", "BillingSystem", "AnalyticsEngine", "ThirdPartyAPI", "ModernHR"];
 
 fn service(r: &mut Rng) -> &'static str {
-    r.pick(&["payment-service", "auth-service", "inventory-api", "report-worker", "billing-gateway", "search-indexer", "notification-svc", "user-profile", "order-api", "etl-runner"])
+    r.pick(&[
+        "payment-service",
+        "auth-service",
+        "inventory-api",
+        "report-worker",
+        "billing-gateway",
+        "search-indexer",
+        "notification-svc",
+        "user-profile",
+        "order-api",
+        "etl-runner",
+    ])
 }
 
 fn path(r: &mut Rng) -> String {
     match r.below(6) {
         0 => format!("/v2/{}/servers/{}", r.hex(32), r.pick(&["detail", "action", "os-volume_attachments", "metadata"])),
-        1 => format!("/api/v{}/{}/{}", r.range(1, 3), r.pick(&["orders", "invoices", "users", "reports", "customers", "payments"]), r.range(1, 99999)),
-        2 => format!("/api/{}?page={}&limit={}", r.pick(&["search", "items", "events", "tickets"]), r.range(1, 40), r.pick(&["20", "50", "100"])),
+        1 => format!(
+            "/api/v{}/{}/{}",
+            r.range(1, 3),
+            r.pick(&["orders", "invoices", "users", "reports", "customers", "payments"]),
+            r.range(1, 99999)
+        ),
+        2 => format!(
+            "/api/{}?page={}&limit={}",
+            r.pick(&["search", "items", "events", "tickets"]),
+            r.range(1, 40),
+            r.pick(&["20", "50", "100"])
+        ),
         3 => r.pick(&["/healthz", "/metrics", "/login", "/logout", "/static/app.js", "/favicon.ico", "/index.html"]).to_string(),
         4 => format!("/v3/{}/volumes/{}", r.hex(32), r.uuid()),
         _ => format!("/graphql/{}", r.pick(&["query", "mutation"])),
@@ -91,7 +127,13 @@ fn http_status(r: &mut Rng) -> String {
     let ip = r.ip();
     match r.below(10) {
         0 | 1 => {
-            let comp = r.pick(&["nova.osapi_compute.wsgi.server", "nova.metadata.wsgi.server", "cinder.api.openstack.wsgi", "neutron.wsgi", "glance.api.middleware"]);
+            let comp = r.pick(&[
+                "nova.osapi_compute.wsgi.server",
+                "nova.metadata.wsgi.server",
+                "cinder.api.openstack.wsgi",
+                "neutron.wsgi",
+                "glance.api.middleware",
+            ]);
             let sep = r.pick(&["status: ", "status=", "returned ", "code "]);
             format!(
                 "{comp} [req-{} {} {} - - -] {ip} \"{m} {p} HTTP/1.1\" {sep}{s} len: {} time: {}",
@@ -125,8 +167,17 @@ fn http_status(r: &mut Rng) -> String {
         5 => format!("{} {m} {p} -> {s} in {}ms", service(r), r.range(1, 5000)),
         6 => format!("HTTP {s} {m} {p} client={ip} bytes={} duration={}s", r.range(0, 50000), r.float(0.0, 3.0, 3)),
         7 => format!("request completed: method={m} path={p} status={s} latency_ms={} request_id={}", r.range(1, 4000), r.uuid()),
-        8 => format!("{m} {p} HTTP/1.1 {} {s} len: {} time: {}", r.pick(&["status", "response", "result"]), r.range(100, 5000), r.float(0.01, 1.0, 7)),
-        _ => format!("Response {s} {} sent for {m} {p} ({} bytes)", r.pick(&["OK", "Created", "Not Found", "Bad Gateway", "Forbidden", "Accepted", ""]), r.range(0, 40000)),
+        8 => format!(
+            "{m} {p} HTTP/1.1 {} {s} len: {} time: {}",
+            r.pick(&["status", "response", "result"]),
+            r.range(100, 5000),
+            r.float(0.01, 1.0, 7)
+        ),
+        _ => format!(
+            "Response {s} {} sent for {m} {p} ({} bytes)",
+            r.pick(&["OK", "Created", "Not Found", "Bad Gateway", "Forbidden", "Accepted", ""]),
+            r.range(0, 40000)
+        ),
     }
 }
 
@@ -156,24 +207,96 @@ fn resource_usage(r: &mut Rng) -> String {
 fn security_alert(r: &mut Rng) -> String {
     let (ip, user) = (r.ip(), r.user());
     match r.below(20) {
-        0 => format!("Blocked traffic from {ip} after {}", r.pick(&["an intrusion signature matched", "repeated failed logins", "a port scan", "a brute-force pattern", "a reputation-list hit"])),
+        0 => format!(
+            "Blocked traffic from {ip} after {}",
+            r.pick(&[
+                "an intrusion signature matched",
+                "repeated failed logins",
+                "a port scan",
+                "a brute-force pattern",
+                "a reputation-list hit"
+            ])
+        ),
         1 => format!("{} failed sign-in attempts for {user} within {} minutes", r.range(5, 60), r.range(1, 15)),
-        2 => format!("sshd[{}]: Failed password for {}{user} from {ip} port {} ssh2", r.range(1000, 65000), r.pick(&["", "invalid user "]), r.range(1024, 65535)),
-        3 => format!("pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ip} user={}", r.pick(&["root", "admin", "oracle", "test"])),
-        4 => format!("Privilege escalation attempt by user {user}: {}", r.pick(&["sudo to root denied", "setuid binary executed", "role changed without approval", "admin API called with a user token"])),
-        5 => format!("{user} tried to read {} without authorisation; request denied", r.pick(&["payroll records", "customer data", "the admin console", "/etc/shadow", "billing exports"])),
-        6 => format!("Alert: {} for account {user}", r.pick(&["administrator rights granted outside the change window", "sign-in from an unusual country", "MFA disabled by a non-owner", "a new admin token created outside office hours"])),
-        7 => format!("Possible SQL injection in parameter '{}' from {ip}: blocked by WAF rule {}", r.pick(&["id", "q", "sort", "email"]), r.range(900000, 999999)),
+        2 => format!(
+            "sshd[{}]: Failed password for {}{user} from {ip} port {} ssh2",
+            r.range(1000, 65000),
+            r.pick(&["", "invalid user "]),
+            r.range(1024, 65535)
+        ),
+        3 => format!(
+            "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ip} user={}",
+            r.pick(&["root", "admin", "oracle", "test"])
+        ),
+        4 => format!(
+            "Privilege escalation attempt by user {user}: {}",
+            r.pick(&[
+                "sudo to root denied",
+                "setuid binary executed",
+                "role changed without approval",
+                "admin API called with a user token"
+            ])
+        ),
+        5 => format!(
+            "{user} tried to read {} without authorisation; request denied",
+            r.pick(&["payroll records", "customer data", "the admin console", "/etc/shadow", "billing exports"])
+        ),
+        6 => format!(
+            "Alert: {} for account {user}",
+            r.pick(&[
+                "administrator rights granted outside the change window",
+                "sign-in from an unusual country",
+                "MFA disabled by a non-owner",
+                "a new admin token created outside office hours"
+            ])
+        ),
+        7 => format!(
+            "Possible SQL injection in parameter '{}' from {ip}: blocked by WAF rule {}",
+            r.pick(&["id", "q", "sort", "email"]),
+            r.range(900000, 999999)
+        ),
         8 => format!("JWT signature verification failed for request from {ip} (kid={})", r.hex(8)),
-        9 => format!("sudo: {user} : {} incorrect password attempts ; TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/bash", r.range(3, 9), r.below(9)),
-        10 => format!("Firewall DENY {} from {ip}:{} to {}:{} ({})", r.pick(&["TCP", "UDP"]), r.range(1024, 65535), r.ip(), r.pick(&["22", "3389", "445", "23", "5432"]), r.pick(&["policy block-inbound", "geo-block", "threat-intel list"])),
+        9 => format!(
+            "sudo: {user} : {} incorrect password attempts ; TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/bash",
+            r.range(3, 9),
+            r.below(9)
+        ),
+        10 => format!(
+            "Firewall DENY {} from {ip}:{} to {}:{} ({})",
+            r.pick(&["TCP", "UDP"]),
+            r.range(1024, 65535),
+            r.ip(),
+            r.pick(&["22", "3389", "445", "23", "5432"]),
+            r.pick(&["policy block-inbound", "geo-block", "threat-intel list"])
+        ),
         11 => format!("Account {user} locked after {} failed authentication attempts", r.range(3, 20)),
-        12 => format!("Suspicious {} from {ip}: {} requests in {} s", r.pick(&["activity", "request burst", "credential stuffing"]), r.range(200, 20000), r.range(1, 60)),
-        13 => format!("Malware signature {} detected in upload {} by {user}; file quarantined", r.pick(&["Trojan.GenericKD", "EICAR-Test-File", "Win32.Emotet", "JS.Miner"]), format_args!("upload_{}.zip", r.range(100, 9999))),
-        14 => format!("TLS handshake with {ip} rejected: certificate {} ", r.pick(&["revoked", "expired", "self-signed", "issued for another host"])),
+        12 => format!(
+            "Suspicious {} from {ip}: {} requests in {} s",
+            r.pick(&["activity", "request burst", "credential stuffing"]),
+            r.range(200, 20000),
+            r.range(1, 60)
+        ),
+        13 => format!(
+            "Malware signature {} detected in upload {} by {user}; file quarantined",
+            r.pick(&["Trojan.GenericKD", "EICAR-Test-File", "Win32.Emotet", "JS.Miner"]),
+            format_args!("upload_{}.zip", r.range(100, 9999))
+        ),
+        14 => format!(
+            "TLS handshake with {ip} rejected: certificate {} ",
+            r.pick(&["revoked", "expired", "self-signed", "issued for another host"])
+        ),
         15 => format!("API key {}… used from unrecognised IP {ip} for user {user}", r.hex(8)),
-        16 => format!("Denied access for user {user} to resource {} (missing permission {})", path(r), r.pick(&["admin:write", "billing:read", "hr:export"])),
-        17 => format!("Security scan found {} critical vulnerabilities in image {}:{}", r.range(1, 30), service(r), r.pick(&["latest", "1.4.2", "2025.06"])),
+        16 => format!(
+            "Denied access for user {user} to resource {} (missing permission {})",
+            path(r),
+            r.pick(&["admin:write", "billing:read", "hr:export"])
+        ),
+        17 => format!(
+            "Security scan found {} critical vulnerabilities in image {}:{}",
+            r.range(1, 30),
+            service(r),
+            r.pick(&["latest", "1.4.2", "2025.06"])
+        ),
         18 => format!("Potential data exfiltration: {} GB sent to {ip} by {user}", r.range(1, 200)),
         _ => format!("CSRF token mismatch on {} from {ip}; request rejected", path(r)),
     }
@@ -181,23 +304,71 @@ fn security_alert(r: &mut Rng) -> String {
 
 fn critical_error(r: &mut Rng) -> String {
     match r.below(18) {
-        0 => format!("kernel: Out of memory: Killed process {} ({}) total-vm:{}kB", r.range(100, 65000), r.pick(&["java", "postgres", "python3", "node"]), r.range(100000, 9000000)),
-        1 => format!("EXT4-fs error (device {}): ext4_lookup:{}: inode #{}: comm {}: deleted inode referenced", r.pick(&["sda1", "nvme0n1p2", "vdb"]), r.range(1000, 2000), r.range(1000, 999999), service(r)),
-        2 => format!("java.lang.OutOfMemoryError: Java heap space in {} thread \"{}\"", service(r), r.pick(&["main", "pool-2-thread-1", "kafka-consumer-3"])),
-        3 => format!("Database cluster {} is down: {} of {} nodes unreachable", r.pick(&["pg-main", "orders-db", "mysql-prod"]), r.range(2, 5), 5),
+        0 => format!(
+            "kernel: Out of memory: Killed process {} ({}) total-vm:{}kB",
+            r.range(100, 65000),
+            r.pick(&["java", "postgres", "python3", "node"]),
+            r.range(100000, 9000000)
+        ),
+        1 => format!(
+            "EXT4-fs error (device {}): ext4_lookup:{}: inode #{}: comm {}: deleted inode referenced",
+            r.pick(&["sda1", "nvme0n1p2", "vdb"]),
+            r.range(1000, 2000),
+            r.range(1000, 999999),
+            service(r)
+        ),
+        2 => format!(
+            "java.lang.OutOfMemoryError: Java heap space in {} thread \"{}\"",
+            service(r),
+            r.pick(&["main", "pool-2-thread-1", "kafka-consumer-3"])
+        ),
+        3 => format!(
+            "Database cluster {} is down: {} of {} nodes unreachable",
+            r.pick(&["pg-main", "orders-db", "mysql-prod"]),
+            r.range(2, 5),
+            5
+        ),
         4 => format!("RAID array {} degraded: disk {} failed", r.pick(&["md0", "md1"]), r.pick(&["/dev/sdb", "/dev/sdc", "/dev/nvme1n1"])),
-        5 => format!("Critical failure in {} {}: {}", r.pick(&["controller", "storage module", "scheduler"]), format_args!("ctl-{}", r.range(1, 99)), r.pick(&["hardware fault", "watchdog expired", "firmware crash"])),
-        6 => format!("Data corruption detected in {} table {}; writes halted", r.pick(&["ledger", "customer", "payroll"]), format_args!("shard_{}", r.range(1, 64))),
-        7 => format!("Kernel panic - not syncing: {}", r.pick(&["Fatal exception in interrupt", "VFS: Unable to mount root fs", "Attempted to kill init!"])),
+        5 => format!(
+            "Critical failure in {} {}: {}",
+            r.pick(&["controller", "storage module", "scheduler"]),
+            format_args!("ctl-{}", r.range(1, 99)),
+            r.pick(&["hardware fault", "watchdog expired", "firmware crash"])
+        ),
+        6 => format!(
+            "Data corruption detected in {} table {}; writes halted",
+            r.pick(&["ledger", "customer", "payroll"]),
+            format_args!("shard_{}", r.range(1, 64))
+        ),
+        7 => format!(
+            "Kernel panic - not syncing: {}",
+            r.pick(&["Fatal exception in interrupt", "VFS: Unable to mount root fs", "Attempted to kill init!"])
+        ),
         8 => format!("{} service is completely unavailable: all {} replicas crashed", service(r), r.range(2, 12)),
         9 => format!("Primary storage volume {} is read-only after I/O errors; service {} halted", r.uuid(), service(r)),
-        10 => format!("SMTP relay cluster {}: outbound mail queue frozen for every tenant", r.pick(&["down", "unreachable", "rejecting all connections"])),
+        10 => format!(
+            "SMTP relay cluster {}: outbound mail queue frozen for every tenant",
+            r.pick(&["down", "unreachable", "rejecting all connections"])
+        ),
         11 => format!("FATAL: could not write to file \"pg_wal/{}\": No space left on device", r.hex(24).to_uppercase()),
-        12 => format!("Segmentation fault (core dumped) in {} worker {}; supervisor gave up after {} restarts", service(r), r.range(1, 64), r.range(3, 10)),
+        12 => format!(
+            "Segmentation fault (core dumped) in {} worker {}; supervisor gave up after {} restarts",
+            service(r),
+            r.range(1, 64),
+            r.range(3, 10)
+        ),
         13 => format!("Power supply {} failed on rack {}; {} hosts lost", r.range(1, 2), r.range(1, 40), r.range(2, 30)),
         14 => format!("Cluster quorum lost: only {} of {} etcd members healthy", r.range(0, 1), 3),
-        15 => format!("Replication broken between {} and {}: replica diverged, failover impossible", format_args!("db-{}", r.range(1, 9)), format_args!("db-{}", r.range(10, 19))),
-        16 => format!("Boot failure on node {}: {}", format_args!("compute-{}", r.range(1, 90)), r.pick(&["no bootable device", "initramfs unpacking failed", "hardware watchdog reset loop"])),
+        15 => format!(
+            "Replication broken between {} and {}: replica diverged, failover impossible",
+            format_args!("db-{}", r.range(1, 9)),
+            format_args!("db-{}", r.range(10, 19))
+        ),
+        16 => format!(
+            "Boot failure on node {}: {}",
+            format_args!("compute-{}", r.range(1, 90)),
+            r.pick(&["no bootable device", "initramfs unpacking failed", "hardware watchdog reset loop"])
+        ),
         _ => format!("CRITICAL: {} lost connection to every message broker; {} events dropped", service(r), r.range(100, 100000)),
     }
 }
@@ -239,18 +410,30 @@ fn error(r: &mut Rng) -> String {
 
 fn system_notification(r: &mut Rng) -> String {
     match r.below(16) {
-        0 => format!("Nightly backup of {} finished in {} s.", r.pick(&["orders-db", "crm-db", "hr-files", "the data warehouse"]), r.range(30, 7200)),
+        0 => format!(
+            "Nightly backup of {} finished in {} s.",
+            r.pick(&["orders-db", "crm-db", "hr-files", "the data warehouse"]),
+            r.range(30, 7200)
+        ),
         1 => format!("Backup job {} completed without errors ({} GB).", format_args!("bk-{}", r.range(100, 9999)), r.range(1, 900)),
         2 => format!("Package update applied: {} is now at version {}.{}.{}.", service(r), r.range(1, 9), r.below(20), r.below(20)),
         3 => format!("Report report_{}.pdf stored for {} ({} KB).", r.range(1000, 9999), r.user(), r.range(10, 9000)),
         4 => format!("Temporary file cleanup freed {} MB on {}.", r.range(10, 90000), r.pick(&["/tmp", "/var/tmp", "the scratch volume"])),
         5 => format!("Host {} restarting at the request of {}.", format_args!("app-{}", r.range(1, 40)), r.user()),
-        6 => format!("Scheduled maintenance window {} for {}.", r.pick(&["opened", "closed"]), r.pick(&["the database", "all services", "node pool A"])),
+        6 => format!(
+            "Scheduled maintenance window {} for {}.",
+            r.pick(&["opened", "closed"]),
+            r.pick(&["the database", "all services", "node pool A"])
+        ),
         7 => format!("Service {} started (pid {}).", service(r), r.range(100, 65000)),
         8 => format!("Service {} stopped gracefully.", service(r)),
         9 => format!("Configuration reloaded for {}.", service(r)),
         10 => format!("Log rotation finished: {} files archived.", r.range(1, 200)),
-        11 => format!("TLS certificate for {} renewed, valid until {}.", r.pick(&["api.example.com", "crm.example.com", "hr.example.com"]), format_args!("2026-{:02}-{:02}", r.range(1, 12), r.range(1, 28))),
+        11 => format!(
+            "TLS certificate for {} renewed, valid until {}.",
+            r.pick(&["api.example.com", "crm.example.com", "hr.example.com"]),
+            format_args!("2026-{:02}-{:02}", r.range(1, 12), r.range(1, 28))
+        ),
         12 => format!("Cron job {} finished in {} s.", r.pick(&["nightly-report", "purge-temp", "refresh-cache"]), r.range(1, 900)),
         13 => format!("Health check passed for {} instances.", r.range(2, 50)),
         14 => format!("Database snapshot {} created.", format_args!("snap-{}", r.hex(8))),
@@ -278,14 +461,39 @@ fn user_action(r: &mut Rng) -> String {
 
 fn workflow_error(r: &mut Rng) -> String {
     match r.below(12) {
-        0 => format!("Escalation of case {} stalled: the owning queue '{}' has no active members.", r.range(1000, 9999), r.pick(&["Tier2-Support", "Key Accounts", "Billing Disputes"])),
-        1 => format!("Billing run for customer {} stopped: {}.", r.range(1000, 9999), r.pick(&["tax rules for the region are missing", "no billing address on file", "the price list currency does not match"])),
-        2 => format!("Lead routing could not assign lead {}: no sales rep covers territory {}.", r.range(1000, 99999), r.pick(&["EMEA-North", "APAC-2", "US-West", "LATAM"])),
-        3 => format!("Customer onboarding workflow for account {} stopped at step '{}': {}.", r.range(1000, 99999), r.pick(&["KYC check", "contract signature", "welcome email"]), r.pick(&["required document missing", "approver unavailable", "step timed out"])),
+        0 => format!(
+            "Escalation of case {} stalled: the owning queue '{}' has no active members.",
+            r.range(1000, 9999),
+            r.pick(&["Tier2-Support", "Key Accounts", "Billing Disputes"])
+        ),
+        1 => format!(
+            "Billing run for customer {} stopped: {}.",
+            r.range(1000, 9999),
+            r.pick(&["tax rules for the region are missing", "no billing address on file", "the price list currency does not match"])
+        ),
+        2 => format!(
+            "Lead routing could not assign lead {}: no sales rep covers territory {}.",
+            r.range(1000, 99999),
+            r.pick(&["EMEA-North", "APAC-2", "US-West", "LATAM"])
+        ),
+        3 => format!(
+            "Customer onboarding workflow for account {} stopped at step '{}': {}.",
+            r.range(1000, 99999),
+            r.pick(&["KYC check", "contract signature", "welcome email"]),
+            r.pick(&["required document missing", "approver unavailable", "step timed out"])
+        ),
         4 => format!("Approval chain for purchase order {} is stuck: approver {} has left the company.", r.range(10000, 99999), r.user()),
         5 => format!("Contract renewal job skipped account {} because the renewal template is missing.", r.range(1000, 99999)),
-        6 => format!("Order fulfilment for order {} halted: warehouse {} rejected the pick list.", r.range(10000, 99999), r.pick(&["W1", "W7", "DC-Berlin"])),
-        7 => format!("Data sync between CRM and ERP failed for record {}: field mapping for '{}' is undefined.", r.range(1000, 99999), r.pick(&["region", "discount_code", "customer_tier"])),
+        6 => format!(
+            "Order fulfilment for order {} halted: warehouse {} rejected the pick list.",
+            r.range(10000, 99999),
+            r.pick(&["W1", "W7", "DC-Berlin"])
+        ),
+        7 => format!(
+            "Data sync between CRM and ERP failed for record {}: field mapping for '{}' is undefined.",
+            r.range(1000, 99999),
+            r.pick(&["region", "discount_code", "customer_tier"])
+        ),
         8 => format!("Refund workflow for case {} could not continue: payment reference not found.", r.range(1000, 9999)),
         9 => format!("SLA timer for ticket {} could not start because the priority field is empty.", r.range(1000, 9999)),
         10 => format!("Quote {} was not sent: pricing rule {} returned no price.", r.range(1000, 9999), r.range(1, 300)),
@@ -304,14 +512,48 @@ fn deprecation_warning(r: &mut Rng) -> String {
     match r.below(10) {
         0 => format!("'{old}' is deprecated and will be removed in release {}; switch to '{new}'.", r.range(3, 9)),
         1 => format!("Notice: {old} reaches end of life on {}; its replacement is {new}.", format_args!("2026-{:02}-01", r.range(1, 12))),
-        2 => format!("API endpoint /api/v1/{} is deprecated and will be removed on {}; use /api/v2/{}.", r.pick(&["contacts", "deals", "invoices"]), format_args!("2026-{:02}-01", r.range(1, 12)), r.pick(&["contacts", "deals", "invoices"])),
-        3 => format!("DeprecationWarning: {}() is deprecated since {}.{} and will be removed in {}.0; use {}() instead", r.pick(&["load_config", "send_mail", "get_user"]), r.range(1, 4), r.below(10), r.range(5, 7), r.pick(&["read_config", "deliver", "fetch_user"])),
-        4 => format!("[DEPRECATED] configuration option '{}' has been renamed to '{}'", r.pick(&["smtp_host", "db_pool", "retry_max"]), r.pick(&["mail.host", "database.pool_size", "retries.max"])),
-        5 => format!("Support for {} ends on {}; upgrade to {}.", r.pick(&["TLS 1.0", "Python 3.8", "Java 11", "PostgreSQL 12"]), format_args!("2026-{:02}-30", r.range(1, 12)), r.pick(&["TLS 1.3", "Python 3.12", "Java 21", "PostgreSQL 16"])),
-        6 => format!("apiVersion {} is deprecated in v1.{}+, unavailable in v1.{}+; use {}", r.pick(&["extensions/v1beta1 Ingress", "policy/v1beta1 PodSecurityPolicy", "batch/v1beta1 CronJob"]), r.range(20, 25), r.range(25, 30), r.pick(&["networking.k8s.io/v1 Ingress", "batch/v1 CronJob"])),
+        2 => format!(
+            "API endpoint /api/v1/{} is deprecated and will be removed on {}; use /api/v2/{}.",
+            r.pick(&["contacts", "deals", "invoices"]),
+            format_args!("2026-{:02}-01", r.range(1, 12)),
+            r.pick(&["contacts", "deals", "invoices"])
+        ),
+        3 => format!(
+            "DeprecationWarning: {}() is deprecated since {}.{} and will be removed in {}.0; use {}() instead",
+            r.pick(&["load_config", "send_mail", "get_user"]),
+            r.range(1, 4),
+            r.below(10),
+            r.range(5, 7),
+            r.pick(&["read_config", "deliver", "fetch_user"])
+        ),
+        4 => format!(
+            "[DEPRECATED] configuration option '{}' has been renamed to '{}'",
+            r.pick(&["smtp_host", "db_pool", "retry_max"]),
+            r.pick(&["mail.host", "database.pool_size", "retries.max"])
+        ),
+        5 => format!(
+            "Support for {} ends on {}; upgrade to {}.",
+            r.pick(&["TLS 1.0", "Python 3.8", "Java 11", "PostgreSQL 12"]),
+            format_args!("2026-{:02}-30", r.range(1, 12)),
+            r.pick(&["TLS 1.3", "Python 3.12", "Java 21", "PostgreSQL 16"])
+        ),
+        6 => format!(
+            "apiVersion {} is deprecated in v1.{}+, unavailable in v1.{}+; use {}",
+            r.pick(&["extensions/v1beta1 Ingress", "policy/v1beta1 PodSecurityPolicy", "batch/v1beta1 CronJob"]),
+            r.range(20, 25),
+            r.range(25, 30),
+            r.pick(&["networking.k8s.io/v1 Ingress", "batch/v1 CronJob"])
+        ),
         7 => format!("Warning: the '{old}' integration is deprecated and will stop working after the next release."),
-        8 => format!("Legacy authentication method '{}' is scheduled for removal; switch to OAuth 2.0.", r.pick(&["basic", "api-token-v1", "ntlm"])),
-        _ => format!("Method {}.{}() is obsolete and will be removed in a future version of {new}.", old, r.pick(&["Send", "Export", "Sync"])),
+        8 => format!(
+            "Legacy authentication method '{}' is scheduled for removal; switch to OAuth 2.0.",
+            r.pick(&["basic", "api-token-v1", "ntlm"])
+        ),
+        _ => format!(
+            "Method {}.{}() is obsolete and will be removed in a future version of {new}.",
+            old,
+            r.pick(&["Send", "Export", "Sync"])
+        ),
     }
 }
 

@@ -1,0 +1,305 @@
+//! Behaviour of the cascade through the public API: each tier, the cache,
+//! routing, failures, training and the bundle round trip.
+//!
+//! `Recording` and `Broken` below are test implementations of the `Tier`
+//! trait (not stand-ins for an external peer): they record what the pipeline
+//! asks and fail on demand, which is how "each tier sees only the residue" and
+//! "a failing tier costs only its own records" are observed.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use logsift_core::bundle::Bundle;
+use logsift_core::lexical::LexicalEncoder;
+use logsift_core::mask::Masker;
+use logsift_core::record::{Detail, TierKind, UNCLASSIFIED};
+use logsift_core::rules::{RulesFile, RulesTier};
+use logsift_core::tier::DisabledLlm;
+use logsift_core::train::{train, Example, TrainOptions};
+use logsift_core::{Decision, Encoder, Pipeline, Query, Record, Route, Tier, TierError, Verdict};
+
+const RULES: &str = r#"
+[[rule]]
+id = "backup"
+label = "System Notification"
+regex = '^Backup of \S+ finished'
+
+[[rule]]
+id = "server-error"
+label = "Error"
+regex = 'status: 5\d\d'
+"#;
+
+fn rules() -> RulesTier {
+    RulesTier::compile(&RulesFile::parse(RULES, Path::new("rules.toml")).unwrap(), Path::new("rules.toml")).unwrap()
+}
+
+/// Answers every query with a fixed label and records the templates it saw.
+#[derive(Clone)]
+struct Recording {
+    kind: TierKind,
+    label: &'static str,
+    /// Pass on templates containing "unsure" instead of deciding them.
+    picky: bool,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Recording {
+    fn new(kind: TierKind, label: &'static str) -> Self {
+        Recording { kind, label, picky: kind == TierKind::Model, seen: Arc::default() }
+    }
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Tier for Recording {
+    fn kind(&self) -> TierKind {
+        self.kind
+    }
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        let mut seen = self.seen.lock().unwrap();
+        Ok(queries
+            .iter()
+            .map(|q| {
+                seen.push(q.template.to_string());
+                if self.picky && q.template.contains("unsure") {
+                    Verdict::Pass(Arc::from("not sure"))
+                } else {
+                    Verdict::Decided(Decision { label: Arc::from(self.label), tier: self.kind, confidence: 0.9, detail: Detail::None })
+                }
+            })
+            .collect())
+    }
+}
+
+/// Fails every batch, or answers with the wrong number of verdicts.
+struct Broken {
+    wrong_length: bool,
+}
+
+impl Tier for Broken {
+    fn kind(&self) -> TierKind {
+        TierKind::Model
+    }
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        if self.wrong_length {
+            return Ok(vec![Verdict::Pass(Arc::from("x")); queries.len() + 1]);
+        }
+        Err(TierError { tier: TierKind::Model, message: "encoder crashed".into() })
+    }
+}
+
+fn recs(lines: &[(&str, &str)]) -> Vec<Record> {
+    lines.iter().map(|(s, m)| Record::new(*s, *m)).collect()
+}
+
+#[test]
+fn each_tier_sees_only_the_residue_and_order_is_kept() {
+    let model = Recording::new(TierKind::Model, "Error");
+    let llm = Recording::new(TierKind::Llm, "Critical Error");
+    let p = Pipeline::builder().rules(rules()).model(model.clone()).llm(Box::new(llm.clone())).build();
+    let mut input = recs(&[
+        ("A", "Backup of db1 finished"),
+        ("A", "disk 1 failing"),
+        ("B", "unsure about 7"),
+        ("A", "disk 2 failing"),
+        ("B", "GET /x status: 503 len: 1"),
+        ("B", "unsure about 8"),
+    ]);
+    input.insert(3, Record { invalid: Some("NUL byte".into()), ..Record::new("A", "bad\0") });
+    let out = p.classify(&input);
+    assert_eq!(out.len(), input.len());
+    let got: Vec<(&str, TierKind)> = out.iter().map(|d| (&*d.label, d.tier)).collect();
+    assert_eq!(
+        got,
+        [
+            ("System Notification", TierKind::Rules),
+            ("Error", TierKind::Model),
+            ("Critical Error", TierKind::Llm),
+            (UNCLASSIFIED, TierKind::None),
+            ("Error", TierKind::Model),
+            ("Error", TierKind::Rules),
+            ("Critical Error", TierKind::Llm),
+        ]
+    );
+    assert!(out[3].detail.as_str().contains("invalid input: NUL byte"));
+    assert_eq!(out[5].detail.as_str(), "server-error");
+    // The model saw each distinct template once; the LLM only what the model passed.
+    assert_eq!(model.seen(), ["disk <NUM> failing", "unsure about <NUM>"]);
+    assert_eq!(llm.seen(), ["unsure about <NUM>"]);
+}
+
+#[test]
+fn the_cache_answers_repeated_templates() {
+    let model = Recording::new(TierKind::Model, "Error");
+    let p = Pipeline::builder().model(model.clone()).build();
+    p.classify(&recs(&[("A", "job 1 failed"), ("A", "job 2 failed")]));
+    let out = p.classify(&recs(&[("B", "job 3 failed"), ("C", "job 4  failed")]));
+    assert!(out.iter().all(|d| &*d.label == "Error"));
+    assert_eq!(model.seen(), ["job <NUM> failed"], "asked once for the template");
+    let s = p.stats();
+    assert_eq!((s.records, s.cache_hits, s.model_queries), (4, 2, 1));
+    // With the cache off, every batch asks again.
+    let uncached = Recording::new(TierKind::Model, "Error");
+    let p = Pipeline::builder().model(uncached.clone()).cache_capacity(0).build();
+    p.classify(&recs(&[("A", "job 1 failed")]));
+    p.classify(&recs(&[("A", "job 2 failed")]));
+    assert_eq!(uncached.seen().len(), 2);
+}
+
+#[test]
+fn masking_never_merges_lines_the_rules_tell_apart() {
+    // Same template ("status: <NUM>"), different rule outcome: the rules see raw lines.
+    let a = "GET /x status: 200 len: 1";
+    let b = "GET /x status: 500 len: 1";
+    let masker = Masker::default();
+    assert_eq!(masker.mask(a), masker.mask(b));
+    let p = Pipeline::builder().rules(rules()).model(Recording::new(TierKind::Model, "HTTP Status")).build();
+    for _ in 0..2 {
+        let out = p.classify(&recs(&[("S", a), ("S", b), ("S", a)]));
+        assert_eq!(out.iter().map(|d| &*d.label).collect::<Vec<_>>(), ["HTTP Status", "Error", "HTTP Status"]);
+        assert_eq!(out[1].tier, TierKind::Rules);
+    }
+}
+
+#[test]
+fn a_failing_tier_costs_only_its_own_records() {
+    let p = Pipeline::builder().rules(rules()).model(Broken { wrong_length: false }).build();
+    let out = p.classify(&recs(&[("A", "Backup of x finished"), ("A", "something else")]));
+    assert_eq!(&*out[0].label, "System Notification");
+    assert_eq!(out[1].tier, TierKind::None);
+    assert!(out[1].detail.as_str().contains("encoder crashed"), "{:?}", out[1]);
+    assert_eq!(p.stats().tier_errors[&TierKind::Model], 1);
+    // Failures are not cached: a second batch asks again (and fails again).
+    p.classify(&recs(&[("A", "something else")]));
+    assert_eq!(p.stats().tier_errors[&TierKind::Model], 2);
+
+    let p = Pipeline::builder().model(Broken { wrong_length: true }).build();
+    let out = p.classify(&recs(&[("A", "x"), ("A", "y")]));
+    assert!(out.iter().all(|d| d.detail.as_str().contains("returned 3 answers for 2 queries")));
+}
+
+#[test]
+fn disabled_llm_leaves_unclassified_with_reasons() {
+    let p = Pipeline::builder().model(Recording::new(TierKind::Model, "Error")).build();
+    let out = p.classify(&recs(&[("A", "unsure line")]));
+    assert_eq!(&*out[0].label, UNCLASSIFIED);
+    assert_eq!(out[0].detail.as_str(), "not sure; llm disabled");
+    let bare = Pipeline::builder().build();
+    assert_eq!(bare.classify(&recs(&[("A", "x")]))[0].detail.as_str(), "llm disabled");
+    assert!(DisabledLlm.describe().contains("disabled"));
+}
+
+#[test]
+fn routes_skip_the_model_and_scope_the_cache() {
+    let model = Recording::new(TierKind::Model, "Error");
+    let llm = Recording::new(TierKind::Llm, "Workflow Error");
+    let p = Pipeline::builder().model(model.clone()).llm(Box::new(llm.clone())).routes([("LegacyCRM".to_string(), Route::Llm)]).build();
+    let out = p.classify(&recs(&[("ModernCRM", "order 1 failed"), ("LegacyCRM", "order 2 failed"), ("LegacyCRM", "order 3 failed")]));
+    assert_eq!(out.iter().map(|d| &*d.label).collect::<Vec<_>>(), ["Error", "Workflow Error", "Workflow Error"]);
+    assert_eq!(model.seen().len(), 1);
+    assert_eq!(llm.seen().len(), 1, "one LLM question for the LegacyCRM template");
+    // The ModernCRM decision is not reused for LegacyCRM (different scope), and vice versa.
+    let out = p.classify(&recs(&[("LegacyCRM", "order 9 failed"), ("ModernHR", "order 9 failed")]));
+    assert_eq!(out.iter().map(|d| &*d.label).collect::<Vec<_>>(), ["Workflow Error", "Error"]);
+    assert_eq!(p.stats().cache_hits, 2);
+}
+
+fn corpus() -> Vec<Example> {
+    let mut v = vec![];
+    let ex = |source: &str, message: String, label: &str| Example { source: source.into(), message, label: label.into() };
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
+    for i in 0..40 {
+        let w = words[i % words.len()];
+        v.push(ex("web", format!("GET /api/{w} HTTP/1.1 status: 200 len: {}", 100 + i), "HTTP Status"));
+        v.push(ex("web", format!("login for {w} from 10.0.0.{i} failed: bad password"), "Security Alert"));
+        v.push(ex("db", format!("disk usage at {}% on volume {w}", 50 + i), "Resource Usage"));
+        v.push(ex("app", format!("connection to {w} cache timed out after {} ms", 100 * i), "Error"));
+    }
+    // A label with too few rows, from a source of its own.
+    v.push(ex("crm", "Escalation for case 17 stalled".into(), "Workflow Error"));
+    v.push(ex("crm", "Escalation for case 18 stalled".into(), "Workflow Error"));
+    v
+}
+
+#[test]
+fn training_leaves_rare_labels_to_the_llm_and_routes_their_source() {
+    let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
+    let (bundle, report) = train(&corpus(), enc.clone(), RulesFile::default(), None, &TrainOptions::default()).unwrap();
+    let m = &bundle.manifest;
+    let wf = m.labels.iter().find(|l| l.name == "Workflow Error").unwrap();
+    assert!(!wf.in_head && wf.rows == 2);
+    assert_eq!(bundle.head.labels().len(), 4);
+    assert_eq!(m.routes.get("crm"), Some(&Route::Llm));
+    assert!(report.cv.is_some() && m.training.as_ref().unwrap().cv.is_some());
+    assert!((0.0..=1.0).contains(&m.threshold));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b");
+    bundle.save(&path).unwrap();
+    let loaded = Bundle::load(&path).unwrap();
+    let p = loaded.pipeline(loaded.builtin_encoder().unwrap(), Box::new(DisabledLlm), 1000).unwrap();
+    let out = p.classify(&recs(&[("crm", "Escalation for case 99 stalled"), ("web", "GET /api/kilo HTTP/1.1 status: 200 len: 5")]));
+    assert_eq!(out[0].detail.as_str(), "routed to llm; llm disabled");
+    assert_eq!((&*out[1].label, out[1].tier), ("HTTP Status", TierKind::Model));
+}
+
+#[test]
+fn a_saved_bundle_classifies_like_the_trained_one_and_training_is_reproducible() {
+    let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
+    let opts = TrainOptions { cv_folds: 3, ..TrainOptions::default() };
+    let (bundle, _) =
+        train(&corpus(), enc.clone(), RulesFile::parse(RULES, Path::new("r.toml")).unwrap(), Some(RULES.into()), &opts).unwrap();
+    let (again, _) =
+        train(&corpus(), enc.clone(), RulesFile::parse(RULES, Path::new("r.toml")).unwrap(), Some(RULES.into()), &opts).unwrap();
+    assert_eq!(bundle.head, again.head);
+    assert_eq!(bundle.manifest, again.manifest);
+    let dir = tempfile::tempdir().unwrap();
+    bundle.save(dir.path()).unwrap();
+    let loaded = Bundle::load(dir.path()).unwrap();
+    assert_eq!(loaded.manifest, bundle.manifest);
+    assert_eq!(loaded.head, bundle.head);
+    assert_eq!(std::fs::read_to_string(dir.path().join("rules.toml")).unwrap(), RULES, "rules text kept verbatim");
+    let input: Vec<Record> =
+        corpus().into_iter().map(|e| Record::new(e.source, e.message)).chain([Record::new("x", "Backup of y finished")]).collect();
+    let a = Bundle { dir: dir.path().into(), ..bundle }.pipeline(enc.clone(), Box::new(DisabledLlm), 0).unwrap().classify(&input);
+    let b = loaded.pipeline(enc, Box::new(DisabledLlm), 0).unwrap().classify(&input);
+    assert_eq!(a, b);
+    assert_eq!(b.last().unwrap().detail.as_str(), "backup");
+}
+
+#[test]
+fn corrupt_or_mismatched_bundles_are_clear_errors() {
+    let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
+    let (bundle, _) = train(&corpus(), enc, RulesFile::default(), None, &TrainOptions { cv_folds: 0, ..TrainOptions::default() }).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    bundle.save(d).unwrap();
+
+    let e = Bundle::load(&d.join("nowhere")).unwrap_err().to_string();
+    assert!(e.contains("not a logsift model bundle"), "{e}");
+
+    let loaded = Bundle::load(d).unwrap();
+    let e = loaded.pipeline(Arc::new(LexicalEncoder::new(2048)), Box::new(DisabledLlm), 0).err().unwrap().to_string();
+    assert!(e.contains("trained with encoder 'lexical-v1' (dim 4096)") && e.contains("(dim 2048)"), "{e}");
+
+    let head = std::fs::read(d.join("head.safetensors")).unwrap();
+    std::fs::write(d.join("head.safetensors"), &head[..head.len() / 2]).unwrap();
+    let e = Bundle::load(d).unwrap_err().to_string();
+    assert!(e.contains("head.safetensors") && e.contains("not a valid safetensors"), "{e}");
+    std::fs::write(d.join("head.safetensors"), &head).unwrap();
+
+    let toml = std::fs::read_to_string(d.join("model.toml")).unwrap();
+    std::fs::write(d.join("model.toml"), toml.replace("dim = 4096", "dim = 4000")).unwrap();
+    let e = Bundle::load(d).unwrap_err().to_string();
+    assert!(e.contains("head.safetensors") && e.contains("expected F32 [4, 4000]"), "{e}");
+    std::fs::write(d.join("model.toml"), toml.replace("format = 1", "format = 99")).unwrap();
+    assert!(Bundle::load(d).unwrap_err().to_string().contains("bundle format 99 is not supported"));
+    std::fs::write(d.join("model.toml"), "threshold = [").unwrap();
+    assert!(Bundle::load(d).unwrap_err().to_string().contains("model.toml"));
+    std::fs::write(d.join("model.toml"), &toml).unwrap();
+
+    std::fs::write(d.join("rules.toml"), "[[rule]]\nid='r'\nlabel='L'\nregex='('\n").unwrap();
+    let e = Bundle::load(d).unwrap_err().to_string();
+    assert!(e.contains("rules.toml") && e.contains("rule 'r'"), "{e}");
+}
