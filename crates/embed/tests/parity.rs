@@ -1,0 +1,81 @@
+//! Parity with sentence-transformers on the real all-MiniLM-L6-v2 weights.
+//!
+//! The weights come from `$LOGSIFT_MINILM_DIR` (CI sets it after running
+//! `scripts/fetch-minilm.sh`). Without them the test says it is skipped and
+//! why; under CI it fails instead.
+
+use std::path::{Path, PathBuf};
+
+use logsift_core::Encoder;
+use logsift_embed::{resolve_model_dir, MiniLmEncoder, MINILM_ID};
+
+fn weights() -> Option<PathBuf> {
+    match std::env::var_os("LOGSIFT_MINILM_DIR") {
+        Some(d) => Some(PathBuf::from(d)),
+        None if std::env::var_os("CI").is_some() => panic!("LOGSIFT_MINILM_DIR is not set; CI must fetch the weights (scripts/fetch-minilm.sh)"),
+        None => {
+            eprintln!("skipped: LOGSIFT_MINILM_DIR is not set (run scripts/fetch-minilm.sh and export LOGSIFT_MINILM_DIR=<its output>)");
+            None
+        }
+    }
+}
+
+fn reference() -> Vec<(String, Vec<f32>)> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minilm_reference.jsonl")).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let emb = v["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+            (v["text"].as_str().unwrap().to_string(), emb)
+        })
+        .collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn matches_sentence_transformers_on_every_reference_row() {
+    let Some(dir) = weights() else { return };
+    let enc = MiniLmEncoder::load(&resolve_model_dir(Some(&dir)).unwrap()).unwrap();
+    assert_eq!((enc.id(), enc.dim()), (MINILM_ID, 384));
+    let rows = reference();
+    assert_eq!(rows.len(), 50);
+    let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+    assert!(texts.contains(&""), "the empty string is covered");
+    let counts = enc.token_counts(&texts).unwrap();
+    let long = "disk quota exceeded on volume ".repeat(100);
+    assert_eq!(enc.token_counts(&[&long]).unwrap(), [256], "truncated at max_seq_length 256, not the tokenizer's 128");
+    assert!(counts.iter().filter(|&&c| c > 128).count() > 5, "many lines are over 128 tokens");
+    let got = enc.encode(&texts).unwrap();
+    let mut worst = (1.0f64, "");
+    for ((text, want), v) in rows.iter().zip(&got) {
+        let c = cosine(want, v);
+        if c < worst.0 {
+            worst = (c, text);
+        }
+        assert!(c >= 0.9999, "cosine {c} for {text:?}");
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "L2-normalised");
+    }
+    eprintln!("min cosine {:.8} ({:?})", worst.0, &worst.1[..worst.1.len().min(40)]);
+    // The vector of a text does not depend on its batch.
+    let alone = enc.encode(&[texts[0]]).unwrap();
+    assert!(cosine(&alone[0], &got[0]) > 0.99999);
+}
+
+#[test]
+fn missing_weights_error_lists_what_was_tried() {
+    let e = resolve_model_dir(Some(Path::new("/nonexistent/minilm"))).unwrap_err().to_string();
+    assert!(e.contains("/nonexistent/minilm") && e.contains("does not exist") && e.contains("--encoder-dir"), "{e}");
+    let dir = std::env::temp_dir().join(format!("logsift-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), "{}").unwrap();
+    let e = resolve_model_dir(Some(&dir)).unwrap_err().to_string();
+    assert!(e.contains("lacks tokenizer.json, model.safetensors"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
