@@ -76,6 +76,10 @@ pub struct ClassifyArgs {
     /// Model bundle directory [default: $LOGSIFT_MODEL, else models/default].
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them
+    /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
+    #[arg(long)]
+    pub encoder_dir: Option<PathBuf>,
     /// Input format [default: from the extension; on stdin, from the first line].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -116,7 +120,8 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let model_dir = args.model.clone().unwrap_or_else(crate::default_model_dir);
-    let loaded = crate::model::load(&model_dir, args.cache_size)?;
+    let choice = crate::model::ModelChoice { dir: model_dir.clone(), encoder_dir: args.encoder_dir.clone() };
+    let loaded = crate::model::load(&choice, args.cache_size)?;
     let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         bail!("stdin (-) can be read only once");

@@ -1,10 +1,11 @@
 //! `logsift`: the command-line interface.
 //!
 //! Subcommands: `classify` (files and streams in, labeled records out),
-//! `train` (labeled CSV in, model bundle out) and `eval` (labeled CSV in,
-//! figures out). Exit codes: 0 success, 1 error, 2 bad usage.
+//! `train` (labeled CSV in, model bundle out), `eval` (labeled CSV in,
+//! figures out) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
 
 mod classify;
+mod embed;
 mod input;
 mod model;
 mod train;
@@ -34,6 +35,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a model bundle on a labeled CSV: accuracy, macro-F1, per-label and per-tier figures.
     Eval(train::EvalArgs),
+    /// Write sentence embeddings, one JSON object ({"text", "embedding"}) a line.
+    Embed(embed::EmbedArgs),
 }
 
 /// What to do with a row that cannot be classified.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Classify(a) => classify::run(a),
         Command::Train(a) => train::run_train(a),
         Command::Eval(a) => train::run_eval(a),
+        Command::Embed(a) => embed::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use logsift_core::head::FitOptions;
 use logsift_core::io::{CsvInput, InputOptions};
-use logsift_core::lexical::{LexicalEncoder, DEFAULT_DIM};
+use logsift_core::lexical::DEFAULT_DIM;
 use logsift_core::mask::MaskConfig;
 use logsift_core::metrics::{evaluate, Evaluation};
 use logsift_core::rules::{RulesFile, RulesTier};
@@ -16,14 +16,8 @@ use logsift_core::train::{train, Example, TrainOptions};
 use logsift_core::{Encoder, Record, Route};
 use sha2::{Digest, Sha256};
 
+use crate::model::EncoderArg;
 use crate::OnError;
-
-/// Encoders `train` can use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum EncoderArg {
-    /// Hashed word and character n-grams (no weights, no download).
-    Lexical,
-}
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
@@ -35,6 +29,10 @@ pub struct TrainArgs {
     /// Encoder for the model tier.
     #[arg(long, value_enum, default_value_t = EncoderArg::Lexical)]
     pub encoder: EncoderArg,
+    /// Directory with the all-MiniLM-L6-v2 weights (for --encoder minilm or both)
+    /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
+    #[arg(long)]
+    pub encoder_dir: Option<PathBuf>,
     /// Width of the lexical encoder's vectors.
     #[arg(long, default_value_t = DEFAULT_DIM)]
     pub dim: usize,
@@ -93,6 +91,9 @@ pub struct EvalArgs {
     /// Model bundle directory [default: $LOGSIFT_MODEL, else models/default].
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them.
+    #[arg(long)]
+    pub encoder_dir: Option<PathBuf>,
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -202,9 +203,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         None => BTreeMap::new(),
     };
     let mask = MaskConfig::from_names(&args.mask).map_err(anyhow::Error::msg)?;
-    let encoder: Arc<dyn Encoder> = match args.encoder {
-        EncoderArg::Lexical => Arc::new(LexicalEncoder::new(args.dim)),
-    };
+    let encoder: Arc<dyn Encoder> = crate::model::new_encoder(args.encoder, args.dim, args.encoder_dir.as_deref())?;
     let opts = TrainOptions {
         seed: args.seed,
         min_samples: args.min_samples,
@@ -259,7 +258,8 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
 
 pub fn run_eval(args: EvalArgs) -> Result<()> {
     let model_dir = args.model.clone().unwrap_or_else(crate::default_model_dir);
-    let loaded = crate::model::load(&model_dir, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
+    let choice = crate::model::ModelChoice { dir: model_dir.clone(), encoder_dir: args.encoder_dir.clone() };
+    let loaded = crate::model::load(&choice, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
     let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
     let mut decisions = Vec::with_capacity(records.len());

@@ -49,3 +49,53 @@ pub fn l2_normalize(v: &mut [f32]) {
         v.iter_mut().for_each(|x| *x /= norm);
     }
 }
+
+/// Several encoders side by side: each part's vector is scaled by the square
+/// root of its weight and the concatenation is L2-normalised, so the dot
+/// product of two outputs is the weighted mean of the parts' cosines.
+///
+/// This is how a bundle uses lexical and semantic features together.
+pub struct Concat {
+    parts: Vec<(std::sync::Arc<dyn Encoder>, f32)>,
+    id: String,
+    dim: usize,
+}
+
+impl Concat {
+    /// Joins `parts` (encoder, weight); the id is `a+b+…` of the parts' ids.
+    pub fn new(parts: Vec<(std::sync::Arc<dyn Encoder>, f32)>) -> Self {
+        let id = parts.iter().map(|(e, _)| e.id()).collect::<Vec<_>>().join("+");
+        let dim = parts.iter().map(|(e, _)| e.dim()).sum();
+        Concat { parts, id, dim }
+    }
+}
+
+impl Encoder for Concat {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError> {
+        let mut out: Vec<Vec<f32>> = texts.iter().map(|_| Vec::with_capacity(self.dim)).collect();
+        for (enc, w) in &self.parts {
+            let scale = w.max(0.0).sqrt();
+            for (o, v) in out.iter_mut().zip(enc.encode(texts)?) {
+                o.extend(v.into_iter().map(|x| x * scale));
+            }
+        }
+        out.iter_mut().for_each(|v| l2_normalize(v));
+        Ok(out)
+    }
+
+    fn weights_sha256(&self) -> Option<String> {
+        self.parts.iter().find_map(|(e, _)| e.weights_sha256())
+    }
+
+    fn preferred_batch(&self) -> usize {
+        self.parts.iter().map(|(e, _)| e.preferred_batch()).max().unwrap_or(256)
+    }
+}

@@ -32,12 +32,11 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+pub mod bert;
+
 use logsift_core::encoder::{EncodeError, Encoder};
 use sha2::{Digest, Sha256};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 /// The id bundles record for this encoder.
 pub const MINILM_ID: &str = "minilm-l6-v2";
@@ -83,9 +82,9 @@ fn has_model(dir: &Path) -> Result<(), String> {
 /// The Hugging Face cache's snapshot directories of the model, newest first.
 fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
     let hub = std::env::var_os("HF_HUB_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HF_HOME").map(PathBuf::from).unwrap_or_else(|| {
-            std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/huggingface")
-        });
+        let home = std::env::var_os("HF_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/huggingface"));
         home.join("hub")
     });
     let repo = hub.join(format!("models--{}", HUB_REPO.replace('/', "--")));
@@ -95,7 +94,7 @@ fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
         .flatten()
         .map(|e| (e.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), e.path()))
         .collect();
-    snaps.sort_by(|a, b| b.0.cmp(&a.0));
+    snaps.sort_by_key(|s| std::cmp::Reverse(s.0));
     (repo, snaps.into_iter().map(|(_, p)| p).collect())
 }
 
@@ -156,36 +155,57 @@ fn download() -> Result<PathBuf, String> {
 
 /// all-MiniLM-L6-v2 as an [`Encoder`].
 pub struct MiniLmEncoder {
-    model: BertModel,
+    backend: Backend,
     tokenizer: Tokenizer,
-    device: Device,
     sha256: String,
     dir: PathBuf,
     max_seq_length: usize,
 }
 
-/// The device the encoder runs on: the first CUDA GPU when built with `cuda`
-/// and one is present, else the CPU.
-pub fn default_device() -> Device {
-    #[cfg(feature = "cuda")]
-    if let Ok(d) = Device::new_cuda(0) {
-        return d;
+enum Backend {
+    /// The built-in packed forward pass ([`bert::Bert`]).
+    Cpu(bert::Bert),
+    /// candle's `BertModel` (CPU or CUDA).
+    #[cfg(feature = "candle")]
+    Candle { model: candle_transformers::models::bert::BertModel, device: candle_core::Device },
+}
+
+/// Which implementation of the forward pass to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The built-in CPU forward pass (the default).
+    Builtin,
+    /// candle on the CPU (feature `candle`).
+    CandleCpu,
+    /// candle on the first CUDA GPU (feature `cuda`).
+    CandleCuda,
+}
+
+impl BackendKind {
+    /// `LOGSIFT_MINILM_BACKEND` = `builtin` | `candle` | `cuda`; else CUDA when
+    /// built with it, else the built-in one.
+    pub fn from_env() -> BackendKind {
+        match std::env::var("LOGSIFT_MINILM_BACKEND").as_deref() {
+            Ok("candle") => BackendKind::CandleCpu,
+            Ok("cuda") => BackendKind::CandleCuda,
+            Ok(_) => BackendKind::Builtin,
+            Err(_) if cfg!(feature = "cuda") => BackendKind::CandleCuda,
+            Err(_) => BackendKind::Builtin,
+        }
     }
-    Device::Cpu
 }
 
 impl MiniLmEncoder {
     /// Loads the model from a directory holding [`REQUIRED_FILES`] (and
-    /// optionally `sentence_bert_config.json`).
+    /// optionally `sentence_bert_config.json`), with the backend chosen by
+    /// [`BackendKind::from_env`].
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
-        Self::load_on(dir, default_device())
+        Self::load_with(dir, BackendKind::from_env())
     }
 
-    /// Loads the model onto a given device.
-    pub fn load_on(dir: &Path, device: Device) -> Result<Self, EmbedError> {
+    /// Loads the model with a given backend.
+    pub fn load_with(dir: &Path, kind: BackendKind) -> Result<Self, EmbedError> {
         let bad = |file: &str, message: String| EmbedError::BadFile { file: dir.join(file), message };
-        let config_text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad("config.json", e.to_string()))?;
-        let config: Config = serde_json::from_str(&config_text).map_err(|e| bad("config.json", e.to_string()))?;
         // sentence-transformers' max_seq_length wins over the tokenizer's own truncation.
         let max_seq_length = match std::fs::read_to_string(dir.join("sentence_bert_config.json")) {
             Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
@@ -194,17 +214,40 @@ impl MiniLmEncoder {
                 .ok_or_else(|| bad("sentence_bert_config.json", "no max_seq_length".into()))? as usize,
             Err(_) => 256,
         };
-        let mut tokenizer =
-            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| bad("tokenizer.json", e.to_string()))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| bad("tokenizer.json", e.to_string()))?;
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: max_seq_length, ..Default::default() }))
             .map_err(|e| bad("tokenizer.json", e.to_string()))?;
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer.with_padding(None);
         let bytes = std::fs::read(dir.join("model.safetensors")).map_err(|e| bad("model.safetensors", e.to_string()))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device).map_err(|e| bad("model.safetensors", e.to_string()))?;
-        let model = BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", e.to_string()))?;
-        Ok(MiniLmEncoder { model, tokenizer, device, sha256, dir: dir.to_path_buf(), max_seq_length })
+        let backend = match kind {
+            BackendKind::Builtin => {
+                Backend::Cpu(bert::Bert::load(&dir.join("config.json"), &bytes).map_err(|e| bad("model.safetensors", e))?)
+            }
+            #[cfg(feature = "candle")]
+            BackendKind::CandleCpu | BackendKind::CandleCuda => {
+                use candle_core::{DType, Device};
+                let device = if kind == BackendKind::CandleCuda {
+                    Device::new_cuda(0).map_err(|e| bad("model.safetensors", format!("no CUDA device: {e}")))?
+                } else {
+                    Device::Cpu
+                };
+                let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad("config.json", e.to_string()))?;
+                let config: candle_transformers::models::bert::Config =
+                    serde_json::from_str(&text).map_err(|e| bad("config.json", e.to_string()))?;
+                let vb = candle_nn::VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
+                    .map_err(|e| bad("model.safetensors", e.to_string()))?;
+                let model =
+                    candle_transformers::models::bert::BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", e.to_string()))?;
+                Backend::Candle { model, device }
+            }
+            #[cfg(not(feature = "candle"))]
+            BackendKind::CandleCpu | BackendKind::CandleCuda => {
+                return Err(bad("model.safetensors", "this build has no candle backend (features `candle` / `cuda`)".into()))
+            }
+        };
+        Ok(MiniLmEncoder { backend, tokenizer, sha256, dir: dir.to_path_buf(), max_seq_length })
     }
 
     /// Where the weights were loaded from.
@@ -214,35 +257,53 @@ impl MiniLmEncoder {
 
     /// Token count of each text (after truncation, special tokens included).
     pub fn token_counts(&self, texts: &[&str]) -> Result<Vec<usize>, EncodeError> {
-        let mut t = self.tokenizer.clone();
-        t.with_padding(None);
-        let enc = t.encode_batch(texts.to_vec(), true).map_err(|e| self.err(e.to_string()))?;
-        Ok(enc.iter().map(|e| e.get_ids().len()).collect())
+        Ok(self.tokenize(texts)?.iter().map(|e| e.get_ids().len()).collect())
+    }
+
+    fn tokenize(&self, texts: &[&str]) -> Result<Vec<tokenizers::Encoding>, EncodeError> {
+        self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| self.err(e.to_string()))
     }
 
     fn err(&self, message: String) -> EncodeError {
         EncodeError { encoder: MINILM_ID.into(), message }
     }
 
-    /// One forward pass over texts padded to the longest of them.
-    fn forward(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncodeError> {
-        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| self.err(e.to_string()))?;
-        let (n, len) = (enc.len(), enc.first().map_or(0, |e| e.get_ids().len()));
-        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> { enc.iter().flat_map(|e| f(e).iter().copied()).collect() };
-        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let ids = Tensor::from_vec(flat(&|e| e.get_ids()), (n, len), &self.device)?;
-            let types = Tensor::from_vec(flat(&|e| e.get_type_ids()), (n, len), &self.device)?;
-            let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), (n, len), &self.device)?;
-            let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (n, len, 384)
-            let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
-            let summed = hidden.broadcast_mul(&maskf)?.sum(1)?; // (n, 384)
-            let counts = maskf.sum(1)?.clamp(1e-9, f64::MAX)?; // (n, 1)
-            let mean = summed.broadcast_div(&counts)?;
-            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-            mean.broadcast_div(&norm)?.to_vec2::<f32>()
-        };
-        run().map_err(|e| self.err(e.to_string()))
+    /// One forward pass over a batch of tokenised texts.
+    fn forward(&self, enc: &[&tokenizers::Encoding]) -> Result<Vec<Vec<f32>>, EncodeError> {
+        match &self.backend {
+            Backend::Cpu(bert) => {
+                let ids: Vec<Vec<u32>> = enc.iter().map(|e| e.get_ids().to_vec()).collect();
+                let types: Vec<Vec<u32>> = enc.iter().map(|e| e.get_type_ids().to_vec()).collect();
+                bert.embed(&ids, &types).map_err(|e| self.err(e))
+            }
+            #[cfg(feature = "candle")]
+            Backend::Candle { model, device } => candle_forward(model, device, enc).map_err(|e| self.err(e.to_string())),
+        }
     }
+}
+
+/// candle's batched forward: pad to the longest text, mask, mean-pool, normalise.
+#[cfg(feature = "candle")]
+fn candle_forward(
+    model: &candle_transformers::models::bert::BertModel,
+    device: &candle_core::Device,
+    enc: &[&tokenizers::Encoding],
+) -> candle_core::Result<Vec<Vec<f32>>> {
+    use candle_core::{DType, Tensor};
+    let (n, len) = (enc.len(), enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(0));
+    let pad = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
+        enc.iter().flat_map(|e| f(e).iter().copied().chain(std::iter::repeat(0)).take(len)).collect()
+    };
+    let ids = Tensor::from_vec(pad(&|e| e.get_ids()), (n, len), device)?;
+    let types = Tensor::from_vec(pad(&|e| e.get_type_ids()), (n, len), device)?;
+    let mask = Tensor::from_vec(pad(&|e| e.get_attention_mask()), (n, len), device)?;
+    let hidden = model.forward(&ids, &types, Some(&mask))?;
+    let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+    let summed = hidden.broadcast_mul(&maskf)?.sum(1)?;
+    let counts = maskf.sum(1)?.clamp(1e-9, f64::MAX)?;
+    let mean = summed.broadcast_div(&counts)?;
+    let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    mean.broadcast_div(&norm)?.to_vec2::<f32>()
 }
 
 impl Encoder for MiniLmEncoder {
@@ -258,13 +319,14 @@ impl Encoder for MiniLmEncoder {
         if texts.is_empty() {
             return Ok(vec![]);
         }
-        // Sort by token count so each batch pads little; restore the order after.
-        let counts = self.token_counts(texts)?;
+        // Batches of similar length (the candle backend pads each batch to
+        // its longest text); vectors go back in input order.
+        let enc = self.tokenize(texts)?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| (counts[i], i));
+        order.sort_by_key(|&i| (enc[i].get_ids().len(), i));
         let mut out: Vec<Vec<f32>> = vec![vec![]; texts.len()];
         for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            let batch: Vec<&tokenizers::Encoding> = chunk.iter().map(|&i| &enc[i]).collect();
             for (&i, v) in chunk.iter().zip(self.forward(&batch)?) {
                 out[i] = v;
             }
@@ -278,7 +340,7 @@ impl Encoder for MiniLmEncoder {
 
     fn preferred_batch(&self) -> usize {
         // The model tier hands over this many texts per call; the encoder
-        // buckets them by length into forward passes of BATCH.
+        // cuts them into forward passes of BATCH.
         1024
     }
 }

@@ -12,7 +12,9 @@ use logsift_embed::{resolve_model_dir, MiniLmEncoder, MINILM_ID};
 fn weights() -> Option<PathBuf> {
     match std::env::var_os("LOGSIFT_MINILM_DIR") {
         Some(d) => Some(PathBuf::from(d)),
-        None if std::env::var_os("CI").is_some() => panic!("LOGSIFT_MINILM_DIR is not set; CI must fetch the weights (scripts/fetch-minilm.sh)"),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("LOGSIFT_MINILM_DIR is not set; CI must fetch the weights (scripts/fetch-minilm.sh)")
+        }
         None => {
             eprintln!("skipped: LOGSIFT_MINILM_DIR is not set (run scripts/fetch-minilm.sh and export LOGSIFT_MINILM_DIR=<its output>)");
             None
