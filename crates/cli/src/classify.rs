@@ -73,7 +73,8 @@ pub struct ClassifyArgs {
     /// Output file; stdout when absent or `-`.
     #[arg(short, long)]
     pub output: Option<String>,
-    /// Model bundle directory [default: $LOGSIFT_MODEL, else models/default].
+    /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
+    /// or models/lexical when the MiniLM weights are absent].
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them
@@ -119,8 +120,7 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
 }
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
-    let model_dir = args.model.clone().unwrap_or_else(crate::default_model_dir);
-    let choice = crate::model::ModelChoice { dir: model_dir.clone(), encoder_dir: args.encoder_dir.clone() };
+    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let loaded = crate::model::load(&choice, args.cache_size)?;
     let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
@@ -231,7 +231,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         eprintln!("logsift: warning: no data rows in the input");
     }
     if !args.quiet {
-        print_summary(&stats, start.elapsed(), &model_dir.display().to_string());
+        print_summary(&stats, start.elapsed(), &loaded.bundle.dir.display().to_string());
     }
     Ok(())
 }

@@ -10,7 +10,6 @@ mod input;
 mod model;
 mod train;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -46,18 +45,6 @@ pub enum OnError {
     Fail,
     /// Report the bad row, write it as Unclassified with the reason, and go on.
     Skip,
-}
-
-/// Where the default model bundle is.
-pub fn default_model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("LOGSIFT_MODEL") {
-        return PathBuf::from(dir);
-    }
-    let local = PathBuf::from("models/default");
-    if local.join("model.toml").exists() {
-        return local;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/default"))
 }
 
 fn main() -> ExitCode {

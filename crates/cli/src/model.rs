@@ -25,7 +25,11 @@ pub enum EncoderArg {
 /// Loads the MiniLM encoder from `dir` or wherever [`resolve_model_dir`] finds it.
 pub fn minilm(dir: Option<&Path>) -> Result<Arc<dyn Encoder>> {
     let dir = resolve_model_dir(dir)?;
-    let enc = MiniLmEncoder::load(&dir)?;
+    minilm_from(&dir)
+}
+
+fn minilm_from(dir: &Path) -> Result<Arc<dyn Encoder>> {
+    let enc = MiniLmEncoder::load(dir)?;
     tracing::info!("MiniLM weights from {}", dir.display());
     Ok(Arc::new(enc))
 }
@@ -69,14 +73,77 @@ pub struct Loaded {
 
 /// Where the model comes from, as the user said it.
 pub struct ModelChoice {
-    pub dir: PathBuf,
+    /// `--model`, if given.
+    pub dir: Option<PathBuf>,
+    /// `--encoder-dir`, if given.
     pub encoder_dir: Option<PathBuf>,
 }
 
+/// The bundled default, and its weight-free fallback.
+fn default_dirs() -> (PathBuf, PathBuf) {
+    let base = [PathBuf::from("models"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models"))]
+        .into_iter()
+        .find(|b| b.join("default/model.toml").exists())
+        .unwrap_or_else(|| PathBuf::from("models"));
+    (base.join("default"), base.join("lexical"))
+}
+
 /// Loads the bundle and builds its pipeline with the LLM tier disabled.
+///
+/// The model is `--model`, else `$LOGSIFT_MODEL`, else the bundled default.
+/// The bundled default never downloads anything: when it needs MiniLM weights
+/// that are neither given nor in the Hugging Face cache, logsift says so on
+/// stderr and uses the bundled lexical model instead.
 pub fn load(choice: &ModelChoice, cache_capacity: usize) -> Result<Loaded> {
-    let bundle = Bundle::load(&choice.dir).with_context(|| format!("cannot load model bundle {}", choice.dir.display()))?;
-    let encoder = encoder_for(&bundle, choice.encoder_dir.as_deref())?;
+    let explicit = choice.dir.clone().or_else(|| std::env::var_os("LOGSIFT_MODEL").map(PathBuf::from));
+    let (bundle, encoder) = match explicit {
+        Some(dir) => {
+            let bundle = Bundle::load(&dir).with_context(|| format!("cannot load model bundle {}", dir.display()))?;
+            let encoder = encoder_for(&bundle, choice.encoder_dir.as_deref())?;
+            (bundle, encoder)
+        }
+        None => {
+            let (default, fallback) = default_dirs();
+            let bundle = Bundle::load(&default).with_context(|| format!("cannot load the default model bundle {}", default.display()))?;
+            let local = if bundle.manifest.encoder.id.contains(MINILM_ID) {
+                local_minilm_dir(choice.encoder_dir.as_deref()).map(Some)
+            } else {
+                Ok(None)
+            };
+            match local {
+                Ok(d) => {
+                    let encoder = encoder_for(&bundle, d.as_deref())?;
+                    (bundle, encoder)
+                }
+                Err(why) => {
+                    eprintln!(
+                        "logsift: warning: the default model ({}) uses the all-MiniLM-L6-v2 weights, which are not here ({why}); \
+                         using the weight-free lexical model {} instead. To use MiniLM, run scripts/fetch-minilm.sh and set {} \
+                         to the directory it prints, or pass --encoder-dir.",
+                        default.display(),
+                        fallback.display(),
+                        logsift_embed::DIR_ENV
+                    );
+                    let bundle =
+                        Bundle::load(&fallback).with_context(|| format!("cannot load the fallback model bundle {}", fallback.display()))?;
+                    let encoder = encoder_for(&bundle, None)?;
+                    (bundle, encoder)
+                }
+            }
+        }
+    };
     let pipeline = bundle.pipeline(encoder, Box::new(DisabledLlm), cache_capacity)?;
     Ok(Loaded { bundle, pipeline })
+}
+
+/// MiniLM weights already on this machine (explicit directory, environment
+/// variable, or Hugging Face cache) — never a download.
+fn local_minilm_dir(explicit: Option<&Path>) -> std::result::Result<PathBuf, String> {
+    if explicit.is_some() || std::env::var_os(logsift_embed::DIR_ENV).is_some() {
+        return resolve_model_dir(explicit).map_err(|e| e.to_string().lines().nth(1).unwrap_or("not found").trim().to_string());
+    }
+    match logsift_embed::cached_model_dir() {
+        Some(d) => Ok(d),
+        None => Err(format!("{} is not set and the Hugging Face cache has no copy", logsift_embed::DIR_ENV)),
+    }
 }

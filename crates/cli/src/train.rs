@@ -88,7 +88,8 @@ fn parse_route(s: &str) -> Result<(String, Route), String> {
 pub struct EvalArgs {
     /// Labeled CSV with columns source, log_message and target_label.
     pub data: PathBuf,
-    /// Model bundle directory [default: $LOGSIFT_MODEL, else models/default].
+    /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
+    /// or models/lexical when the MiniLM weights are absent].
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them.
@@ -257,8 +258,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
 }
 
 pub fn run_eval(args: EvalArgs) -> Result<()> {
-    let model_dir = args.model.clone().unwrap_or_else(crate::default_model_dir);
-    let choice = crate::model::ModelChoice { dir: model_dir.clone(), encoder_dir: args.encoder_dir.clone() };
+    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let loaded = crate::model::load(&choice, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
     let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
@@ -276,7 +276,7 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&ev)?);
     } else {
-        print_evaluation(&ev, &format!("{} on {}:", model_dir.display(), args.data.display()));
+        print_evaluation(&ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));
         print_confusion(&ev);
     }
     Ok(())

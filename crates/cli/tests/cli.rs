@@ -16,8 +16,19 @@ struct Out {
 }
 
 fn logsift(args: &[&str], stdin: Option<&[u8]>) -> Out {
+    logsift_env(args, stdin, &[])
+}
+
+/// Runs the binary with extra environment (`None` removes a variable).
+fn logsift_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, Option<&str>)]) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logsift"));
     cmd.args(args).current_dir(root()).env_remove("LOGSIFT_MODEL").stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
     cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     let mut child = cmd.spawn().expect("logsift runs");
     if let Some(input) = stdin {
@@ -52,6 +63,78 @@ fn shared(rel: &str) -> Option<PathBuf> {
     }
     eprintln!("skipped: {} is absent (it exists only beside the project's own checkouts)", p.display());
     None
+}
+
+/// The MiniLM weights (`$LOGSIFT_MINILM_DIR`); CI fetches them.
+fn minilm_dir() -> Option<String> {
+    match std::env::var("LOGSIFT_MINILM_DIR") {
+        Ok(d) => Some(d),
+        Err(_) if std::env::var_os("CI").is_some() => panic!("LOGSIFT_MINILM_DIR is not set; CI must run scripts/fetch-minilm.sh"),
+        Err(_) => {
+            eprintln!("skipped: LOGSIFT_MINILM_DIR is not set (run scripts/fetch-minilm.sh and export it)");
+            None
+        }
+    }
+}
+
+#[test]
+fn without_minilm_weights_the_default_falls_back_loudly() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = logsift_env(
+        &["classify", "examples/test.csv"],
+        None,
+        &[("LOGSIFT_MINILM_DIR", None), ("HF_HOME", Some(empty.path().to_str().unwrap())), ("HF_HUB_CACHE", None)],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("warning") && o.stderr.contains("all-MiniLM-L6-v2") && o.stderr.contains("models/lexical"), "{}", o.stderr);
+    assert!(o.stderr.contains("model models/lexical"), "the summary names the model used: {}", o.stderr);
+    assert_eq!(csv_rows(&o.stdout).len(), 14);
+    // An explicit bundle that needs the weights is an error, not a fallback.
+    let o = logsift_env(
+        &["classify", "examples/test.csv", "--model", "models/default", "--encoder-dir", "/nonexistent"],
+        None,
+        &[("LOGSIFT_MINILM_DIR", None)],
+    );
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("/nonexistent") && o.stderr.contains("--encoder-dir"), "{}", o.stderr);
+}
+
+#[test]
+fn minilm_bundles_train_classify_and_embed() {
+    let Some(weights) = minilm_dir() else { return };
+    // The default bundle uses MiniLM when the weights are there.
+    let o = logsift(&["classify", "examples/test.csv"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("model models/default") && !o.stderr.contains("warning"), "{}", o.stderr);
+    // embed writes the reference vectors of sentence-transformers.
+    let reference = std::fs::read_to_string(root().join("crates/embed/tests/fixtures/minilm_reference.jsonl")).unwrap();
+    let refs: Vec<serde_json::Value> = reference.lines().take(12).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let input: String = refs.iter().map(|r| format!("{}\n", serde_json::json!({"log_message": r["text"]}))).collect();
+    let o = logsift(&["embed", "--format", "jsonl", "--encoder-dir", &weights], Some(input.as_bytes()));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let got: Vec<serde_json::Value> = o.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), refs.len());
+    for (g, r) in got.iter().zip(&refs) {
+        assert_eq!(g["text"], r["text"]);
+        let (a, b) = (g["embedding"].as_array().unwrap(), r["embedding"].as_array().unwrap());
+        let dot: f64 = a.iter().zip(b).map(|(x, y)| x.as_f64().unwrap() * y.as_f64().unwrap()).sum();
+        assert!(dot > 0.9999, "cosine {dot} for {}", r["text"]);
+    }
+    // train --encoder minilm records the encoder and the weights' sha256.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let o = logsift(&["train", "corpus/train.csv", "-o", model.to_str().unwrap(), "--encoder", "minilm", "--cv", "0"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let manifest = std::fs::read_to_string(model.join("model.toml")).unwrap();
+    assert!(
+        manifest.contains("id = \"minilm-l6-v2\"") && manifest.contains("dim = 384") && manifest.contains("weights_sha256"),
+        "{manifest}"
+    );
+    let o = logsift(&["classify", "examples/test.csv", "--model", model.to_str().unwrap()], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    let oom = rows.iter().find(|r| r[1].contains("Out of memory")).unwrap();
+    assert_eq!(oom[2], "Critical Error");
 }
 
 #[test]
@@ -239,31 +322,24 @@ fn the_default_bundle_is_reproduced_from_the_corpus() {
         std::fs::read(root().join("corpus/train.csv")).unwrap(),
         "corpus regenerates byte for byte"
     );
-    let model = dir.path().join("default");
-    let o = logsift(
-        &[
-            "train",
-            corpus.to_str().unwrap(),
-            "-o",
-            model.to_str().unwrap(),
-            "--rules",
-            "corpus/rules.toml",
-            "--descriptions",
-            "corpus/labels.toml",
-            "--name",
-            "default",
-            "--seed",
-            "42",
-        ],
-        None,
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    for f in ["model.toml", "head.safetensors", "rules.toml"] {
-        assert_eq!(
-            std::fs::read(model.join(f)).unwrap(),
-            std::fs::read(root().join("models/default").join(f)).unwrap(),
-            "{f} differs from models/default"
-        );
+    // The same commands as scripts/build-default-model.sh.
+    let mut bundles = vec![("lexical", "lexical")];
+    if minilm_dir().is_some() {
+        bundles.push(("default", "both"));
+    }
+    for (name, encoder) in bundles {
+        let model = dir.path().join(name);
+        let args =
+            ["--encoder", encoder, "--name", name, "--rules", "corpus/rules.toml", "--descriptions", "corpus/labels.toml", "--seed", "42"];
+        let mut all = vec!["train", corpus.to_str().unwrap(), "-o", model.to_str().unwrap()];
+        all.extend(args);
+        let o = logsift(&all, None);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        for f in ["model.toml", "head.safetensors", "rules.toml"] {
+            let shipped = root().join("models").join(name).join(f);
+            let same = std::fs::read(model.join(f)).unwrap() == std::fs::read(&shipped).unwrap();
+            assert!(same, "{} differs from a retrained copy (run scripts/build-default-model.sh)", shipped.display());
+        }
     }
 }
 

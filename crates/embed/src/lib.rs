@@ -98,6 +98,11 @@ fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
     (repo, snaps.into_iter().map(|(_, p)| p).collect())
 }
 
+/// The newest complete copy of the model in the Hugging Face cache, if any.
+pub fn cached_model_dir() -> Option<PathBuf> {
+    hf_cache_snapshots().1.into_iter().find(|s| has_model(s).is_ok())
+}
+
 /// Finds the weights: `explicit` (or `$LOGSIFT_MINILM_DIR`), then the Hugging
 /// Face cache, then (feature `hub`, unless `HF_HUB_OFFLINE=1`) the Hub.
 pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbedError> {
