@@ -16,6 +16,9 @@
 use std::path::Path;
 
 use gemm::Parallelism;
+
+use crate::kernels;
+use crate::sgemm::PackedW;
 use rayon::prelude::*;
 use safetensors::SafeTensors;
 
@@ -56,11 +59,9 @@ fn gelu() -> String {
 }
 
 struct Linear {
-    /// `out × in`, row-major (as stored by PyTorch).
-    w: Vec<f32>,
+    /// `out × in` as stored by PyTorch, packed for this CPU.
+    w: PackedW,
     b: Vec<f32>,
-    out: usize,
-    inp: usize,
 }
 
 struct LayerNorm {
@@ -90,7 +91,7 @@ pub struct Bert {
 }
 
 /// `out[m×n] = a[m×k] · wᵀ` for `w` stored `n × k` row-major.
-fn matmul_wt(a: &[f32], w: &[f32], m: usize, k: usize, n: usize, out: &mut [f32], par: Parallelism) {
+pub(crate) fn matmul_wt(a: &[f32], w: &[f32], m: usize, k: usize, n: usize, out: &mut [f32], par: Parallelism) {
     assert!(a.len() >= m * k && w.len() >= n * k && out.len() >= m * n, "matmul_wt: buffers too small");
     if m == 0 || n == 0 {
         return;
@@ -175,22 +176,12 @@ fn matmul_strided(
 
 impl LayerNorm {
     fn apply_rows(&self, x: &mut [f32], width: usize) {
-        x.par_chunks_mut(width * 16).for_each(|rows| {
-            for row in rows.chunks_mut(width) {
-                let n = width as f32;
-                let mean = row.iter().sum::<f32>() / n;
-                let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-                let inv = 1.0 / (var + self.eps).sqrt();
-                for ((v, g), b) in row.iter_mut().zip(&self.g).zip(&self.b) {
-                    *v = (*v - mean) * inv * g + b;
-                }
-            }
-        });
+        x.par_chunks_mut(width * 16).for_each(|rows| kernels::layer_norm(rows, &self.g, &self.b, self.eps));
     }
 }
 
 fn add_bias_rows(x: &mut [f32], b: &[f32]) {
-    x.par_chunks_mut(b.len() * 16).for_each(|rows| rows.chunks_mut(b.len()).for_each(|r| r.iter_mut().zip(b).for_each(|(v, b)| *v += b)));
+    x.par_chunks_mut(b.len() * 16).for_each(|rows| kernels::add_bias(rows, b));
 }
 
 impl Bert {
@@ -220,9 +211,10 @@ impl Bert {
             let b = get(&format!("{prefix}.bias"), &[h]).or_else(|_| get(&format!("{prefix}.beta"), &[h]))?;
             Ok(LayerNorm { g, b, eps: cfg.layer_norm_eps as f32 })
         };
-        let linear = |prefix: &str, out: usize, inp: usize| -> Result<Linear, String> {
-            Ok(Linear { w: get(&format!("{prefix}.weight"), &[out, inp])?, b: get(&format!("{prefix}.bias"), &[out])?, out, inp })
+        let linear = |prefix: &str, out: usize, inp: usize| -> Result<(Vec<f32>, Vec<f32>), String> {
+            Ok((get(&format!("{prefix}.weight"), &[out, inp])?, get(&format!("{prefix}.bias"), &[out])?))
         };
+        let pack = |(w, b): (Vec<f32>, Vec<f32>), out: usize, inp: usize| Linear { w: PackedW::new(w, out, inp), b };
         let (h, ff) = (cfg.hidden_size, cfg.intermediate_size);
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
@@ -232,13 +224,13 @@ impl Bert {
                 linear(&format!("{p}.attention.self.key"), h, h)?,
                 linear(&format!("{p}.attention.self.value"), h, h)?,
             );
-            let qkv = Linear { w: [q.w, k.w, v.w].concat(), b: [q.b, k.b, v.b].concat(), out: 3 * h, inp: h };
+            let qkv = pack(([q.0, k.0, v.0].concat(), [q.1, k.1, v.1].concat()), 3 * h, h);
             layers.push(Layer {
                 qkv,
-                attn_out: linear(&format!("{p}.attention.output.dense"), h, h)?,
+                attn_out: pack(linear(&format!("{p}.attention.output.dense"), h, h)?, h, h),
                 ln1: ln(&format!("{p}.attention.output.LayerNorm"))?,
-                ff_in: linear(&format!("{p}.intermediate.dense"), ff, h)?,
-                ff_out: linear(&format!("{p}.output.dense"), h, ff)?,
+                ff_in: pack(linear(&format!("{p}.intermediate.dense"), ff, h)?, ff, h),
+                ff_out: pack(linear(&format!("{p}.output.dense"), h, ff)?, h, ff),
                 ln2: ln(&format!("{p}.output.LayerNorm"))?,
             });
         }
@@ -306,14 +298,13 @@ impl Bert {
         }
         self.ln_emb.apply_rows(&mut x, h);
 
-        let par = Parallelism::Rayon(0);
         let mut qkv = vec![0.0f32; total * 3 * h];
         let mut ctx = vec![0.0f32; total * h];
         let mut tmp = vec![0.0f32; total * h];
         let mut ff = vec![0.0f32; total * self.cfg.intermediate_size];
         let scale = 1.0 / (dh as f32).sqrt();
         for layer in &self.layers {
-            matmul_wt(&x, &layer.qkv.w, total, h, 3 * h, &mut qkv, par);
+            layer.qkv.w.matmul(&x, total, &mut qkv);
             add_bias_rows(&mut qkv, &layer.qkv.b);
             // Attention, one text at a time (rows of ctx are split per text).
             let mut blocks: Vec<&mut [f32]> = Vec::with_capacity(ids.len());
@@ -336,35 +327,19 @@ impl Bert {
                     let v = &base[2 * h + head * dh..];
                     // scores = Q Kᵀ
                     matmul_strided(len, len, dh, &mut scores, len, q, 3 * h, 1, k, 1, 3 * h);
-                    for row in scores.chunks_mut(len) {
-                        let m = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max) * scale;
-                        let mut sum = 0.0;
-                        for s in row.iter_mut() {
-                            *s = (*s * scale - m).exp();
-                            sum += *s;
-                        }
-                        let inv = 1.0 / sum;
-                        row.iter_mut().for_each(|s| *s *= inv);
-                    }
+                    kernels::softmax(&mut scores, len, scale);
                     // ctx_head = P V
                     matmul_strided(len, dh, len, &mut out[head * dh..], h, &scores, len, 1, v, 3 * h, 1);
                 }
             });
-            matmul_wt(&ctx, &layer.attn_out.w, total, h, h, &mut tmp, par);
+            layer.attn_out.w.matmul(&ctx, total, &mut tmp);
             add_residual_bias(&mut x, &tmp, &layer.attn_out.b);
             layer.ln1.apply_rows(&mut x, h);
-            let inter = layer.ff_in.out;
-            matmul_wt(&x, &layer.ff_in.w, total, h, inter, &mut ff, par);
+            let inter = layer.ff_in.w.n();
+            layer.ff_in.w.matmul(&x, total, &mut ff);
             let b = &layer.ff_in.b;
-            ff.par_chunks_mut(inter * 8).for_each(|rows| {
-                rows.chunks_mut(inter).for_each(|r| {
-                    r.iter_mut().zip(b).for_each(|(v, b)| {
-                        let z = *v + b;
-                        *v = 0.5 * z * (1.0 + erf(z * std::f32::consts::FRAC_1_SQRT_2));
-                    })
-                })
-            });
-            matmul_wt(&ff, &layer.ff_out.w, total, layer.ff_out.inp, h, &mut tmp, par);
+            ff.par_chunks_mut(inter * 8).for_each(|rows| kernels::bias_gelu(rows, b));
+            layer.ff_out.w.matmul(&ff, total, &mut tmp);
             add_residual_bias(&mut x, &tmp, &layer.ff_out.b);
             layer.ln2.apply_rows(&mut x, h);
         }
@@ -388,48 +363,5 @@ impl Bert {
 
 fn add_residual_bias(x: &mut [f32], y: &[f32], b: &[f32]) {
     let h = b.len();
-    x.par_chunks_mut(h * 16).zip(y.par_chunks(h * 16)).for_each(|(xr, yr)| {
-        for (xrow, yrow) in xr.chunks_mut(h).zip(yr.chunks(h)) {
-            for ((xv, yv), bv) in xrow.iter_mut().zip(yrow).zip(b) {
-                *xv += yv + bv;
-            }
-        }
-    });
-}
-
-/// erf for f32 as a rational function of x² on [-4, 4] (Eigen's
-/// `generic_fast_erf_float` coefficients): no branches and no `exp`, so the
-/// GELU loop vectorises; within 1e-6 of `libm::erff` (see the test).
-#[inline(always)]
-fn erf(x: f32) -> f32 {
-    let x = x.clamp(-4.0, 4.0);
-    let x2 = x * x;
-    let mut p = -2.726_142_3e-10f32;
-    p = p * x2 + 2.770_681_4e-8;
-    p = p * x2 + -2.101_024e-6;
-    p = p * x2 + -5.692_506_4e-5;
-    p = p * x2 + -7.349_906_3e-4;
-    p = p * x2 + -2.9546e-3;
-    p = p * x2 + -1.609_603_3e-2;
-    let mut q = -1.456_607_2e-5f32;
-    q = q * x2 + -2.133_740_6e-4;
-    q = q * x2 + -1.682_827e-3;
-    q = q * x2 + -7.373_329_4e-3;
-    q = q * x2 + -1.426_474e-2;
-    x * p / q
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_erf_matches_libm() {
-        let mut worst = 0.0f32;
-        for i in -60_000..=60_000 {
-            let x = i as f32 / 10_000.0;
-            worst = worst.max((erf(x) - libm::erff(x)).abs());
-        }
-        assert!(worst < 1e-6, "max error {worst}");
-    }
+    x.par_chunks_mut(h * 16).zip(y.par_chunks(h * 16)).for_each(|(xr, yr)| kernels::add_residual_bias(xr, yr, b));
 }

@@ -33,6 +33,8 @@
 use std::path::{Path, PathBuf};
 
 pub mod bert;
+pub mod kernels;
+pub mod sgemm;
 
 use logsift_core::encoder::{EncodeError, Encoder};
 use sha2::{Digest, Sha256};
