@@ -80,8 +80,28 @@ struct Layer {
     ln2: LayerNorm,
 }
 
+/// Activation buffers of one forward pass, kept between passes so that a
+/// batch does not page-fault its way through fresh allocations.
+#[derive(Default)]
+struct Scratch {
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    ctx: Vec<f32>,
+    tmp: Vec<f32>,
+    ff: Vec<f32>,
+}
+
+/// A buffer of at least `n` values (contents unspecified: every user writes before reading).
+fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+    &mut v[..n]
+}
+
 /// The weights of a BERT encoder.
 pub struct Bert {
+    scratch: std::sync::Mutex<Vec<Scratch>>,
     cfg: BertConfig,
     word: Vec<f32>,
     position: Vec<f32>,
@@ -92,37 +112,7 @@ pub struct Bert {
 
 /// `out[m×n] = a[m×k] · wᵀ` for `w` stored `n × k` row-major.
 pub(crate) fn matmul_wt(a: &[f32], w: &[f32], m: usize, k: usize, n: usize, out: &mut [f32], par: Parallelism) {
-    assert!(a.len() >= m * k && w.len() >= n * k && out.len() >= m * n, "matmul_wt: buffers too small");
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: the assertion above bounds every element gemm reads (a: rows
-    // of stride k, w: rows of stride k read as columns) and writes (out: rows
-    // of stride n); the three slices are distinct borrows, so they do not alias.
-    #[allow(unsafe_code)]
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            w.as_ptr(),
-            k as isize,
-            1,
-            0.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            par,
-        )
-    }
+    matmul_strided(m, n, k, out, n, a, k, 1, w, 1, k, par)
 }
 
 /// General strided product `dst = lhs · rhs` on views of slices.
@@ -139,6 +129,7 @@ fn matmul_strided(
     rhs: &[f32],
     rhs_rs: usize,
     rhs_cs: usize,
+    par: Parallelism,
 ) {
     let last =
         |rs: usize, cs: usize, rows: usize, cols: usize| if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 };
@@ -169,7 +160,7 @@ fn matmul_strided(
             false,
             false,
             false,
-            Parallelism::None,
+            par,
         )
     }
 }
@@ -190,7 +181,7 @@ impl Bert {
         if cfg.hidden_act != "gelu" {
             return Err(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act));
         }
-        if cfg.hidden_size % cfg.num_attention_heads != 0 {
+        if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
             return Err("hidden_size is not a multiple of num_attention_heads".into());
         }
         let st = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
@@ -241,6 +232,7 @@ impl Bert {
             ln_emb: ln("embeddings.LayerNorm")?,
             layers,
             cfg,
+            scratch: Default::default(),
         })
     }
 
@@ -264,16 +256,12 @@ impl Bert {
     /// Mean-pooled, L2-normalised sentence vectors of token sequences
     /// (`ids`, `types`; special tokens included, no padding).
     pub fn embed(&self, ids: &[Vec<u32>], types: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, String> {
-        let h = self.cfg.hidden_size;
-        let heads = self.cfg.num_attention_heads;
-        let dh = h / heads;
         let offsets: Vec<usize> = std::iter::once(0)
             .chain(ids.iter().scan(0, |acc, s| {
                 *acc += s.len();
                 Some(*acc)
             }))
             .collect();
-        let total = *offsets.last().unwrap_or(&0);
         for s in ids {
             if s.len() > self.cfg.max_position_embeddings {
                 return Err(format!("sequence of {} tokens exceeds {} positions", s.len(), self.cfg.max_position_embeddings));
@@ -282,8 +270,26 @@ impl Bert {
                 return Err(format!("token id {bad} outside the vocabulary"));
             }
         }
+        let mut scratch = self.scratch.lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();
+        let out = self.forward(ids, types, &offsets, &mut scratch);
+        if let Ok(mut pool) = self.scratch.lock() {
+            pool.push(scratch);
+        }
+        Ok(out)
+    }
+
+    fn forward(&self, ids: &[Vec<u32>], types: &[Vec<u32>], offsets: &[usize], s: &mut Scratch) -> Vec<Vec<f32>> {
+        let h = self.cfg.hidden_size;
+        let heads = self.cfg.num_attention_heads;
+        let dh = h / heads;
+        let total = *offsets.last().unwrap_or(&0);
+        let Scratch { x, qkv, ctx, tmp, ff } = s;
+        let x = sized(x, total * h);
+        let qkv = sized(qkv, total * 3 * h);
+        let ctx = sized(ctx, total * h);
+        let tmp = sized(tmp, total * h);
+        let ff = sized(ff, total * self.cfg.intermediate_size);
         // Embeddings.
-        let mut x = vec![0.0f32; total * h];
         for (si, (s, ty)) in ids.iter().zip(types).enumerate() {
             for (t, (&id, &tt)) in s.iter().zip(ty.iter().chain(std::iter::repeat(&0))).enumerate() {
                 let row = &mut x[(offsets[si] + t) * h..(offsets[si] + t + 1) * h];
@@ -296,19 +302,14 @@ impl Bert {
                 }
             }
         }
-        self.ln_emb.apply_rows(&mut x, h);
-
-        let mut qkv = vec![0.0f32; total * 3 * h];
-        let mut ctx = vec![0.0f32; total * h];
-        let mut tmp = vec![0.0f32; total * h];
-        let mut ff = vec![0.0f32; total * self.cfg.intermediate_size];
+        self.ln_emb.apply_rows(x, h);
         let scale = 1.0 / (dh as f32).sqrt();
         for layer in &self.layers {
-            layer.qkv.w.matmul(&x, total, &mut qkv);
-            add_bias_rows(&mut qkv, &layer.qkv.b);
+            layer.qkv.w.matmul(x, total, qkv);
+            add_bias_rows(qkv, &layer.qkv.b);
             // Attention, one text at a time (rows of ctx are split per text).
             let mut blocks: Vec<&mut [f32]> = Vec::with_capacity(ids.len());
-            let mut rest = ctx.as_mut_slice();
+            let mut rest = &mut ctx[..];
             for w in offsets.windows(2) {
                 let (a, b) = rest.split_at_mut((w[1] - w[0]) * h);
                 blocks.push(a);
@@ -326,25 +327,25 @@ impl Bert {
                     let k = &base[h + head * dh..];
                     let v = &base[2 * h + head * dh..];
                     // scores = Q Kᵀ
-                    matmul_strided(len, len, dh, &mut scores, len, q, 3 * h, 1, k, 1, 3 * h);
+                    matmul_strided(len, len, dh, &mut scores, len, q, 3 * h, 1, k, 1, 3 * h, Parallelism::None);
                     kernels::softmax(&mut scores, len, scale);
                     // ctx_head = P V
-                    matmul_strided(len, dh, len, &mut out[head * dh..], h, &scores, len, 1, v, 3 * h, 1);
+                    matmul_strided(len, dh, len, &mut out[head * dh..], h, &scores, len, 1, v, 3 * h, 1, Parallelism::None);
                 }
             });
-            layer.attn_out.w.matmul(&ctx, total, &mut tmp);
-            add_residual_bias(&mut x, &tmp, &layer.attn_out.b);
-            layer.ln1.apply_rows(&mut x, h);
+            layer.attn_out.w.matmul(ctx, total, tmp);
+            add_residual_bias(x, tmp, &layer.attn_out.b);
+            layer.ln1.apply_rows(x, h);
             let inter = layer.ff_in.w.n();
-            layer.ff_in.w.matmul(&x, total, &mut ff);
+            layer.ff_in.w.matmul(x, total, ff);
             let b = &layer.ff_in.b;
             ff.par_chunks_mut(inter * 8).for_each(|rows| kernels::bias_gelu(rows, b));
-            layer.ff_out.w.matmul(&ff, total, &mut tmp);
-            add_residual_bias(&mut x, &tmp, &layer.ff_out.b);
-            layer.ln2.apply_rows(&mut x, h);
+            layer.ff_out.w.matmul(ff, total, tmp);
+            add_residual_bias(x, tmp, &layer.ff_out.b);
+            layer.ln2.apply_rows(x, h);
         }
         // Mean pooling and L2 normalisation.
-        Ok(offsets
+        offsets
             .windows(2)
             .map(|w| {
                 let mut v = vec![0.0f32; h];
@@ -357,7 +358,7 @@ impl Bert {
                 v.iter_mut().for_each(|a| *a /= norm);
                 v
             })
-            .collect())
+            .collect()
     }
 }
 

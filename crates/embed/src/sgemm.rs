@@ -45,7 +45,7 @@ impl PackedW {
     /// Packs `w` (`n × k`, row-major) for this CPU.
     pub fn new(w: Vec<f32>, n: usize, k: usize) -> PackedW {
         assert_eq!(w.len(), n * k, "weight shape");
-        if !(has_avx512() && n % NR == 0) {
+        if !(has_avx512() && n.is_multiple_of(NR)) {
             return PackedW { n, k, data: w, packed: false };
         }
         let mut data = vec![0.0f32; n * k];
