@@ -251,16 +251,24 @@ impl Bundle {
                 got_dim: encoder.dim(),
             });
         }
-        if let (Some(want), Some(got)) = (&spec.weights_sha256, encoder.weights_sha256()) {
-            if *want != got {
-                tracing::warn!(
-                    "{}: bundle was trained on encoder weights with sha256 {want}, these have {got}; predictions may differ",
-                    self.dir.display()
-                );
-            }
+        if let Some(warning) = self.weights_mismatch(encoder.as_ref()) {
+            tracing::warn!("{warning}");
         }
         ModelTier::new(encoder, self.head.clone(), self.manifest.threshold as f32)
             .map_err(|message| BundleError::Corrupt { file: self.dir.join("model.toml"), message })
+    }
+
+    /// A warning when `encoder`'s weights differ from those the bundle was
+    /// trained with (both fingerprints known and different).
+    pub fn weights_mismatch(&self, encoder: &dyn Encoder) -> Option<String> {
+        let want = self.manifest.encoder.weights_sha256.as_ref()?;
+        let got = encoder.weights_sha256()?;
+        (*want != got).then(|| {
+            format!(
+                "{}: the bundle was trained on encoder weights with sha256 {want}, but these have {got}; predictions may differ",
+                self.dir.display()
+            )
+        })
     }
 
     /// A pipeline: the bundle's rules, its model tier over `encoder`, the

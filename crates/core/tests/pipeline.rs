@@ -303,3 +303,36 @@ fn corrupt_or_mismatched_bundles_are_clear_errors() {
     let e = Bundle::load(d).unwrap_err().to_string();
     assert!(e.contains("rules.toml") && e.contains("rule 'r'"), "{e}");
 }
+
+/// The lexical encoder under another name and a weights fingerprint, to check
+/// how a bundle reacts to weights other than its own.
+struct Fingerprinted(LexicalEncoder, &'static str);
+
+impl Encoder for Fingerprinted {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, logsift_core::encoder::EncodeError> {
+        self.0.encode(texts)
+    }
+    fn weights_sha256(&self) -> Option<String> {
+        Some(self.1.to_string())
+    }
+}
+
+#[test]
+fn bundles_record_the_weights_and_notice_others() {
+    let trained: Arc<dyn Encoder> = Arc::new(Fingerprinted(LexicalEncoder::new(4096), "aaaa"));
+    let (bundle, _) =
+        train(&corpus(), trained.clone(), RulesFile::default(), None, &TrainOptions { cv_folds: 0, ..TrainOptions::default() }).unwrap();
+    assert_eq!(bundle.manifest.encoder.weights_sha256.as_deref(), Some("aaaa"));
+    assert!(bundle.weights_mismatch(trained.as_ref()).is_none());
+    let other = Fingerprinted(LexicalEncoder::new(4096), "bbbb");
+    let w = bundle.weights_mismatch(&other).unwrap();
+    assert!(w.contains("aaaa") && w.contains("bbbb"), "{w}");
+    // A mismatch warns but still loads.
+    assert!(bundle.pipeline(Arc::new(other), Box::new(DisabledLlm), 0).is_ok());
+}
