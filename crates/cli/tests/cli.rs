@@ -371,19 +371,9 @@ fn codebasics_random_split_reaches_the_macro_f1_target() {
     let text = std::fs::read_to_string(&data).unwrap();
     let mut rows = csv_rows(&text);
     let header = rows.remove(0);
-    // Deterministic 80/20 split (SplitMix64-driven shuffle).
-    let mut state = 42u64;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    // Deterministic 80/20 split.
     let mut idx: Vec<usize> = (0..rows.len()).collect();
-    for i in (1..idx.len()).rev() {
-        idx.swap(i, (next() % (i as u64 + 1)) as usize);
-    }
+    logsift_core::train::SplitMix64::new(42).shuffle(&mut idx);
     let n_test = rows.len() / 5;
     let write = |path: &Path, sel: &[usize]| {
         let mut w = csv::Writer::from_path(path).unwrap();

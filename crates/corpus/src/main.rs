@@ -12,16 +12,15 @@
 
 use std::io::Write;
 
-/// SplitMix64: small, fixed, so the corpus does not change with a dependency.
-struct Rng(u64);
+use logsift_core::train::SplitMix64;
+
+/// Random choices for the generator, over logsift's own fixed SplitMix64 (so
+/// the corpus never changes with a dependency's version).
+struct Rng(SplitMix64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
@@ -597,7 +596,7 @@ fn main() -> std::io::Result<()> {
         ("Workflow Error", workflow_error, 0.08, legacy),
         ("Deprecation Warning", deprecation_warning, 0.08, mixed),
     ];
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64::new(seed));
     let mut lines: Vec<[String; 4]> = vec![];
     for (label, gen, share, sources) in plan {
         let n = (rows as f64 * share).round() as usize;
