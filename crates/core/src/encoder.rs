@@ -40,6 +40,13 @@ pub trait Encoder: Send + Sync {
     fn preferred_batch(&self) -> usize {
         256
     }
+
+    /// Whether one call already uses every core (a neural network's matrix
+    /// products do): callers then hand it batches one at a time instead of
+    /// running several calls in parallel, which would only add memory.
+    fn parallel_inside(&self) -> bool {
+        false
+    }
 }
 
 /// Scales `v` to unit Euclidean norm (leaves an all-zero vector as it is).
@@ -97,5 +104,9 @@ impl Encoder for Concat {
 
     fn preferred_batch(&self) -> usize {
         self.parts.iter().map(|(e, _)| e.preferred_batch()).max().unwrap_or(256)
+    }
+
+    fn parallel_inside(&self) -> bool {
+        self.parts.iter().any(|(e, _)| e.parallel_inside())
     }
 }

@@ -49,19 +49,21 @@ impl ModelTier {
     /// Best label index and probability for each text (no threshold).
     pub fn predict(&self, texts: &[&str]) -> Result<Vec<(usize, f32)>, TierError> {
         let batch = self.encoder.preferred_batch().max(1);
-        let chunks: Vec<Result<Vec<(usize, f32)>, TierError>> = texts
-            .par_chunks(batch)
-            .map(|chunk| {
-                let vectors = self.encoder.encode(chunk).map_err(|e| TierError { tier: TierKind::Model, message: e.to_string() })?;
-                if vectors.len() != chunk.len() {
-                    return Err(TierError {
-                        tier: TierKind::Model,
-                        message: format!("encoder returned {} vectors for {} texts", vectors.len(), chunk.len()),
-                    });
-                }
-                Ok(vectors.iter().map(|v| self.head.predict(v)).collect())
-            })
-            .collect();
+        let run = |chunk: &[&str]| -> Result<Vec<(usize, f32)>, TierError> {
+            let vectors = self.encoder.encode(chunk).map_err(|e| TierError { tier: TierKind::Model, message: e.to_string() })?;
+            if vectors.len() != chunk.len() {
+                return Err(TierError {
+                    tier: TierKind::Model,
+                    message: format!("encoder returned {} vectors for {} texts", vectors.len(), chunk.len()),
+                });
+            }
+            Ok(vectors.iter().map(|v| self.head.predict(v)).collect())
+        };
+        let chunks: Vec<Result<Vec<(usize, f32)>, TierError>> = if self.encoder.parallel_inside() {
+            texts.chunks(batch).map(run).collect()
+        } else {
+            texts.par_chunks(batch).map(run).collect()
+        };
         let mut out = Vec::with_capacity(texts.len());
         for c in chunks {
             out.extend(c?);

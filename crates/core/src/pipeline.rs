@@ -337,9 +337,13 @@ impl Pipeline {
 
         let out: Vec<Decision> =
             out.into_iter().map(|d| d.unwrap_or_else(|| Decision::unclassified("internal error: no tier decided this record"))).collect();
+        let mut labels: HashMap<&str, u64> = HashMap::new();
         for d in &out {
             *stats.tiers.entry(d.tier).or_default() += 1;
-            *stats.labels.entry(d.label.to_string()).or_default() += 1;
+            *labels.entry(&d.label).or_default() += 1;
+        }
+        for (label, n) in labels {
+            *stats.labels.entry(label.to_string()).or_default() += n;
         }
         if let Ok(mut total) = self.stats.lock() {
             total.merge(&stats);

@@ -350,6 +350,10 @@ impl Encoder for MiniLmEncoder {
         // cuts them into forward passes of BATCH.
         1024
     }
+
+    fn parallel_inside(&self) -> bool {
+        true
+    }
 }
 
 impl std::fmt::Debug for MiniLmEncoder {
