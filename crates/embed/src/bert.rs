@@ -18,7 +18,7 @@ use std::path::Path;
 use gemm::Parallelism;
 
 use crate::kernels;
-use crate::sgemm::PackedW;
+use crate::sgemm::{PackedW, Precision};
 use rayon::prelude::*;
 use safetensors::SafeTensors;
 
@@ -176,8 +176,9 @@ fn add_bias_rows(x: &mut [f32], b: &[f32]) {
 }
 
 impl Bert {
-    /// Loads weights from a safetensors buffer (names with or without a `bert.` prefix).
-    pub fn from_safetensors(bytes: &[u8], cfg: BertConfig) -> Result<Bert, String> {
+    /// Loads weights from a safetensors buffer (names with or without a `bert.`
+    /// prefix); dense layers will compute in `precision`.
+    pub fn from_safetensors(bytes: &[u8], cfg: BertConfig, precision: Precision) -> Result<Bert, String> {
         if cfg.hidden_act != "gelu" {
             return Err(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act));
         }
@@ -205,7 +206,7 @@ impl Bert {
         let linear = |prefix: &str, out: usize, inp: usize| -> Result<(Vec<f32>, Vec<f32>), String> {
             Ok((get(&format!("{prefix}.weight"), &[out, inp])?, get(&format!("{prefix}.bias"), &[out])?))
         };
-        let pack = |(w, b): (Vec<f32>, Vec<f32>), out: usize, inp: usize| Linear { w: PackedW::new(w, out, inp), b };
+        let pack = |(w, b): (Vec<f32>, Vec<f32>), out: usize, inp: usize| Linear { w: PackedW::with_precision(w, out, inp, precision), b };
         let (h, ff) = (cfg.hidden_size, cfg.intermediate_size);
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
@@ -236,11 +237,11 @@ impl Bert {
         })
     }
 
-    /// Reads `config.json` and `model.safetensors` bytes.
-    pub fn load(config: &Path, weights: &[u8]) -> Result<Bert, String> {
+    /// Reads `config.json` and `model.safetensors` bytes; dense layers in `precision`.
+    pub fn load(config: &Path, weights: &[u8], precision: Precision) -> Result<Bert, String> {
         let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
         let cfg: BertConfig = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", config.display()))?;
-        Bert::from_safetensors(weights, cfg)
+        Bert::from_safetensors(weights, cfg, precision)
     }
 
     /// Hidden width.

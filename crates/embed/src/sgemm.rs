@@ -10,6 +10,11 @@
 //! slice of `k` stays in L1 and a block of `A` rows in L2; threads take
 //! disjoint blocks of rows.
 //!
+//! With [`Precision::Bf16`] (opt-in) and AVX512-BF16, weights and activations
+//! are rounded to bfloat16 and multiplied in pairs with `vdpbf16ps`,
+//! accumulating in f32: twice the products per instruction, at the cost of
+//! 8-bit mantissas (the parity test bounds the effect).
+//!
 //! Without AVX-512 (checked at run time) the `gemm` crate does the work.
 
 use rayon::prelude::*;
@@ -20,6 +25,25 @@ const MR: usize = 8;
 const KC: usize = 256;
 const MC: usize = 64;
 
+/// Arithmetic of the dense layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// f32 throughout (the default: sentence-transformers' numbers).
+    F32,
+    /// bfloat16 products, f32 sums (needs AVX512-BF16; else f32).
+    Bf16,
+}
+
+impl Precision {
+    /// `LOGSIFT_MINILM_PRECISION=bf16` selects bf16; anything else f32.
+    pub fn from_env() -> Precision {
+        match std::env::var("LOGSIFT_MINILM_PRECISION").as_deref() {
+            Ok("bf16") => Precision::Bf16,
+            _ => Precision::F32,
+        }
+    }
+}
+
 /// A weight matrix `W` (`n × k`, row-major) ready for `A · Wᵀ`.
 pub struct PackedW {
     n: usize,
@@ -27,6 +51,40 @@ pub struct PackedW {
     /// `W` as given (no AVX-512), or packed into panels (AVX-512).
     data: Vec<f32>,
     packed: bool,
+    /// bf16 panels: per panel, per pair of `k`, 32 columns × 2 values.
+    bf16: Option<Vec<u16>>,
+}
+
+/// Whether this CPU runs the bf16 kernel.
+pub fn has_avx512_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// f32 → bfloat16, rounding to nearest even.
+#[inline(always)]
+pub fn to_bf16(x: f32) -> u16 {
+    let b = x.to_bits();
+    ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+/// Consecutive pairs of a row as bf16 pairs (low half: even element).
+#[inline(always)]
+fn pair_rows(a: &[f32], k: usize, out: &mut [u32]) {
+    let kp = k.div_ceil(2);
+    for (row, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(kp)) {
+        for (q, o) in o.iter_mut().enumerate() {
+            let lo = to_bf16(row[2 * q]) as u32;
+            let hi = if 2 * q + 1 < k { to_bf16(row[2 * q + 1]) as u32 } else { 0 };
+            *o = lo | (hi << 16);
+        }
+    }
 }
 
 /// Whether this CPU runs the AVX-512 kernel.
@@ -42,11 +100,31 @@ pub fn has_avx512() -> bool {
 }
 
 impl PackedW {
-    /// Packs `w` (`n × k`, row-major) for this CPU.
+    /// Packs `w` (`n × k`, row-major) for this CPU, in f32.
     pub fn new(w: Vec<f32>, n: usize, k: usize) -> PackedW {
+        Self::with_precision(w, n, k, Precision::F32)
+    }
+
+    /// Packs `w` for this CPU and the given precision.
+    pub fn with_precision(w: Vec<f32>, n: usize, k: usize, precision: Precision) -> PackedW {
         assert_eq!(w.len(), n * k, "weight shape");
+        if precision == Precision::Bf16 && has_avx512_bf16() && n.is_multiple_of(NR) {
+            let kp = k.div_ceil(2);
+            let mut panels = vec![0u16; n / NR * kp * 2 * NR];
+            for j in 0..n / NR {
+                for q in 0..kp {
+                    let base = (j * kp + q) * 2 * NR;
+                    for c in 0..NR {
+                        let row = &w[(j * NR + c) * k..(j * NR + c + 1) * k];
+                        panels[base + 2 * c] = to_bf16(row[2 * q]);
+                        panels[base + 2 * c + 1] = if 2 * q + 1 < k { to_bf16(row[2 * q + 1]) } else { 0 };
+                    }
+                }
+            }
+            return PackedW { n, k, data: vec![], packed: true, bf16: Some(panels) };
+        }
         if !(has_avx512() && n.is_multiple_of(NR)) {
-            return PackedW { n, k, data: w, packed: false };
+            return PackedW { n, k, data: w, packed: false, bf16: None };
         }
         let mut data = vec![0.0f32; n * k];
         for j in 0..n / NR {
@@ -57,7 +135,7 @@ impl PackedW {
                 }
             }
         }
-        PackedW { n, k, data, packed: true }
+        PackedW { n, k, data, packed: true, bf16: None }
     }
 
     /// Output width `n`.
@@ -79,6 +157,23 @@ impl PackedW {
         }
         if !self.packed {
             crate::bert::matmul_wt(a, &self.data, m, k, n, out, gemm::Parallelism::Rayon(0));
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(panels) = &self.bf16 {
+            let kp = k.div_ceil(2);
+            let mut pairs = vec![0u32; m * kp];
+            pairs.par_chunks_mut(MC * kp).zip(a[..m * k].par_chunks(MC * k)).for_each(|(o, a)| pair_rows(a, k, o));
+            out[..m * n].par_chunks_mut(MC * n).zip(pairs.par_chunks(MC * kp)).for_each(|(c, a)| {
+                let rows = a.len() / kp;
+                // SAFETY: the CPU has AVX-512F and AVX512-BF16 (checked when
+                // packing); `a` holds `rows × kp` pairs, `c` holds `rows × n`,
+                // the panels hold `n/32 × kp × 64` values.
+                #[allow(unsafe_code)]
+                unsafe {
+                    block_bf16(a, rows, kp, panels, n, c)
+                }
+            });
             return;
         }
         #[cfg(target_arch = "x86_64")]
@@ -125,6 +220,68 @@ unsafe fn block(a: &[f32], rows: usize, k: usize, packed: &[f32], n: usize, c: &
             }
         }
         pc += kc;
+    }
+}
+
+/// The bf16 twin of [`block`]: `a` holds bf16 pairs, `packed` bf16 panels.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn block_bf16(a: &[u32], rows: usize, kp: usize, packed: &[u16], n: usize, c: &mut [f32]) {
+    let mut pc = 0;
+    while pc < kp {
+        let kc = (KC / 2).min(kp - pc);
+        for j in 0..n / NR {
+            let b = packed.as_ptr().add((j * kp + pc) * 2 * NR);
+            let mut i = 0;
+            while i < rows {
+                let mr = MR.min(rows - i);
+                let ap = a.as_ptr().add(i * kp + pc);
+                let cp = c.as_mut_ptr().add(i * n + j * NR);
+                let acc = pc > 0;
+                match mr {
+                    8 => tile_bf16::<8>(kc, ap, kp, b, cp, n, acc),
+                    7 => tile_bf16::<7>(kc, ap, kp, b, cp, n, acc),
+                    6 => tile_bf16::<6>(kc, ap, kp, b, cp, n, acc),
+                    5 => tile_bf16::<5>(kc, ap, kp, b, cp, n, acc),
+                    4 => tile_bf16::<4>(kc, ap, kp, b, cp, n, acc),
+                    3 => tile_bf16::<3>(kc, ap, kp, b, cp, n, acc),
+                    2 => tile_bf16::<2>(kc, ap, kp, b, cp, n, acc),
+                    _ => tile_bf16::<1>(kc, ap, kp, b, cp, n, acc),
+                }
+                i += mr;
+            }
+        }
+        pc += kc;
+    }
+}
+
+/// An `R × 32` tile in bf16 pairs: each step of `q` multiplies two values of `k`.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512bf16")]
+#[inline]
+unsafe fn tile_bf16<const R: usize>(kc: usize, a: *const u32, lda: usize, b: *const u16, c: *mut f32, ldc: usize, accumulate: bool) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    for q in 0..kc {
+        let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * 2 * NR) as *const __m512i));
+        let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * 2 * NR + NR) as *const __m512i));
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(r * lda + q) as i32));
+            acc[0] = _mm512_dpbf16_ps(acc[0], av, b0);
+            acc[1] = _mm512_dpbf16_ps(acc[1], av, b1);
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        let cp = c.add(r * ldc);
+        let (mut x0, mut x1) = (acc[0], acc[1]);
+        if accumulate {
+            x0 = _mm512_add_ps(x0, _mm512_loadu_ps(cp));
+            x1 = _mm512_add_ps(x1, _mm512_loadu_ps(cp.add(16)));
+        }
+        _mm512_storeu_ps(cp, x0);
+        _mm512_storeu_ps(cp.add(16), x1);
     }
 }
 
@@ -177,11 +334,19 @@ mod tests {
                     want[i * n + j] = (0..k).map(|p| a[i * k + p] as f64 * w[j * k + p] as f64).sum::<f64>() as f32;
                 }
             }
-            let pw = PackedW::new(w, n, k);
+            let pw = PackedW::new(w.clone(), n, k);
             let mut got = vec![f32::NAN; m * n];
             pw.matmul(&a, m, &mut got);
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() <= 1e-4 * (1.0 + w.abs()), "{m}x{k}x{n}: {g} vs {w}");
+            }
+            // bf16: 8-bit mantissas, so about 2^-8 relative error per product.
+            let pb = PackedW::with_precision(w, n, k, Precision::Bf16);
+            let mut got = vec![f32::NAN; m * n];
+            pb.matmul(&a, m, &mut got);
+            let scale = (k as f32).sqrt() * 0.3;
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 0.02 * scale, "bf16 {m}x{k}x{n}: {g} vs {w}");
             }
         }
     }

@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use logsift_core::Encoder;
-use logsift_embed::{resolve_model_dir, MiniLmEncoder, MINILM_ID};
+use logsift_embed::sgemm::{has_avx512_bf16, Precision};
+use logsift_embed::{resolve_model_dir, BackendKind, MiniLmEncoder, MINILM_ID};
 
 fn weights() -> Option<PathBuf> {
     match std::env::var_os("LOGSIFT_MINILM_DIR") {
@@ -43,7 +44,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 #[test]
 fn matches_sentence_transformers_on_every_reference_row() {
     let Some(dir) = weights() else { return };
-    let enc = MiniLmEncoder::load(&resolve_model_dir(Some(&dir)).unwrap()).unwrap();
+    let enc = MiniLmEncoder::load_with(&resolve_model_dir(Some(&dir)).unwrap(), BackendKind::Builtin, Precision::F32).unwrap();
     assert_eq!((enc.id(), enc.dim()), (MINILM_ID, 384));
     let rows = reference();
     assert_eq!(rows.len(), 50);
@@ -80,4 +81,21 @@ fn missing_weights_error_lists_what_was_tried() {
     let e = resolve_model_dir(Some(&dir)).unwrap_err().to_string();
     assert!(e.contains("lacks tokenizer.json, model.safetensors"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bf16_stays_within_the_reduced_precision_bound() {
+    let Some(dir) = weights() else { return };
+    if !has_avx512_bf16() {
+        eprintln!("skipped: this CPU has no AVX512-BF16, so bf16 falls back to f32 (covered by the f32 parity test)");
+        return;
+    }
+    let enc = MiniLmEncoder::load_with(&dir, BackendKind::Builtin, Precision::Bf16).unwrap();
+    let rows = reference();
+    let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+    let got = enc.encode(&texts).unwrap();
+    let worst = rows.iter().zip(&got).map(|((_, want), v)| cosine(want, v)).fold(1.0f64, f64::min);
+    eprintln!("bf16 min cosine {worst:.8}");
+    assert!(worst >= 0.999, "bf16 min cosine {worst}");
+    assert!(worst < 0.99999999, "bf16 should differ from f32 at all ({worst}): is the bf16 kernel running?");
 }
