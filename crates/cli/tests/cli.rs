@@ -396,3 +396,21 @@ fn codebasics_random_split_reaches_the_macro_f1_target() {
     eprintln!("codebasics 80/20 random split: macro-F1 {f1:.4} over {}", v["scored_labels"]);
     assert!(f1 >= 0.99, "macro-F1 {f1}");
 }
+
+#[test]
+fn several_inputs_are_one_output_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("a.csv"), dir.path().join("b.csv"), dir.path().join("c.csv"));
+    std::fs::write(&a, "source,log_message\nS,User bob changed their password.\n").unwrap();
+    std::fs::write(&b, "source,log_message\nS,kernel: Out of memory: Killed process 1 (java)\nS,Service order-api stopped gracefully.\n")
+        .unwrap();
+    std::fs::write(&c, "log_message,other\nx,y\n").unwrap();
+    let o = logsift(&["classify", a.to_str().unwrap(), b.to_str().unwrap()], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 4, "one header, then the rows of a and b in order");
+    assert_eq!((rows[1][2].as_str(), rows[3][5].as_str()), ("User Action", "service-stopped"));
+    let o = logsift(&["classify", a.to_str().unwrap(), c.to_str().unwrap()], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("c.csv") && o.stderr.contains("differ"), "{}", o.stderr);
+}
