@@ -1,0 +1,23 @@
+//! # logsift-llm
+//!
+//! The last tier of the cascade asks a chat model about the lines that rules
+//! and model could not decide. This crate holds what that conversation is
+//! made of, independent of any transport:
+//!
+//! * [`prompt`]: the request — the label set with a one-line description of
+//!   each, a few labeled examples as guidance, and up to N numbered lines per
+//!   request (one request answers many lines) — plus the JSON schema that
+//!   constrains the answer to the labels (for servers that support
+//!   `response_format` with a schema, grammar-constrained decoding makes even a
+//!   tiny model answer only valid labels).
+//! * [`answer`]: strict parsing of the reply. Reasoning blocks
+//!   (`<think>…</think>`) and code fences are stripped; only labels of the set
+//!   (case- and whitespace-tolerant) or `Unclassified` are accepted, and every
+//!   other answer is a failure *for that line*, never for the batch.
+//!
+//! The HTTP client, retries, budget and circuit breaker build on these.
+
+#![deny(missing_docs)]
+
+pub mod answer;
+pub mod prompt;
