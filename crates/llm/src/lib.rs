@@ -15,9 +15,11 @@
 //!   (case- and whitespace-tolerant) or `Unclassified` are accepted, and every
 //!   other answer is a failure *for that line*, never for the batch.
 //!
-//! The HTTP client, retries, budget and circuit breaker build on these.
+//! [`client::LlmTier`] sends them to an OpenAI-compatible endpoint with
+//! batching, bounded concurrency, retries, a budget and a circuit breaker.
 
 #![deny(missing_docs)]
 
 pub mod answer;
+pub mod client;
 pub mod prompt;

@@ -1,0 +1,449 @@
+//! The LLM tier over an OpenAI-compatible `/v1/chat/completions` endpoint.
+//!
+//! One request answers up to `batch_lines` lines; requests run on up to
+//! `concurrency` threads. Every failure is local: a request that fails after
+//! its retries (timeouts, 429 with `Retry-After` honoured, 5xx, refused
+//! connections, bodies that are not the JSON asked for) turns only its own
+//! lines into `Failed` verdicts (Unclassified, not cached), and an answer
+//! that names no valid label fails only that line. A circuit breaker stops
+//! calling an endpoint after `breaker_failures` failed requests in a row, for
+//! `breaker_cooldown`; a budget caps requests per run and per minute, and
+//! lines past it get the reason `llm budget`.
+//!
+//! The API key is read by the caller from an environment variable and is
+//! never printed: [`LlmConfig`]'s `Debug` hides it.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use logsift_core::record::{Decision, Detail, TierKind};
+use logsift_core::tier::{Query, Tier, TierError, Verdict};
+use serde_json::{json, Value};
+
+use crate::answer::{parse_answer, LineAnswer};
+use crate::prompt::{answer_schema, messages, Example, Item, LabelSpec};
+
+/// How to ask for JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseFormat {
+    /// Say it in the prompt only.
+    Prompt,
+    /// `response_format: {"type": "json_object"}`.
+    JsonObject,
+    /// `response_format` with a JSON schema whose items enumerate the labels
+    /// (grammar-constrained decoding on servers that support it).
+    JsonSchema,
+}
+
+/// A known server kind: where it listens and how it takes JSON requests.
+#[derive(Clone, Copy, Debug)]
+pub struct Preset {
+    /// The name given to `--llm-preset`.
+    pub name: &'static str,
+    /// Base URL (ending in `/v1`).
+    pub base_url: &'static str,
+    /// A default model.
+    pub model: &'static str,
+    /// The environment variable holding the API key, if the service needs one.
+    pub key_env: Option<&'static str>,
+    /// How to ask for JSON.
+    pub format: ResponseFormat,
+}
+
+/// The presets: hosted services and local servers.
+pub const PRESETS: [Preset; 6] = [
+    Preset {
+        name: "groq",
+        base_url: "https://api.groq.com/openai/v1",
+        model: "llama-3.1-8b-instant",
+        key_env: Some("GROQ_API_KEY"),
+        format: ResponseFormat::JsonObject,
+    },
+    Preset {
+        name: "openai",
+        base_url: "https://api.openai.com/v1",
+        model: "gpt-4o-mini",
+        key_env: Some("OPENAI_API_KEY"),
+        format: ResponseFormat::JsonSchema,
+    },
+    Preset {
+        name: "deepseek",
+        base_url: "https://api.deepseek.com/v1",
+        model: "deepseek-chat",
+        key_env: Some("DEEPSEEK_API_KEY"),
+        format: ResponseFormat::JsonObject,
+    },
+    Preset { name: "ollama", base_url: "http://127.0.0.1:11434/v1", model: "llama3.1", key_env: None, format: ResponseFormat::JsonObject },
+    Preset { name: "vllm", base_url: "http://127.0.0.1:8000/v1", model: "default", key_env: None, format: ResponseFormat::JsonSchema },
+    Preset { name: "llamacpp", base_url: "http://127.0.0.1:8080/v1", model: "default", key_env: None, format: ResponseFormat::JsonSchema },
+];
+
+/// The preset of that name.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// Everything the LLM tier needs to know.
+#[derive(Clone)]
+pub struct LlmConfig {
+    /// Base URL; requests go to `{base_url}/chat/completions`.
+    pub base_url: String,
+    /// Model name.
+    pub model: String,
+    /// API key (sent as a bearer token; never logged).
+    pub api_key: Option<String>,
+    /// How to ask for JSON.
+    pub format: ResponseFormat,
+    /// Lines per request.
+    pub batch_lines: usize,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Time limit of one request.
+    pub timeout: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First retry delay; doubles each retry, with jitter.
+    pub backoff: Duration,
+    /// Longest wait between retries (also caps `Retry-After`).
+    pub max_backoff: Duration,
+    /// Requests per run (attempts count), if capped.
+    pub max_requests: Option<u64>,
+    /// Requests per minute, if capped.
+    pub max_per_minute: Option<u64>,
+    /// Failed requests in a row that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker stops calls.
+    pub breaker_cooldown: Duration,
+}
+
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .field("format", &self.format)
+            .field("batch_lines", &self.batch_lines)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LlmConfig {
+    /// A config for `base_url` and `model` with the default limits.
+    pub fn new(base_url: &str, model: &str) -> Self {
+        LlmConfig {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            model: model.to_string(),
+            api_key: None,
+            format: ResponseFormat::JsonObject,
+            batch_lines: 20,
+            concurrency: 4,
+            timeout: Duration::from_secs(60),
+            max_retries: 3,
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_requests: None,
+            max_per_minute: None,
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counters of the tier, for the summary and `/metrics`.
+#[derive(Debug, Default)]
+pub struct LlmStats {
+    /// HTTP requests sent (retries included).
+    pub requests: AtomicU64,
+    /// Requests that failed (any cause).
+    pub failures: AtomicU64,
+    /// Prompt tokens reported by the server.
+    pub prompt_tokens: AtomicU64,
+    /// Completion tokens reported by the server.
+    pub completion_tokens: AtomicU64,
+    /// Lines answered with a label.
+    pub labeled: AtomicU64,
+    /// Lines refused by the budget or the breaker.
+    pub refused: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Gate {
+    requests: u64,
+    minute_start: Instant,
+    minute_requests: u64,
+    failures_in_row: u32,
+    open_until: Option<Instant>,
+    jitter: u64,
+}
+
+/// Why one request failed.
+#[derive(Debug)]
+enum CallError {
+    Status { status: u16, retry_after: Option<Duration>, body: String },
+    Transport(String),
+    Answer(String),
+}
+
+impl CallError {
+    fn retryable(&self) -> bool {
+        match self {
+            CallError::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
+            CallError::Transport(_) | CallError::Answer(_) => true,
+        }
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Status { status, body, .. } => write!(f, "HTTP {status}: {}", body.chars().take(200).collect::<String>()),
+            CallError::Transport(e) | CallError::Answer(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The LLM tier.
+pub struct LlmTier {
+    cfg: LlmConfig,
+    http: reqwest::blocking::Client,
+    labels: Vec<LabelSpec>,
+    label_names: Vec<String>,
+    examples: Vec<Example>,
+    gate: Mutex<Gate>,
+    stats: Arc<LlmStats>,
+}
+
+impl LlmTier {
+    /// A tier that labels lines with `labels`, showing `examples` as guidance.
+    pub fn new(cfg: LlmConfig, labels: Vec<LabelSpec>, examples: Vec<Example>) -> Result<Self, String> {
+        if labels.is_empty() {
+            return Err("the LLM tier needs at least one label".into());
+        }
+        let http = reqwest::blocking::Client::builder().timeout(cfg.timeout).build().map_err(|e| e.to_string())?;
+        let label_names = labels.iter().map(|l| l.name.clone()).collect();
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+        Ok(LlmTier {
+            cfg,
+            http,
+            labels,
+            label_names,
+            examples,
+            gate: Mutex::new(Gate {
+                requests: 0,
+                minute_start: Instant::now(),
+                minute_requests: 0,
+                failures_in_row: 0,
+                open_until: None,
+                jitter: seed,
+            }),
+            stats: Arc::default(),
+        })
+    }
+
+    /// The tier's counters (shared; they keep counting).
+    pub fn stats(&self) -> Arc<LlmStats> {
+        self.stats.clone()
+    }
+
+    /// Takes a request slot, or says why none is left.
+    fn admit(&self) -> Result<(), &'static str> {
+        let mut g = self.gate.lock().map_err(|_| "llm state poisoned")?;
+        let now = Instant::now();
+        if let Some(t) = g.open_until {
+            if now < t {
+                return Err("llm circuit open (endpoint failing)");
+            }
+            g.open_until = None;
+        }
+        if self.cfg.max_requests.is_some_and(|m| g.requests >= m) {
+            return Err("llm budget");
+        }
+        if now.duration_since(g.minute_start) >= Duration::from_secs(60) {
+            g.minute_start = now;
+            g.minute_requests = 0;
+        }
+        if self.cfg.max_per_minute.is_some_and(|m| g.minute_requests >= m) {
+            return Err("llm budget");
+        }
+        g.requests += 1;
+        g.minute_requests += 1;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn record(&self, ok: bool) {
+        if let Ok(mut g) = self.gate.lock() {
+            if ok {
+                g.failures_in_row = 0;
+            } else {
+                g.failures_in_row += 1;
+                if g.failures_in_row >= self.cfg.breaker_failures {
+                    g.open_until = Some(Instant::now() + self.cfg.breaker_cooldown);
+                    g.failures_in_row = 0;
+                    tracing::warn!("LLM endpoint {} failing: not called for {:?}", self.cfg.base_url, self.cfg.breaker_cooldown);
+                }
+            }
+        }
+    }
+
+    /// Exponential backoff with jitter (50–100% of the step), at least
+    /// `Retry-After`, at most `max_backoff`.
+    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let step = self.cfg.backoff.saturating_mul(1u32 << attempt.min(16));
+        let frac = self.gate.lock().map_or(0.75, |mut g| {
+            g.jitter = g.jitter.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            0.5 + (g.jitter >> 11) as f64 / (1u64 << 53) as f64 / 2.0
+        });
+        let d = step.mul_f64(frac).max(retry_after.unwrap_or_default());
+        d.min(self.cfg.max_backoff)
+    }
+
+    fn body(&self, items: &[Item]) -> Value {
+        let mut body = json!({
+            "model": self.cfg.model,
+            "messages": messages(&self.labels, &self.examples, items),
+            "temperature": 0,
+        });
+        match self.cfg.format {
+            ResponseFormat::Prompt => {}
+            ResponseFormat::JsonObject => body["response_format"] = json!({"type": "json_object"}),
+            ResponseFormat::JsonSchema => {
+                body["response_format"] = json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": "labels", "strict": true, "schema": answer_schema(&self.labels, items.len())}
+                })
+            }
+        }
+        body
+    }
+
+    fn call(&self, body: &Value, n: usize) -> Result<Vec<LineAnswer>, CallError> {
+        let mut req = self.http.post(format!("{}/chat/completions", self.cfg.base_url)).json(body);
+        if let Some(key) = &self.cfg.api_key {
+            req = req.bearer_auth(key);
+        }
+        let resp = req.send().map_err(|e| CallError::Transport(describe_transport(&e)))?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let text = resp.text().map_err(|e| CallError::Transport(format!("reading the body: {}", describe_transport(&e))))?;
+        if !(200..300).contains(&status) {
+            return Err(CallError::Status { status, retry_after, body: text });
+        }
+        let v: Value = serde_json::from_str(&text).map_err(|e| CallError::Answer(format!("response is not JSON: {e}")))?;
+        if let Some(u) = v.get("usage") {
+            self.stats.prompt_tokens.fetch_add(u["prompt_tokens"].as_u64().unwrap_or(0), Ordering::Relaxed);
+            self.stats.completion_tokens.fetch_add(u["completion_tokens"].as_u64().unwrap_or(0), Ordering::Relaxed);
+        }
+        let content = v["choices"][0]["message"]["content"]
+            .as_str()
+            .ok_or_else(|| CallError::Answer("response has no choices[0].message.content".into()))?;
+        parse_answer(content, &self.label_names, n).map_err(|e| CallError::Answer(e.to_string()))
+    }
+
+    /// Asks about one batch of lines, with retries; one verdict per line.
+    fn ask(&self, items: &[Item]) -> Vec<Verdict> {
+        let fail = |reason: String| {
+            let r: Arc<str> = Arc::from(reason);
+            items.iter().map(|_| Verdict::Failed(r.clone())).collect()
+        };
+        let body = self.body(items);
+        let mut attempt = 0;
+        loop {
+            if let Err(reason) = self.admit() {
+                self.stats.refused.fetch_add(items.len() as u64, Ordering::Relaxed);
+                return fail(reason.to_string());
+            }
+            match self.call(&body, items.len()) {
+                Ok(answers) => {
+                    self.record(true);
+                    return answers.into_iter().map(|a| self.verdict(a)).collect();
+                }
+                Err(e) => {
+                    self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                    self.record(false);
+                    if !e.retryable() || attempt >= self.cfg.max_retries {
+                        return fail(format!("llm: {e} (after {} attempt(s))", attempt + 1));
+                    }
+                    let retry_after = match &e {
+                        CallError::Status { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    std::thread::sleep(self.delay(attempt, retry_after));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn verdict(&self, a: LineAnswer) -> Verdict {
+        match a {
+            LineAnswer::Label(label) => {
+                self.stats.labeled.fetch_add(1, Ordering::Relaxed);
+                Verdict::Decided(Decision {
+                    label: Arc::from(label.as_str()),
+                    tier: TierKind::Llm,
+                    confidence: 1.0,
+                    detail: Detail::Reason(Arc::from(format!("llm {}", self.cfg.model))),
+                })
+            }
+            LineAnswer::Unclassified => Verdict::Pass(Arc::from("llm: no label fits")),
+            LineAnswer::Invalid(why) => Verdict::Failed(Arc::from(format!("llm answer: {why}"))),
+        }
+    }
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "request timed out".into()
+    } else if e.is_connect() {
+        format!("cannot connect: {e}")
+    } else {
+        e.to_string()
+    }
+}
+
+impl Tier for LlmTier {
+    fn kind(&self) -> TierKind {
+        TierKind::Llm
+    }
+
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        let items: Vec<Item> = queries.iter().map(|q| Item { source: q.source.to_string(), line: q.message.to_string() }).collect();
+        let chunks: Vec<&[Item]> = items.chunks(self.cfg.batch_lines.max(1)).collect();
+        let results: Vec<Mutex<Option<Vec<Verdict>>>> = chunks.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..self.cfg.concurrency.max(1).min(chunks.len()) {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(i) else { break };
+                    let v = self.ask(chunk);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(v);
+                    }
+                });
+            }
+        });
+        let mut out = Vec::with_capacity(items.len());
+        for (chunk, r) in chunks.iter().zip(results) {
+            match r.into_inner().ok().flatten() {
+                Some(v) => out.extend(v),
+                None => out.extend(chunk.iter().map(|_| Verdict::Failed(Arc::from("llm: worker failed")))),
+            }
+        }
+        Ok(out)
+    }
+
+    fn describe(&self) -> String {
+        format!("llm ({} at {})", self.cfg.model, self.cfg.base_url)
+    }
+}
