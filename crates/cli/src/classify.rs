@@ -98,6 +98,8 @@ pub struct ClassifyArgs {
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
 }
 
 /// Prints the per-tier summary.
@@ -121,7 +123,7 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
-    let loaded = crate::model::load(&choice, args.cache_size)?;
+    let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
     let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         bail!("stdin (-) can be read only once");
@@ -232,6 +234,9 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     }
     if !args.quiet {
         print_summary(&stats, start.elapsed(), &loaded.bundle.dir.display().to_string());
+        if let Some(llm) = &loaded.llm {
+            eprintln!("  {}", crate::llm::summary(llm));
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 mod classify;
 mod embed;
 mod input;
+mod llm;
 mod model;
 mod train;
 

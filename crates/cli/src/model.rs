@@ -7,7 +7,6 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use logsift_core::encoder::Concat;
 use logsift_core::lexical::{LexicalEncoder, LEXICAL_ID};
-use logsift_core::tier::DisabledLlm;
 use logsift_core::{Bundle, Encoder, Pipeline};
 use logsift_embed::{resolve_model_dir, MiniLmEncoder, MINILM_ID};
 
@@ -69,6 +68,8 @@ pub fn encoder_for(bundle: &Bundle, encoder_dir: Option<&Path>) -> Result<Arc<dy
 pub struct Loaded {
     pub bundle: Bundle,
     pub pipeline: Pipeline,
+    /// The LLM tier's counters, when it is on.
+    pub llm: Option<std::sync::Arc<logsift_llm::client::LlmStats>>,
 }
 
 /// Where the model comes from, as the user said it.
@@ -88,13 +89,13 @@ fn default_dirs() -> (PathBuf, PathBuf) {
     (base.join("default"), base.join("lexical"))
 }
 
-/// Loads the bundle and builds its pipeline with the LLM tier disabled.
+/// Loads the bundle and builds its pipeline, with the LLM tier the flags ask for.
 ///
 /// The model is `--model`, else `$LOGSIFT_MODEL`, else the bundled default.
 /// The bundled default never downloads anything: when it needs MiniLM weights
 /// that are neither given nor in the Hugging Face cache, logsift says so on
 /// stderr and uses the bundled lexical model instead.
-pub fn load(choice: &ModelChoice, cache_capacity: usize) -> Result<Loaded> {
+pub fn load(choice: &ModelChoice, llm: &crate::llm::LlmArgs, cache_capacity: usize) -> Result<Loaded> {
     let explicit = choice.dir.clone().or_else(|| std::env::var_os("LOGSIFT_MODEL").map(PathBuf::from));
     let (bundle, encoder) = match explicit {
         Some(dir) => {
@@ -132,8 +133,9 @@ pub fn load(choice: &ModelChoice, cache_capacity: usize) -> Result<Loaded> {
             }
         }
     };
-    let pipeline = bundle.pipeline(encoder, Box::new(DisabledLlm), cache_capacity)?;
-    Ok(Loaded { bundle, pipeline })
+    let (llm_tier, llm_stats) = crate::llm::tier(llm, &bundle)?;
+    let pipeline = bundle.pipeline(encoder, llm_tier, cache_capacity)?;
+    Ok(Loaded { bundle, pipeline, llm: llm_stats })
 }
 
 /// MiniLM weights already on this machine (explicit directory, environment

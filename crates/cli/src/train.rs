@@ -104,6 +104,8 @@ pub struct EvalArgs {
     /// What to do with a bad row.
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
 }
 
 /// Labeled rows of a CSV: (record, label), bad rows handled per `on_error`.
@@ -259,7 +261,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
 
 pub fn run_eval(args: EvalArgs) -> Result<()> {
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
-    let loaded = crate::model::load(&choice, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
+    let loaded = crate::model::load(&choice, &args.llm, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
     let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
     let mut decisions = Vec::with_capacity(records.len());
@@ -274,10 +276,29 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     };
     let ev = evaluate(&truth_ref, &decisions, &trained);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&ev)?);
+        let mut v = serde_json::to_value(&ev)?;
+        let s = loaded.pipeline.stats();
+        v["templates_asked"] = serde_json::json!({"model": s.model_queries, "llm": s.llm_queries, "cache_hits": s.cache_hits});
+        if let Some(llm) = &loaded.llm {
+            use std::sync::atomic::Ordering::Relaxed;
+            v["llm"] = serde_json::json!({
+                "requests": llm.requests.load(Relaxed),
+                "failures": llm.failures.load(Relaxed),
+                "prompt_tokens": llm.prompt_tokens.load(Relaxed),
+                "completion_tokens": llm.completion_tokens.load(Relaxed),
+                "lines_labeled": llm.labeled.load(Relaxed),
+                "refused": llm.refused.load(Relaxed),
+            });
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_evaluation(&ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));
         print_confusion(&ev);
+        let s = loaded.pipeline.stats();
+        println!("  distinct templates asked: model {}, llm {}; cache hits {}", s.model_queries, s.llm_queries, s.cache_hits);
+        if let Some(llm) = &loaded.llm {
+            println!("  {}", crate::llm::summary(llm));
+        }
     }
     Ok(())
 }

@@ -414,3 +414,25 @@ fn several_inputs_are_one_output_in_order() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("c.csv") && o.stderr.contains("differ"), "{}", o.stderr);
 }
+
+#[test]
+fn a_dead_llm_endpoint_costs_no_row() {
+    // Nothing listens on this port: every LLM request is refused.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{dead}/v1");
+    let o = logsift(&["classify", "examples/test.csv", "--llm-url", &url, "--llm-retries", "1", "--model", "models/lexical"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 14, "every row, in order");
+    let odd = rows.iter().find(|r| r[1].contains("flux capacitor")).unwrap();
+    assert_eq!((odd[2].as_str(), odd[3].as_str()), ("Unclassified", "none"));
+    assert!(odd[5].contains("cannot connect"), "{odd:?}");
+    assert!(o.stderr.contains("llm: 2 requests (2 failed)"), "{}", o.stderr);
+    // Flags that cannot work are errors up front.
+    let o = logsift(&["classify", "examples/test.csv", "--llm-preset", "nonesuch"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("unknown --llm-preset 'nonesuch'") && o.stderr.contains("groq"), "{}", o.stderr);
+    let o = logsift_env(&["classify", "examples/test.csv", "--llm-preset", "groq"], None, &[("GROQ_API_KEY", None)]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("set the environment variable GROQ_API_KEY"), "{}", o.stderr);
+}
