@@ -43,6 +43,10 @@ pub struct LlmArgs {
     /// Retries of a failed request.
     #[arg(long, default_value_t = 3)]
     pub llm_retries: u32,
+    /// Append every LLM decision to this JSON Lines file, for review and
+    /// for `logsift train --feedback`.
+    #[arg(long)]
+    pub llm_review: Option<std::path::PathBuf>,
 }
 
 /// An LLM tier and, when it is a real one, its counters.
@@ -90,7 +94,15 @@ pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {
         max_per_minute: args.llm_max_per_minute,
         ..LlmConfig::new(&url, &model)
     };
-    let tier = LlmTier::new(cfg, labels, vec![]).map_err(anyhow::Error::msg)?;
+    let mut tier = LlmTier::new(cfg, labels, vec![]).map_err(anyhow::Error::msg)?;
+    if let Some(path) = &args.llm_review {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("cannot open the review file {}: {e}", path.display()))?;
+        tier = tier.with_review(Box::new(file));
+    }
     let stats = tier.stats();
     Ok((Box::new(tier), Some(stats)))
 }

@@ -69,6 +69,10 @@ pub struct TrainArgs {
     /// A name for the bundle.
     #[arg(long, default_value = "")]
     pub name: String,
+    /// Reviewed LLM decisions (the JSON Lines of `classify --llm-review`) to add
+    /// to the training data; repeatable. Lines labeled Unclassified are skipped.
+    #[arg(long)]
+    pub feedback: Vec<PathBuf>,
     /// What to do with a bad row.
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
@@ -145,6 +149,30 @@ fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Result
     Ok((out, sha))
 }
 
+/// Adds the lines of a review file (`line`/`log_message`, `label`/`target_label`,
+/// optional `source`) to `out`; returns how many.
+fn read_feedback(path: &PathBuf, out: &mut Vec<Example>) -> Result<usize> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read feedback {}", path.display()))?;
+    let mut added = 0;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("{}: line {}: not a JSON object", path.display(), i + 1))?;
+        let field = |a: &str, b: &str| v.get(a).or_else(|| v.get(b)).and_then(|x| x.as_str()).map(str::to_string);
+        let (Some(message), Some(label)) = (field("line", "log_message"), field("label", "target_label")) else {
+            bail!("{}: line {}: needs a 'line' and a 'label'", path.display(), i + 1);
+        };
+        if label.trim().is_empty() || label == logsift_core::UNCLASSIFIED {
+            continue;
+        }
+        out.push(Example { source: field("source", "source").unwrap_or_default(), message, label: label.trim().to_string() });
+        added += 1;
+    }
+    Ok(added)
+}
+
 fn print_evaluation(ev: &Evaluation, title: &str) {
     println!("{title}");
     println!(
@@ -188,7 +216,11 @@ fn print_confusion(ev: &Evaluation) {
 
 pub fn run_train(args: TrainArgs) -> Result<()> {
     let (rows, sha) = read_labeled(&args.data, &args.label_column, args.on_error)?;
-    let examples: Vec<Example> = rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }).collect();
+    let mut examples: Vec<Example> = rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }).collect();
+    for path in &args.feedback {
+        let added = read_feedback(path, &mut examples)?;
+        println!("feedback: {added} reviewed lines from {}", path.display());
+    }
     let (rules, rules_text) = match &args.rules {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("cannot read rules {}", p.display()))?;

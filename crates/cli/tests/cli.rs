@@ -436,3 +436,41 @@ fn a_dead_llm_endpoint_costs_no_row() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("set the environment variable GROQ_API_KEY"), "{}", o.stderr);
 }
+
+#[test]
+fn reviewed_llm_decisions_train_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("train.csv");
+    let mut csv = String::from("source,log_message,target_label\n");
+    let words = ["red", "green", "blue", "cyan", "magenta", "yellow", "black", "white"];
+    for (i, w) in words.iter().cycle().take(40).enumerate() {
+        csv.push_str(&format!("web,GET /{w}/{i} HTTP/1.1 status: 200,HTTP Status\n"));
+        csv.push_str(&format!("auth,failed login for {w} from 10.0.0.{i},Security Alert\n"));
+    }
+    std::fs::write(&data, csv).unwrap();
+    // What `classify --llm-review` writes, as a person left it after review.
+    let review = dir.path().join("review.jsonl");
+    let mut fb = String::new();
+    for w in words {
+        fb.push_str(&format!("{{\"source\":\"crm\",\"line\":\"invoice run for {w} halted: tax table missing\",\"template\":\"x\",\"label\":\"Workflow Error\",\"model\":\"m\",\"time\":1}}\n"));
+    }
+    fb.push_str("{\"line\":\"something odd\",\"label\":\"Unclassified\"}\n");
+    std::fs::write(&review, fb).unwrap();
+    let model = dir.path().join("m");
+    let o = logsift(&["train", data.to_str().unwrap(), "-o", model.to_str().unwrap(), "--feedback", review.to_str().unwrap()], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("feedback: 8 reviewed lines"), "{}", o.stdout);
+    let manifest = std::fs::read_to_string(model.join("model.toml")).unwrap();
+    assert!(manifest.contains("name = \"Workflow Error\"\ndescription = \"\"\nrows = 8\nin_head = true"), "{manifest}");
+    let o = logsift(
+        &["classify", "--format", "text", "--model", model.to_str().unwrap()],
+        Some(b"invoice run for orange halted: tax table missing\n"),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(o.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!((v["target_label"].as_str(), v["tier"].as_str()), (Some("Workflow Error"), Some("model")), "{v}");
+    std::fs::write(&review, "{\"label\": \"x\"}\n").unwrap();
+    let o = logsift(&["train", data.to_str().unwrap(), "-o", model.to_str().unwrap(), "--feedback", review.to_str().unwrap()], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("line 1: needs a 'line' and a 'label'"), "{}", o.stderr);
+}

@@ -13,6 +13,7 @@
 //! The API key is read by the caller from an environment variable and is
 //! never printed: [`LlmConfig`]'s `Debug` hides it.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -214,6 +215,7 @@ pub struct LlmTier {
     examples: Vec<Example>,
     gate: Mutex<Gate>,
     stats: Arc<LlmStats>,
+    review: Option<Mutex<Box<dyn std::io::Write + Send>>>,
 }
 
 impl LlmTier {
@@ -240,7 +242,28 @@ impl LlmTier {
                 jitter: seed,
             }),
             stats: Arc::default(),
+            review: None,
         })
+    }
+
+    /// Writes every LLM decision to `sink` as JSON Lines (`source`, `line`,
+    /// `template`, `label`, `model`, `time` in Unix seconds), for people to
+    /// review and for `logsift train --feedback`.
+    pub fn with_review(mut self, sink: Box<dyn std::io::Write + Send>) -> Self {
+        self.review = Some(Mutex::new(sink));
+        self
+    }
+
+    fn write_review(&self, q: &Query<'_>, label: &str) {
+        let Some(sink) = &self.review else { return };
+        let time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let rec =
+            json!({"source": q.source, "line": q.message, "template": q.template, "label": label, "model": self.cfg.model, "time": time});
+        if let Ok(mut w) = sink.lock() {
+            if let Err(e) = writeln!(w, "{rec}").and_then(|_| w.flush()) {
+                tracing::warn!("cannot write the LLM review file: {e}");
+            }
+        }
     }
 
     /// The tier's counters (shared; they keep counting).
@@ -438,6 +461,11 @@ impl Tier for LlmTier {
             match r.into_inner().ok().flatten() {
                 Some(v) => out.extend(v),
                 None => out.extend(chunk.iter().map(|_| Verdict::Failed(Arc::from("llm: worker failed")))),
+            }
+        }
+        for (q, v) in queries.iter().zip(&out) {
+            if let Verdict::Decided(d) = v {
+                self.write_review(q, &d.label);
             }
         }
         Ok(out)

@@ -293,3 +293,22 @@ fn a_flaky_server_loses_no_line_through_the_pipeline() {
         }
     }
 }
+
+#[test]
+fn decisions_go_to_the_review_file() {
+    let server = serve(vec![], Reply::Echo);
+    let dir = std::env::temp_dir().join(format!("logsift-review-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("review.jsonl");
+    let file = std::fs::File::create(&path).unwrap();
+    let tier = LlmTier::new(config(&server.url), labels(), vec![]).unwrap().with_review(Box::new(file));
+    ask(&tier, &["refund workflow stalled", "the weather"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 1, "only decided lines: {text}");
+    assert_eq!(rows[0]["line"], "refund workflow stalled");
+    assert_eq!(rows[0]["label"], "Workflow Error");
+    assert_eq!(rows[0]["model"], "test-model");
+    assert!(rows[0]["time"].as_u64().unwrap() > 1_700_000_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
