@@ -474,3 +474,90 @@ fn reviewed_llm_decisions_train_the_model() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("line 1: needs a 'line' and a 'label'"), "{}", o.stderr);
 }
+
+/// llama.cpp's OpenAI-compatible server (`scripts/setup-llama-server.sh`) and
+/// SmolLM2-135M (`scripts/fetch-smollm.sh`), as CI installs them.
+fn llama_server() -> Option<(String, String)> {
+    match (std::env::var("LOGSIFT_LLAMA_PYTHON"), std::env::var("LOGSIFT_SMOLLM_GGUF")) {
+        (Ok(p), Ok(g)) => Some((p, g)),
+        _ if std::env::var_os("CI").is_some() => panic!("LOGSIFT_LLAMA_PYTHON / LOGSIFT_SMOLLM_GGUF are not set; CI must install them"),
+        _ => {
+            eprintln!("skipped: LOGSIFT_LLAMA_PYTHON and LOGSIFT_SMOLLM_GGUF are not set (scripts/setup-llama-server.sh, scripts/fetch-smollm.sh)");
+            None
+        }
+    }
+}
+
+/// Stops the server when the test ends, however it ends.
+struct Killer(std::process::Child);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_real_llm_server_answers_the_lines_the_model_leaves() {
+    let Some((python, gguf)) = llama_server() else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = Killer(
+        Command::new(&python)
+            .args(["-m", "llama_cpp.server", "--model", &gguf, "--host", "127.0.0.1", "--port", &port.to_string(), "--n_ctx", "4096"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("llama_cpp.server starts"),
+    );
+    // Wait until it answers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let ready = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
+            let _ = s.write_all(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            let _ = std::io::Read::read_to_string(&mut s, &mut buf);
+            buf.starts_with("HTTP/1.1 200")
+        });
+        if ready {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "llama_cpp.server did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    // A bundle that sends LegacyCRM straight to the LLM.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let o = logsift(&["train", "corpus/train.csv", "-o", model.to_str().unwrap(), "--cv", "0", "--route", "LegacyCRM=llm"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let o = logsift(
+        &[
+            "classify",
+            "examples/test.csv",
+            "--model",
+            model.to_str().unwrap(),
+            "--llm-preset",
+            "llamacpp",
+            "--llm-url",
+            &url,
+            "--llm-model",
+            "smollm2",
+            "--llm-batch",
+            "2",
+            "--llm-timeout",
+            "120",
+        ],
+        None,
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 14, "every row, in order");
+    let labels: Vec<String> = logsift_core::Bundle::load(&model).unwrap().known_labels();
+    for r in rows.iter().skip(1).filter(|r| r[0] == "LegacyCRM") {
+        assert!(r[3] == "llm" || r[3] == "none", "LegacyCRM goes to the LLM: {r:?}");
+        assert!(labels.contains(&r[2]) || (r[2] == "Unclassified" && !r[5].is_empty()), "a valid label or a reason: {r:?}");
+    }
+    let requests: u64 = o.stderr.split("llm: ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(requests >= 1, "the server was asked: {}", o.stderr);
+}

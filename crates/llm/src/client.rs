@@ -33,8 +33,11 @@ pub enum ResponseFormat {
     /// `response_format: {"type": "json_object"}`.
     JsonObject,
     /// `response_format` with a JSON schema whose items enumerate the labels
-    /// (grammar-constrained decoding on servers that support it).
+    /// (grammar-constrained decoding on servers that support it), in
+    /// OpenAI's form: `{"type": "json_schema", "json_schema": {...}}`.
     JsonSchema,
+    /// The same constraint in llama.cpp's form: `{"type": "json_object", "schema": ...}`.
+    JsonObjectSchema,
 }
 
 /// A known server kind: where it listens and how it takes JSON requests.
@@ -77,7 +80,13 @@ pub const PRESETS: [Preset; 6] = [
     },
     Preset { name: "ollama", base_url: "http://127.0.0.1:11434/v1", model: "llama3.1", key_env: None, format: ResponseFormat::JsonObject },
     Preset { name: "vllm", base_url: "http://127.0.0.1:8000/v1", model: "default", key_env: None, format: ResponseFormat::JsonSchema },
-    Preset { name: "llamacpp", base_url: "http://127.0.0.1:8080/v1", model: "default", key_env: None, format: ResponseFormat::JsonSchema },
+    Preset {
+        name: "llamacpp",
+        base_url: "http://127.0.0.1:8080/v1",
+        model: "default",
+        key_env: None,
+        format: ResponseFormat::JsonObjectSchema,
+    },
 ];
 
 /// The preset of that name.
@@ -338,6 +347,9 @@ impl LlmTier {
                     "type": "json_schema",
                     "json_schema": {"name": "labels", "strict": true, "schema": answer_schema(&self.labels, items.len())}
                 })
+            }
+            ResponseFormat::JsonObjectSchema => {
+                body["response_format"] = json!({"type": "json_object", "schema": answer_schema(&self.labels, items.len())})
             }
         }
         body
