@@ -10,50 +10,109 @@ use logsift_core::Bundle;
 use logsift_llm::client::{preset, LlmConfig, LlmStats, LlmTier, ResponseFormat, PRESETS};
 use logsift_llm::prompt::LabelSpec;
 
-/// Flags of the LLM tier (off unless a preset or a URL is given).
-#[derive(Args, Debug, Clone, Default)]
+/// Flags of the LLM tier (off unless a preset or a URL is given). Each can
+/// also come from `--llm-config FILE` or the bundle's `[llm]` table (same
+/// names without the `llm-` prefix, `_` for `-`); flags win, then the file,
+/// then the bundle.
+#[derive(Args, Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LlmArgs {
+    /// TOML file of LLM settings (preset, url, model, key_env, batch, concurrency,
+    /// max_requests, max_per_minute, timeout, retries, review).
+    #[arg(long)]
+    #[serde(skip)]
+    pub llm_config: Option<std::path::PathBuf>,
     /// Use an LLM for what rules and model leave: groq, openai, deepseek, ollama, vllm or llamacpp.
     #[arg(long)]
+    #[serde(rename = "preset")]
     pub llm_preset: Option<String>,
     /// Base URL of an OpenAI-compatible API (…/v1); overrides the preset's.
     #[arg(long)]
+    #[serde(rename = "url")]
     pub llm_url: Option<String>,
     /// Model name; overrides the preset's.
     #[arg(long)]
+    #[serde(rename = "model")]
     pub llm_model: Option<String>,
     /// Environment variable holding the API key (the key itself is never a flag).
     #[arg(long)]
+    #[serde(rename = "key_env")]
     pub llm_key_env: Option<String>,
-    /// Lines per request.
-    #[arg(long, default_value_t = 20)]
-    pub llm_batch: usize,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 4)]
-    pub llm_concurrency: usize,
+    /// Lines per request [default: 20].
+    #[arg(long)]
+    #[serde(rename = "batch")]
+    pub llm_batch: Option<usize>,
+    /// Requests in flight at once [default: 4].
+    #[arg(long)]
+    #[serde(rename = "concurrency")]
+    pub llm_concurrency: Option<usize>,
     /// Most requests in this run (retries count); past it, lines get reason "llm budget".
     #[arg(long)]
+    #[serde(rename = "max_requests")]
     pub llm_max_requests: Option<u64>,
     /// Most requests per minute.
     #[arg(long)]
+    #[serde(rename = "max_per_minute")]
     pub llm_max_per_minute: Option<u64>,
-    /// Seconds a request may take.
-    #[arg(long, default_value_t = 60.0)]
-    pub llm_timeout: f64,
-    /// Retries of a failed request.
-    #[arg(long, default_value_t = 3)]
-    pub llm_retries: u32,
+    /// Seconds a request may take [default: 60].
+    #[arg(long)]
+    #[serde(rename = "timeout")]
+    pub llm_timeout: Option<f64>,
+    /// Retries of a failed request [default: 3].
+    #[arg(long)]
+    #[serde(rename = "retries")]
+    pub llm_retries: Option<u32>,
     /// Append every LLM decision to this JSON Lines file, for review and
     /// for `logsift train --feedback`.
     #[arg(long)]
+    #[serde(rename = "review")]
     pub llm_review: Option<std::path::PathBuf>,
 }
 
 /// An LLM tier and, when it is a real one, its counters.
 pub type LlmTierAndStats = (Box<dyn Tier>, Option<Arc<LlmStats>>);
 
+impl LlmArgs {
+    /// Each setting from `self`, else from `lower`.
+    fn or(self, lower: LlmArgs) -> LlmArgs {
+        LlmArgs {
+            llm_config: self.llm_config,
+            llm_preset: self.llm_preset.or(lower.llm_preset),
+            llm_url: self.llm_url.or(lower.llm_url),
+            llm_model: self.llm_model.or(lower.llm_model),
+            llm_key_env: self.llm_key_env.or(lower.llm_key_env),
+            llm_batch: self.llm_batch.or(lower.llm_batch),
+            llm_concurrency: self.llm_concurrency.or(lower.llm_concurrency),
+            llm_max_requests: self.llm_max_requests.or(lower.llm_max_requests),
+            llm_max_per_minute: self.llm_max_per_minute.or(lower.llm_max_per_minute),
+            llm_timeout: self.llm_timeout.or(lower.llm_timeout),
+            llm_retries: self.llm_retries.or(lower.llm_retries),
+            llm_review: self.llm_review.or(lower.llm_review),
+        }
+    }
+}
+
+/// The settings in force: flags, then `--llm-config`, then the bundle's `[llm]`.
+fn settings(args: &LlmArgs, bundle: &Bundle) -> Result<LlmArgs> {
+    let file = match &args.llm_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            toml::from_str::<LlmArgs>(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => LlmArgs::default(),
+    };
+    let in_bundle = match &bundle.manifest.llm {
+        Some(table) => {
+            table.clone().try_into::<LlmArgs>().map_err(|e| anyhow::anyhow!("{}: [llm]: {e}", bundle.dir.join("model.toml").display()))?
+        }
+        None => LlmArgs::default(),
+    };
+    Ok(args.clone().or(file).or(in_bundle))
+}
+
 /// The LLM tier the flags ask for (disabled when none), and its counters.
 pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {
+    let args = &settings(args, bundle)?;
     let p = match &args.llm_preset {
         Some(name) => match preset(name) {
             Some(p) => Some(p),
@@ -86,10 +145,10 @@ pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {
     let cfg = LlmConfig {
         api_key,
         format: p.map_or(ResponseFormat::JsonObject, |p| p.format),
-        batch_lines: args.llm_batch.max(1),
-        concurrency: args.llm_concurrency.max(1),
-        timeout: Duration::from_secs_f64(args.llm_timeout.max(0.1)),
-        max_retries: args.llm_retries,
+        batch_lines: args.llm_batch.unwrap_or(20).max(1),
+        concurrency: args.llm_concurrency.unwrap_or(4).max(1),
+        timeout: Duration::from_secs_f64(args.llm_timeout.unwrap_or(60.0).max(0.1)),
+        max_retries: args.llm_retries.unwrap_or(3),
         max_requests: args.llm_max_requests,
         max_per_minute: args.llm_max_per_minute,
         ..LlmConfig::new(&url, &model)

@@ -561,3 +561,42 @@ fn a_real_llm_server_answers_the_lines_the_model_leaves() {
     let requests: u64 = o.stderr.split("llm: ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(requests >= 1, "the server was asked: {}", o.stderr);
 }
+
+#[test]
+fn llm_settings_from_a_file_or_the_bundle_and_flags_win() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let requests =
+        |o: &Out| -> u64 { o.stderr.split("llm: ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0) };
+    // A config file.
+    let cfg = dir.path().join("llm.toml");
+    std::fs::write(&cfg, format!("url = \"http://{dead}/v1\"\nretries = 0\nbatch = 50\n")).unwrap();
+    let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "--llm-config", cfg.to_str().unwrap()], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(requests(&o), 1, "one batch, no retry: {}", o.stderr);
+    // A flag beats the file.
+    let o = logsift(
+        &["classify", "examples/test.csv", "--model", "models/lexical", "--llm-config", cfg.to_str().unwrap(), "--llm-retries", "2"],
+        None,
+    );
+    assert_eq!(requests(&o), 3, "{}", o.stderr);
+    // The bundle's [llm] table.
+    let bundle = dir.path().join("b");
+    std::fs::create_dir(&bundle).unwrap();
+    for f in ["model.toml", "head.safetensors", "rules.toml"] {
+        std::fs::copy(root().join("models/lexical").join(f), bundle.join(f)).unwrap();
+    }
+    let mut manifest = std::fs::read_to_string(bundle.join("model.toml")).unwrap();
+    manifest.push_str(&format!("\n[llm]\nurl = \"http://{dead}/v1\"\nretries = 1\nbatch = 50\n"));
+    std::fs::write(bundle.join("model.toml"), manifest).unwrap();
+    let o = logsift(&["classify", "examples/test.csv", "--model", bundle.to_str().unwrap()], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(requests(&o), 2, "{}", o.stderr);
+    let o = logsift(&["classify", "examples/test.csv", "--model", bundle.to_str().unwrap(), "--llm-config", cfg.to_str().unwrap()], None);
+    assert_eq!(requests(&o), 1, "the file beats the bundle: {}", o.stderr);
+    // Unknown settings are errors naming the file.
+    std::fs::write(&cfg, "colour = \"red\"\n").unwrap();
+    let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "--llm-config", cfg.to_str().unwrap()], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("llm.toml") && o.stderr.contains("colour"), "{}", o.stderr);
+}

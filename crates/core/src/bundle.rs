@@ -55,6 +55,10 @@ pub struct Manifest {
     /// How the bundle was trained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingSummary>,
+    /// Settings of the LLM tier to use with this bundle (the keys of
+    /// `logsift classify --llm-config`); flags override them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<toml::Table>,
 }
 
 /// Which encoder, and which weights.

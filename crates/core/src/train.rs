@@ -301,6 +301,7 @@ pub fn train(
             target_precision: opts.target_precision,
             cv: cv_fig,
         }),
+        llm: None,
     };
     Ok((Bundle { dir: Default::default(), manifest, head, rules, rules_text }, report))
 }
