@@ -190,6 +190,22 @@ impl PackedW {
     }
 }
 
+/// Calls the tile kernel instantiated for `mr` (1..=8) rows.
+macro_rules! by_rows {
+    ($tile:ident, $mr:expr, $($arg:expr),*) => {
+        match $mr {
+            8 => $tile::<8>($($arg),*),
+            7 => $tile::<7>($($arg),*),
+            6 => $tile::<6>($($arg),*),
+            5 => $tile::<5>($($arg),*),
+            4 => $tile::<4>($($arg),*),
+            3 => $tile::<3>($($arg),*),
+            2 => $tile::<2>($($arg),*),
+            _ => $tile::<1>($($arg),*),
+        }
+    };
+}
+
 /// `c[rows × n] = a[rows × k] · Wᵀ` for one block of rows.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
@@ -206,16 +222,7 @@ unsafe fn block(a: &[f32], rows: usize, k: usize, packed: &[f32], n: usize, c: &
                 let ap = a.as_ptr().add(i * k + pc);
                 let cp = c.as_mut_ptr().add(i * n + j * NR);
                 let acc = pc > 0;
-                match mr {
-                    8 => tile::<8>(kc, ap, k, b, cp, n, acc),
-                    7 => tile::<7>(kc, ap, k, b, cp, n, acc),
-                    6 => tile::<6>(kc, ap, k, b, cp, n, acc),
-                    5 => tile::<5>(kc, ap, k, b, cp, n, acc),
-                    4 => tile::<4>(kc, ap, k, b, cp, n, acc),
-                    3 => tile::<3>(kc, ap, k, b, cp, n, acc),
-                    2 => tile::<2>(kc, ap, k, b, cp, n, acc),
-                    _ => tile::<1>(kc, ap, k, b, cp, n, acc),
-                }
+                by_rows!(tile, mr, kc, ap, k, b, cp, n, acc);
                 i += mr;
             }
         }
@@ -239,16 +246,7 @@ unsafe fn block_bf16(a: &[u32], rows: usize, kp: usize, packed: &[u16], n: usize
                 let ap = a.as_ptr().add(i * kp + pc);
                 let cp = c.as_mut_ptr().add(i * n + j * NR);
                 let acc = pc > 0;
-                match mr {
-                    8 => tile_bf16::<8>(kc, ap, kp, b, cp, n, acc),
-                    7 => tile_bf16::<7>(kc, ap, kp, b, cp, n, acc),
-                    6 => tile_bf16::<6>(kc, ap, kp, b, cp, n, acc),
-                    5 => tile_bf16::<5>(kc, ap, kp, b, cp, n, acc),
-                    4 => tile_bf16::<4>(kc, ap, kp, b, cp, n, acc),
-                    3 => tile_bf16::<3>(kc, ap, kp, b, cp, n, acc),
-                    2 => tile_bf16::<2>(kc, ap, kp, b, cp, n, acc),
-                    _ => tile_bf16::<1>(kc, ap, kp, b, cp, n, acc),
-                }
+                by_rows!(tile_bf16, mr, kc, ap, kp, b, cp, n, acc);
                 i += mr;
             }
         }
