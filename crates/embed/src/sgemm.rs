@@ -206,28 +206,37 @@ macro_rules! by_rows {
     };
 }
 
+/// The blocked loops around a tile kernel: steps of `k` in chunks of `$kc`
+/// (so a panel's slice stays in L1), 32-column panels of `$unit` values per
+/// step, 8-row tiles. `$k` counts steps (values for f32, pairs for bf16).
+macro_rules! blocked {
+    ($tile:ident, $a:expr, $rows:expr, $k:expr, $kc:expr, $packed:expr, $unit:expr, $n:expr, $c:expr) => {{
+        let (a, rows, k, packed, n, c) = ($a, $rows, $k, $packed, $n, $c);
+        let mut pc = 0;
+        while pc < k {
+            let kc = ($kc).min(k - pc);
+            for j in 0..n / NR {
+                let b = packed.as_ptr().add((j * k + pc) * $unit);
+                let mut i = 0;
+                while i < rows {
+                    let mr = MR.min(rows - i);
+                    let ap = a.as_ptr().add(i * k + pc);
+                    let cp = c.as_mut_ptr().add(i * n + j * NR);
+                    by_rows!($tile, mr, kc, ap, k, b, cp, n, pc > 0);
+                    i += mr;
+                }
+            }
+            pc += kc;
+        }
+    }};
+}
+
 /// `c[rows × n] = a[rows × k] · Wᵀ` for one block of rows.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f")]
 unsafe fn block(a: &[f32], rows: usize, k: usize, packed: &[f32], n: usize, c: &mut [f32]) {
-    let mut pc = 0;
-    while pc < k {
-        let kc = KC.min(k - pc);
-        for j in 0..n / NR {
-            let b = packed.as_ptr().add(j * k * NR + pc * NR);
-            let mut i = 0;
-            while i < rows {
-                let mr = MR.min(rows - i);
-                let ap = a.as_ptr().add(i * k + pc);
-                let cp = c.as_mut_ptr().add(i * n + j * NR);
-                let acc = pc > 0;
-                by_rows!(tile, mr, kc, ap, k, b, cp, n, acc);
-                i += mr;
-            }
-        }
-        pc += kc;
-    }
+    blocked!(tile, a, rows, k, KC, packed, NR, n, c);
 }
 
 /// The bf16 twin of [`block`]: `a` holds bf16 pairs, `packed` bf16 panels.
@@ -235,23 +244,7 @@ unsafe fn block(a: &[f32], rows: usize, k: usize, packed: &[f32], n: usize, c: &
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn block_bf16(a: &[u32], rows: usize, kp: usize, packed: &[u16], n: usize, c: &mut [f32]) {
-    let mut pc = 0;
-    while pc < kp {
-        let kc = (KC / 2).min(kp - pc);
-        for j in 0..n / NR {
-            let b = packed.as_ptr().add((j * kp + pc) * 2 * NR);
-            let mut i = 0;
-            while i < rows {
-                let mr = MR.min(rows - i);
-                let ap = a.as_ptr().add(i * kp + pc);
-                let cp = c.as_mut_ptr().add(i * n + j * NR);
-                let acc = pc > 0;
-                by_rows!(tile_bf16, mr, kc, ap, kp, b, cp, n, acc);
-                i += mr;
-            }
-        }
-        pc += kc;
-    }
+    blocked!(tile_bf16, a, rows, kp, KC / 2, packed, 2 * NR, n, c);
 }
 
 /// An `R × 32` tile in bf16 pairs: each step of `q` multiplies two values of `k`.
