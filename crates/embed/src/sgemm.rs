@@ -264,6 +264,17 @@ unsafe fn tile_bf16<const R: usize>(kc: usize, a: *const u32, lda: usize, b: *co
             acc[1] = _mm512_dpbf16_ps(acc[1], av, b1);
         }
     }
+    store_tile(&acc, c, ldc, accumulate);
+}
+
+/// Writes an `R × 32` tile of accumulators to `c` (adding to what is there
+/// when `accumulate`).
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn store_tile<const R: usize>(acc: &[[std::arch::x86_64::__m512; 2]; R], c: *mut f32, ldc: usize, accumulate: bool) {
+    use std::arch::x86_64::*;
     for (r, acc) in acc.iter().enumerate() {
         let cp = c.add(r * ldc);
         let (mut x0, mut x1) = (acc[0], acc[1]);
@@ -293,16 +304,7 @@ unsafe fn tile<const R: usize>(kc: usize, a: *const f32, lda: usize, b: *const f
             acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
         }
     }
-    for (r, acc) in acc.iter().enumerate() {
-        let cp = c.add(r * ldc);
-        let (mut x0, mut x1) = (acc[0], acc[1]);
-        if accumulate {
-            x0 = _mm512_add_ps(x0, _mm512_loadu_ps(cp));
-            x1 = _mm512_add_ps(x1, _mm512_loadu_ps(cp.add(16)));
-        }
-        _mm512_storeu_ps(cp, x0);
-        _mm512_storeu_ps(cp.add(16), x1);
-    }
+    store_tile(&acc, c, ldc, accumulate);
 }
 
 #[cfg(test)]
