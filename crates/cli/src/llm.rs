@@ -8,7 +8,7 @@ use clap::Args;
 use logsift_core::tier::{DisabledLlm, Tier};
 use logsift_core::Bundle;
 use logsift_llm::client::{preset, LlmConfig, LlmStats, LlmTier, ResponseFormat, PRESETS};
-use logsift_llm::prompt::LabelSpec;
+use logsift_llm::prompt::{Example, LabelSpec};
 
 /// Flags of the LLM tier (off unless a preset or a URL is given). Each can
 /// also come from `--llm-config FILE` or the bundle's `[llm]` table (same
@@ -22,7 +22,8 @@ pub struct LlmArgs {
     #[arg(long)]
     #[serde(skip)]
     pub llm_config: Option<std::path::PathBuf>,
-    /// Use an LLM for what rules and model leave: groq, openai, deepseek, ollama, vllm or llamacpp.
+    /// Use an LLM for what rules and model leave: groq, openai, deepseek, ollama, vllm, llamacpp,
+    /// or local (a GGUF chat model run in-process: --llm-model PATH).
     #[arg(long)]
     #[serde(rename = "preset")]
     pub llm_preset: Option<String>,
@@ -30,7 +31,7 @@ pub struct LlmArgs {
     #[arg(long)]
     #[serde(rename = "url")]
     pub llm_url: Option<String>,
-    /// Model name; overrides the preset's.
+    /// Model name; overrides the preset's. With --llm-preset local: the GGUF file.
     #[arg(long)]
     #[serde(rename = "model")]
     pub llm_model: Option<String>,
@@ -113,17 +114,63 @@ fn settings(args: &LlmArgs, bundle: &Bundle) -> Result<LlmArgs> {
 /// The LLM tier the flags ask for (disabled when none), and its counters.
 pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {
     let args = &settings(args, bundle)?;
+    let labels: Vec<LabelSpec> = bundle
+        .known_labels()
+        .into_iter()
+        .map(|name| {
+            let description = bundle.manifest.labels.iter().find(|l| l.name == name).map(|l| l.description.clone()).unwrap_or_default();
+            LabelSpec { name, description }
+        })
+        .collect();
+    let examples: Vec<(Example, String)> =
+        bundle.examples.iter().map(|e| (Example { line: e.line.clone(), label: e.label.clone() }, e.template.clone())).collect();
+    let cfg = |url: &str, model: &str, api_key: Option<String>, format: ResponseFormat| LlmConfig {
+        api_key,
+        format,
+        batch_lines: args.llm_batch.unwrap_or(20).max(1),
+        concurrency: args.llm_concurrency.unwrap_or(4).max(1),
+        timeout: Duration::from_secs_f64(args.llm_timeout.unwrap_or(60.0).max(0.1)),
+        max_retries: args.llm_retries.unwrap_or(3),
+        max_requests: args.llm_max_requests,
+        max_per_minute: args.llm_max_per_minute,
+        ..LlmConfig::new(url, model)
+    };
+    let tier = if args.llm_preset.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("local")) {
+        let Some(path) = &args.llm_model else {
+            bail!("--llm-preset local needs --llm-model PATH (a GGUF chat model, e.g. from scripts/fetch-smollm.sh)");
+        };
+        LlmTier::local(cfg("", "", None, ResponseFormat::Prompt), std::path::Path::new(path), labels, examples)
+            .map_err(anyhow::Error::msg)?
+    } else {
+        match http_tier(args, labels, examples, cfg)? {
+            Some(t) => t,
+            None => return Ok((Box::new(DisabledLlm), None)),
+        }
+    };
+    with_review(tier, args)
+}
+
+/// The tier over an OpenAI-compatible server, when a preset or URL is given.
+fn http_tier(
+    args: &LlmArgs,
+    labels: Vec<LabelSpec>,
+    examples: Vec<(Example, String)>,
+    cfg: impl Fn(&str, &str, Option<String>, ResponseFormat) -> LlmConfig,
+) -> Result<Option<LlmTier>> {
     let p = match &args.llm_preset {
         Some(name) => match preset(name) {
             Some(p) => Some(p),
             None => {
-                bail!("unknown --llm-preset '{name}': expected one of {}", PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))
+                bail!(
+                    "unknown --llm-preset '{name}': expected one of {}, local",
+                    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                )
             }
         },
         None => None,
     };
     let Some(url) = args.llm_url.clone().or_else(|| p.map(|p| p.base_url.to_string())) else {
-        return Ok((Box::new(DisabledLlm), None));
+        return Ok(None);
     };
     let model = args.llm_model.clone().or_else(|| p.map(|p| p.model.to_string())).unwrap_or_else(|| "default".into());
     let key_env = args.llm_key_env.clone().or_else(|| p.and_then(|p| p.key_env.map(String::from)));
@@ -134,26 +181,12 @@ pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {
         },
         None => None,
     };
-    let labels: Vec<LabelSpec> = bundle
-        .known_labels()
-        .into_iter()
-        .map(|name| {
-            let description = bundle.manifest.labels.iter().find(|l| l.name == name).map(|l| l.description.clone()).unwrap_or_default();
-            LabelSpec { name, description }
-        })
-        .collect();
-    let cfg = LlmConfig {
-        api_key,
-        format: p.map_or(ResponseFormat::JsonObject, |p| p.format),
-        batch_lines: args.llm_batch.unwrap_or(20).max(1),
-        concurrency: args.llm_concurrency.unwrap_or(4).max(1),
-        timeout: Duration::from_secs_f64(args.llm_timeout.unwrap_or(60.0).max(0.1)),
-        max_retries: args.llm_retries.unwrap_or(3),
-        max_requests: args.llm_max_requests,
-        max_per_minute: args.llm_max_per_minute,
-        ..LlmConfig::new(&url, &model)
-    };
-    let mut tier = LlmTier::new(cfg, labels, vec![]).map_err(anyhow::Error::msg)?;
+    let cfg = cfg(&url, &model, api_key, p.map_or(ResponseFormat::JsonObject, |p| p.format));
+    Ok(Some(LlmTier::new(cfg, labels, examples).map_err(anyhow::Error::msg)?))
+}
+
+/// Adds the review file, when asked for.
+fn with_review(mut tier: LlmTier, args: &LlmArgs) -> Result<LlmTierAndStats> {
     if let Some(path) = &args.llm_review {
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -338,7 +338,7 @@ fn the_default_bundle_is_reproduced_from_the_corpus() {
         let shipped = root().join("models").join(name);
         if encoder == "lexical" {
             // Integer hashing and fixed-order f64 sums: the same bytes everywhere.
-            for f in ["model.toml", "head.safetensors", "rules.toml"] {
+            for f in ["model.toml", "head.safetensors", "rules.toml", "examples.jsonl"] {
                 let same = std::fs::read(model.join(f)).unwrap() == std::fs::read(shipped.join(f)).unwrap();
                 assert!(same, "{} differs from a retrained copy (run scripts/build-default-model.sh)", shipped.join(f).display());
             }
@@ -355,6 +355,7 @@ fn the_default_bundle_is_reproduced_from_the_corpus() {
                 b.manifest.threshold
             );
             assert_eq!(a.rules, b.rules);
+            assert_eq!(a.examples, b.examples, "the LLM's guidance examples do not depend on the encoder");
             let probe: Vec<f32> = (0..a.head.dim()).map(|i| ((i * 7919) % 101) as f32 / 101.0 - 0.5).collect();
             let (pa, pb) = (a.head.predict_proba(&probe), b.head.predict_proba(&probe));
             for (x, y) in pa.iter().zip(&pb) {
@@ -435,6 +436,136 @@ fn a_dead_llm_endpoint_costs_no_row() {
     let o = logsift_env(&["classify", "examples/test.csv", "--llm-preset", "groq"], None, &[("GROQ_API_KEY", None)]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("set the environment variable GROQ_API_KEY"), "{}", o.stderr);
+    let o = logsift(&["classify", "examples/test.csv", "--llm-preset", "local"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("--llm-preset local needs --llm-model PATH"), "{}", o.stderr);
+    let o = logsift(&["classify", "examples/test.csv", "--llm-preset", "local", "--llm-model", "README.md"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("README.md: not a GGUF model"), "{}", o.stderr);
+}
+
+/// A fault-injecting chat server written for this test (a real server will
+/// not fail on demand): each request, at random (seeded), gets a valid answer
+/// or one of 500, a non-JSON body, a truncated body, a wrong label, or a
+/// closed connection — half of them fail.
+fn flaky_llm_server(seed: u64) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let rng = std::sync::Arc::new(std::sync::Mutex::new(seed));
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let rng = rng.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; len];
+                reader.read_exact(&mut body).unwrap();
+                let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let user = request["messages"][1]["content"].as_str().unwrap_or_default();
+                let n = user.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).count();
+                let roll = {
+                    let mut x = rng.lock().unwrap();
+                    *x ^= *x << 13;
+                    *x ^= *x >> 7;
+                    *x ^= *x << 17;
+                    *x % 10
+                };
+                let ok = serde_json::json!({"labels": vec!["Workflow Error"; n]}).to_string();
+                let completion = |content: &str| serde_json::json!({"choices": [{"message": {"content": content}}]}).to_string();
+                let (status, text) = match roll {
+                    0..=4 => (200, completion(&ok)),
+                    5 => (500, "internal error".to_string()),
+                    6 => (200, "<html>not json</html>".to_string()),
+                    7 => (200, completion(&ok)[..20].to_string()),
+                    8 => (200, completion(&serde_json::json!({"labels": vec!["Banana"; n]}).to_string())),
+                    _ => return, // connection closed without an answer
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    text.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(text.as_bytes());
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_failing_half_its_requests_costs_no_row_and_no_order() {
+    let url = flaky_llm_server(0x9E37_79B9_7F4A_7C15);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let o = logsift(&["train", "corpus/train.csv", "-o", model.to_str().unwrap(), "--cv", "0", "--route", "LegacyCRM=llm"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // 300 lines: LegacyCRM ones (to the LLM, 150 distinct templates) between others.
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike"];
+    let mut input = String::from("source,log_message\n");
+    let mut sent = vec![];
+    for i in 0..300 {
+        let line = if i % 2 == 0 {
+            format!("LegacyCRM,Case escalation {} {} stalled at step {i}", words[i % 13], words[(i / 13) % 13])
+        } else {
+            format!("ModernHR,User user{i} logged in.")
+        };
+        input.push_str(&line);
+        input.push('\n');
+        sent.push(line);
+    }
+    let csv = dir.path().join("in.csv");
+    std::fs::write(&csv, &input).unwrap();
+    let args = [
+        "classify",
+        csv.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--llm-url",
+        &url,
+        "--llm-batch",
+        "4",
+        "--llm-retries",
+        "1",
+    ];
+    let o = logsift(&args, None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 301, "every row");
+    let labels = logsift_core::Bundle::load(&model).unwrap().known_labels();
+    let (mut labeled, mut failed) = (0, 0);
+    for (row, line) in rows.iter().skip(1).zip(&sent) {
+        assert_eq!(format!("{},{}", row[0], row[1]), *line, "in order");
+        if row[0] == "LegacyCRM" {
+            match row[3].as_str() {
+                "llm" => {
+                    assert_eq!(row[2], "Workflow Error", "answers stay with their lines: {row:?}");
+                    labeled += 1;
+                }
+                "none" => {
+                    assert!(row[2] == "Unclassified" && row[5].contains("llm"), "Unclassified with the LLM's reason: {row:?}");
+                    failed += 1;
+                }
+                t => panic!("LegacyCRM is routed to the LLM, got tier {t}: {row:?}"),
+            }
+        } else {
+            assert!(labels.contains(&row[2]) || !row[5].is_empty(), "a label or a reason: {row:?}");
+        }
+    }
+    assert!(labeled > 0 && failed > 0, "some requests failed, others not: {labeled} labeled, {failed} failed");
+    assert!(o.stderr.contains("failed)"), "{}", o.stderr);
 }
 
 #[test]
@@ -560,6 +691,82 @@ fn a_real_llm_server_answers_the_lines_the_model_leaves() {
     }
     let requests: u64 = o.stderr.split("llm: ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(requests >= 1, "the server was asked: {}", o.stderr);
+}
+
+/// SmolLM2-135M's GGUF (`scripts/fetch-smollm.sh`), as CI fetches it.
+fn smollm_gguf() -> Option<String> {
+    match std::env::var("LOGSIFT_SMOLLM_GGUF") {
+        Ok(g) => Some(g),
+        Err(_) if std::env::var_os("CI").is_some() => panic!("LOGSIFT_SMOLLM_GGUF is not set; CI must run scripts/fetch-smollm.sh"),
+        Err(_) => {
+            eprintln!("skipped: LOGSIFT_SMOLLM_GGUF is not set (run scripts/fetch-smollm.sh and export it)");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_local_model_labels_the_codebasics_legacycrm_lines() {
+    let Some(data) = shared("data/codebasics/synthetic_logs.csv") else { return };
+    let Some(gguf) = smollm_gguf() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // The LegacyCRM lines of the file, every column kept.
+    let text = std::fs::read_to_string(data).unwrap();
+    let mut lines = text.lines();
+    let mut input = format!("{}\n", lines.next().unwrap());
+    let crm: Vec<&str> = lines.filter(|l| l.contains(",LegacyCRM,")).collect();
+    assert!(crm.len() >= 5, "{} LegacyCRM lines", crm.len());
+    crm.iter().for_each(|l| input.push_str(&format!("{l}\n")));
+    let csv = dir.path().join("crm.csv");
+    std::fs::write(&csv, &input).unwrap();
+    // A bundle that routes LegacyCRM to the LLM, with guidance examples.
+    let model = dir.path().join("m");
+    let o = logsift(&["train", "corpus/train.csv", "-o", model.to_str().unwrap(), "--cv", "0", "--route", "LegacyCRM=llm"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(model.join("examples.jsonl").is_file(), "training keeps guidance examples for the LLM");
+    let review = dir.path().join("review.jsonl");
+    let o = logsift(
+        &[
+            "classify",
+            csv.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--llm-preset",
+            "local",
+            "--llm-model",
+            &gguf,
+            "--llm-review",
+            review.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), crm.len() + 1, "every row");
+    let header = &rows[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (msg, label, tier, detail) = (col("log_message"), col("target_label"), col("tier"), col("detail"));
+    let labels = logsift_core::Bundle::load(&model).unwrap().known_labels();
+    let mut decided = 0;
+    for (row, line) in rows.iter().skip(1).zip(&crm) {
+        assert!(line.contains(row[msg].as_str()), "in order: {row:?}");
+        assert!(row[tier] == "llm" || row[tier] == "none", "LegacyCRM goes to the LLM: {row:?}");
+        if row[tier] == "llm" {
+            assert!(labels.contains(&row[label]), "a label of the set: {row:?}");
+            assert!(row[detail].contains("SmolLM2-135M-Instruct"), "the model is named: {row:?}");
+            decided += 1;
+        } else {
+            assert!(row[label] == "Unclassified" && row[detail].starts_with("llm"), "Unclassified with the LLM's reason: {row:?}");
+        }
+    }
+    let reviewed = std::fs::read_to_string(&review).unwrap();
+    assert_eq!(reviewed.lines().count(), decided, "each LLM decision is in the review file");
+    assert!(o.stderr.contains("llm: ") && o.stderr.contains("0 failed"), "{}", o.stderr);
+    eprintln!(
+        "local model on {} LegacyCRM lines: {decided} labeled; {}",
+        crm.len(),
+        o.stderr.lines().find(|l| l.contains("llm: ")).unwrap_or("")
+    );
 }
 
 #[test]

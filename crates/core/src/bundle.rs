@@ -186,6 +186,28 @@ pub struct Bundle {
     /// The text of `rules.toml` as written by a person (comments kept); when
     /// absent, `rules` is serialised.
     pub rules_text: Option<String>,
+    /// `examples.jsonl`: labeled lines kept from the training data, shown to
+    /// the LLM tier as guidance (the nearest ones for each line it is asked
+    /// about). Optional: a bundle without it gives the LLM no examples.
+    pub examples: Vec<GuideExample>,
+}
+
+/// A labeled line kept in the bundle for the LLM tier's prompts: one per
+/// distinct template, the most frequent templates of each label first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GuideExample {
+    /// The label.
+    pub label: String,
+    /// The source of the line.
+    #[serde(default)]
+    pub source: String,
+    /// A real line of the template (the first seen).
+    pub line: String,
+    /// Its masked template.
+    pub template: String,
+    /// Lines of that template and label in the training data.
+    #[serde(default)]
+    pub count: u64,
 }
 
 impl Bundle {
@@ -213,7 +235,15 @@ impl Bundle {
         } else {
             (RulesFile::default(), None)
         };
-        Ok(Bundle { dir: dir.to_path_buf(), manifest, head, rules, rules_text })
+        let epath = dir.join("examples.jsonl");
+        let mut examples = vec![];
+        if epath.exists() {
+            let text = std::fs::read_to_string(&epath).map_err(|e| corrupt(&epath, format!("cannot read: {e}")))?;
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                examples.push(serde_json::from_str(line).map_err(|e| corrupt(&epath, format!("line {}: {e}", i + 1)))?);
+            }
+        }
+        Ok(Bundle { dir: dir.to_path_buf(), manifest, head, rules, rules_text, examples })
     }
 
     /// Writes the bundle into `dir` (created if needed).
@@ -229,6 +259,19 @@ impl Bundle {
         let rpath = dir.join("rules.toml");
         let text = self.rules_text.clone().unwrap_or_else(|| self.rules.to_toml());
         std::fs::write(&rpath, text).map_err(write_err(rpath.clone()))?;
+        let epath = dir.join("examples.jsonl");
+        if self.examples.is_empty() {
+            if epath.exists() {
+                std::fs::remove_file(&epath).map_err(write_err(epath.clone()))?;
+            }
+        } else {
+            let mut text = String::new();
+            for e in &self.examples {
+                text.push_str(&serde_json::to_string(e).expect("example serialises"));
+                text.push('\n');
+            }
+            std::fs::write(&epath, text).map_err(write_err(epath.clone()))?;
+        }
         Ok(())
     }
 

@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::bundle::{Bundle, CvFigures, EncoderSpec, LabelInfo, Manifest, TrainingSummary, FORMAT};
+use crate::bundle::{Bundle, CvFigures, EncoderSpec, GuideExample, LabelInfo, Manifest, TrainingSummary, FORMAT};
 use crate::encoder::Encoder;
 use crate::head::{argmax, FitOptions, Rows, SoftmaxHead};
 use crate::mask::{MaskConfig, Masker};
@@ -63,6 +63,9 @@ pub struct TrainOptions {
     pub name: String,
     /// sha256 of the training data, recorded in the bundle.
     pub data_sha256: String,
+    /// Distinct templates per label kept in the bundle as guidance for the
+    /// LLM tier (the most frequent ones).
+    pub examples_per_label: usize,
 }
 
 impl Default for TrainOptions {
@@ -79,6 +82,7 @@ impl Default for TrainOptions {
             descriptions: BTreeMap::new(),
             name: String::new(),
             data_sha256: String::new(),
+            examples_per_label: 12,
         }
     }
 }
@@ -303,7 +307,8 @@ pub fn train(
         }),
         llm: None,
     };
-    Ok((Bundle { dir: Default::default(), manifest, head, rules, rules_text }, report))
+    let examples = guide_examples(examples, &masker, opts.examples_per_label);
+    Ok((Bundle { dir: Default::default(), manifest, head, rules, rules_text, examples }, report))
 }
 
 fn row_dense(x: &Rows, j: usize) -> Vec<f32> {
@@ -319,6 +324,36 @@ fn row_dense(x: &Rows, j: usize) -> Vec<f32> {
 
 fn round4(v: f64) -> f64 {
     (v * 10_000.0).round() / 10_000.0
+}
+
+/// The LLM's guidance examples: for each label (all labels, those left out of
+/// the head too), its `per_label` most frequent templates, each with the first
+/// line seen; ties keep first-seen order, so the choice is deterministic.
+pub fn guide_examples(examples: &[Example], masker: &Masker, per_label: usize) -> Vec<GuideExample> {
+    let mut index: HashMap<(&str, String), usize> = HashMap::new();
+    let mut out: Vec<GuideExample> = vec![];
+    for e in examples {
+        let template = masker.mask(&e.message);
+        match index.get(&(e.label.as_str(), template.clone())) {
+            Some(&i) => out[i].count += 1,
+            None => {
+                index.insert((e.label.as_str(), template.clone()), out.len());
+                out.push(GuideExample { label: e.label.clone(), source: e.source.clone(), line: e.message.clone(), template, count: 1 });
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| out[a].label.cmp(&out[b].label).then(out[b].count.cmp(&out[a].count)).then(a.cmp(&b)));
+    let mut kept = vec![];
+    let mut per: HashMap<&str, usize> = HashMap::new();
+    for i in order {
+        let n = per.entry(out[i].label.as_str()).or_default();
+        if *n < per_label {
+            *n += 1;
+            kept.push(out[i].clone());
+        }
+    }
+    kept
 }
 
 /// The lowest confidence at which the predictions kept (confidence ≥ it)

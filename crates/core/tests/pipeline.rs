@@ -232,6 +232,11 @@ fn training_leaves_rare_labels_to_the_llm_and_routes_their_source() {
     assert!(!wf.in_head && wf.rows == 2);
     assert_eq!(bundle.head.labels().len(), 4);
     assert_eq!(m.routes.get("crm"), Some(&Route::Llm));
+    // The rare label keeps its lines as guidance for the LLM, like every label.
+    let wf_examples: Vec<_> = bundle.examples.iter().filter(|e| e.label == "Workflow Error").collect();
+    assert!(!wf_examples.is_empty() && wf_examples.iter().all(|e| e.source == "crm" && !e.template.is_empty()), "{wf_examples:?}");
+    let labels: std::collections::BTreeSet<_> = bundle.examples.iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(labels.len(), m.labels.iter().filter(|l| l.rows > 0).count(), "every label with rows has examples");
     assert!(report.cv.is_some() && m.training.as_ref().unwrap().cv.is_some());
     assert!((0.0..=1.0).contains(&m.threshold));
     let dir = tempfile::tempdir().unwrap();
@@ -259,6 +264,7 @@ fn a_saved_bundle_classifies_like_the_trained_one_and_training_is_reproducible()
     let loaded = Bundle::load(dir.path()).unwrap();
     assert_eq!(loaded.manifest, bundle.manifest);
     assert_eq!(loaded.head, bundle.head);
+    assert_eq!(loaded.examples, bundle.examples, "the LLM's guidance examples round-trip");
     assert_eq!(std::fs::read_to_string(dir.path().join("rules.toml")).unwrap(), RULES, "rules text kept verbatim");
     let input: Vec<Record> =
         corpus().into_iter().map(|e| Record::new(e.source, e.message)).chain([Record::new("x", "Backup of y finished")]).collect();
@@ -298,6 +304,11 @@ fn corrupt_or_mismatched_bundles_are_clear_errors() {
     std::fs::write(d.join("model.toml"), "threshold = [").unwrap();
     assert!(Bundle::load(d).unwrap_err().to_string().contains("model.toml"));
     std::fs::write(d.join("model.toml"), &toml).unwrap();
+    std::fs::write(d.join("examples.jsonl"), "{\"label\": \"x\"\n").unwrap();
+    let e = Bundle::load(d).unwrap_err().to_string();
+    assert!(e.contains("examples.jsonl") && e.contains("line 1"), "{e}");
+    std::fs::remove_file(d.join("examples.jsonl")).unwrap();
+    assert!(Bundle::load(d).unwrap().examples.is_empty(), "a bundle without examples loads");
 
     std::fs::write(d.join("rules.toml"), "[[rule]]\nid='r'\nlabel='L'\nregex='('\n").unwrap();
     let e = Bundle::load(d).unwrap_err().to_string();

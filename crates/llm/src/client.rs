@@ -23,6 +23,7 @@ use logsift_core::tier::{Query, Tier, TierError, Verdict};
 use serde_json::{json, Value};
 
 use crate::answer::{parse_answer, LineAnswer};
+use crate::examples::ExampleIndex;
 use crate::prompt::{answer_schema, messages, Example, Item, LabelSpec};
 
 /// How to ask for JSON.
@@ -192,9 +193,16 @@ struct Gate {
 /// Why one request failed.
 #[derive(Debug)]
 enum CallError {
-    Status { status: u16, retry_after: Option<Duration>, body: String },
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    },
     Transport(String),
     Answer(String),
+    /// The in-process model failed: retrying would fail the same way.
+    #[cfg_attr(not(feature = "local"), allow(dead_code))]
+    Local(String),
 }
 
 impl CallError {
@@ -202,6 +210,7 @@ impl CallError {
         match self {
             CallError::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
             CallError::Transport(_) | CallError::Answer(_) => true,
+            CallError::Local(_) => false,
         }
     }
 }
@@ -210,35 +219,79 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::Status { status, body, .. } => write!(f, "HTTP {status}: {}", body.chars().take(200).collect::<String>()),
-            CallError::Transport(e) | CallError::Answer(e) => f.write_str(e),
+            CallError::Transport(e) | CallError::Answer(e) | CallError::Local(e) => f.write_str(e),
         }
     }
 }
 
+/// Where the questions go.
+enum Backend {
+    /// An OpenAI-compatible server.
+    Http(reqwest::blocking::Client),
+    /// A GGUF model in this process.
+    #[cfg(feature = "local")]
+    Local(Box<crate::local::LocalModel>),
+}
+
+/// Guidance examples per line asked about (the nearest ones), and at most
+/// per request.
+const EXAMPLES_PER_LINE: usize = 2;
+const EXAMPLES_PER_REQUEST: usize = 12;
+/// The in-process model sees one line per decode, with more examples each.
+#[cfg(feature = "local")]
+const LOCAL_EXAMPLES_PER_LINE: usize = 4;
+
 /// The LLM tier.
 pub struct LlmTier {
     cfg: LlmConfig,
-    http: reqwest::blocking::Client,
+    backend: Backend,
     labels: Vec<LabelSpec>,
     label_names: Vec<String>,
-    examples: Vec<Example>,
+    examples: ExampleIndex,
     gate: Mutex<Gate>,
     stats: Arc<LlmStats>,
     review: Option<Mutex<Box<dyn std::io::Write + Send>>>,
 }
 
 impl LlmTier {
-    /// A tier that labels lines with `labels`, showing `examples` as guidance.
-    pub fn new(cfg: LlmConfig, labels: Vec<LabelSpec>, examples: Vec<Example>) -> Result<Self, String> {
+    /// A tier that asks the server of `cfg` to label lines with `labels`,
+    /// showing with each request the `examples` nearest to its lines (each
+    /// example is matched on the text beside it, usually its masked template).
+    pub fn new(cfg: LlmConfig, labels: Vec<LabelSpec>, examples: Vec<(Example, String)>) -> Result<Self, String> {
+        let http = reqwest::blocking::Client::builder().timeout(cfg.timeout).build().map_err(|e| e.to_string())?;
+        Self::with_backend(cfg, Backend::Http(http), labels, examples)
+    }
+
+    /// A tier that runs the GGUF chat model at `path` in this process (one
+    /// request at a time; `cfg`'s URL and model name are replaced by the
+    /// file's).
+    #[cfg(feature = "local")]
+    pub fn local(
+        mut cfg: LlmConfig,
+        path: &std::path::Path,
+        labels: Vec<LabelSpec>,
+        examples: Vec<(Example, String)>,
+    ) -> Result<Self, String> {
         if labels.is_empty() {
             return Err("the LLM tier needs at least one label".into());
         }
-        let http = reqwest::blocking::Client::builder().timeout(cfg.timeout).build().map_err(|e| e.to_string())?;
+        let model = crate::local::LocalModel::load(path, &labels)?;
+        cfg.base_url = format!("local:{}", path.display());
+        cfg.model = model.name.clone();
+        cfg.concurrency = 1;
+        Self::with_backend(cfg, Backend::Local(Box::new(model)), labels, examples)
+    }
+
+    fn with_backend(cfg: LlmConfig, backend: Backend, labels: Vec<LabelSpec>, examples: Vec<(Example, String)>) -> Result<Self, String> {
+        if labels.is_empty() {
+            return Err("the LLM tier needs at least one label".into());
+        }
         let label_names = labels.iter().map(|l| l.name.clone()).collect();
+        let examples = ExampleIndex::new(examples);
         let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
         Ok(LlmTier {
             cfg,
-            http,
+            backend,
             labels,
             label_names,
             examples,
@@ -333,10 +386,11 @@ impl LlmTier {
         d.min(self.cfg.max_backoff)
     }
 
-    fn body(&self, items: &[Item]) -> Value {
+    fn body(&self, items: &[Item], templates: &[&str]) -> Value {
+        let examples = self.examples.for_lines(templates.iter().copied(), EXAMPLES_PER_LINE, EXAMPLES_PER_REQUEST);
         let mut body = json!({
             "model": self.cfg.model,
-            "messages": messages(&self.labels, &self.examples, items),
+            "messages": messages(&self.labels, &examples, items),
             "temperature": 0,
         });
         match self.cfg.format {
@@ -355,8 +409,32 @@ impl LlmTier {
         body
     }
 
-    fn call(&self, body: &Value, n: usize) -> Result<Vec<LineAnswer>, CallError> {
-        let mut req = self.http.post(format!("{}/chat/completions", self.cfg.base_url)).json(body);
+    /// One request: a label (or failure) and a confidence per line.
+    fn call(&self, body: &Value, items: &[Item], templates: &[&str]) -> Result<Vec<(LineAnswer, f32)>, CallError> {
+        match &self.backend {
+            Backend::Http(http) => {
+                let _ = templates; // the examples are already in `body`
+                Ok(self.call_http(http, body, items.len())?.into_iter().map(|a| (a, 1.0)).collect())
+            }
+            #[cfg(feature = "local")]
+            Backend::Local(model) => {
+                let _ = body;
+                let mut out = Vec::with_capacity(items.len());
+                for (item, template) in items.iter().zip(templates) {
+                    let examples = self.examples.for_lines([*template], LOCAL_EXAMPLES_PER_LINE, LOCAL_EXAMPLES_PER_LINE);
+                    let a = model.classify(&examples, item).map_err(CallError::Local)?;
+                    self.stats.prompt_tokens.fetch_add(a.prompt_tokens as u64, Ordering::Relaxed);
+                    self.stats.completion_tokens.fetch_add(a.completion_tokens as u64, Ordering::Relaxed);
+                    let answer = if a.label == crate::prompt::UNCLASSIFIED { LineAnswer::Unclassified } else { LineAnswer::Label(a.label) };
+                    out.push((answer, a.confidence));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn call_http(&self, http: &reqwest::blocking::Client, body: &Value, n: usize) -> Result<Vec<LineAnswer>, CallError> {
+        let mut req = http.post(format!("{}/chat/completions", self.cfg.base_url)).json(body);
         if let Some(key) = &self.cfg.api_key {
             req = req.bearer_auth(key);
         }
@@ -385,22 +463,26 @@ impl LlmTier {
     }
 
     /// Asks about one batch of lines, with retries; one verdict per line.
-    fn ask(&self, items: &[Item]) -> Vec<Verdict> {
+    fn ask(&self, items: &[Item], templates: &[&str]) -> Vec<Verdict> {
         let fail = |reason: String| {
             let r: Arc<str> = Arc::from(reason);
             items.iter().map(|_| Verdict::Failed(r.clone())).collect()
         };
-        let body = self.body(items);
+        let body = match self.backend {
+            Backend::Http(_) => self.body(items, templates),
+            #[cfg(feature = "local")]
+            Backend::Local(_) => Value::Null,
+        };
         let mut attempt = 0;
         loop {
             if let Err(reason) = self.admit() {
                 self.stats.refused.fetch_add(items.len() as u64, Ordering::Relaxed);
                 return fail(reason.to_string());
             }
-            match self.call(&body, items.len()) {
+            match self.call(&body, items, templates) {
                 Ok(answers) => {
                     self.record(true);
-                    return answers.into_iter().map(|a| self.verdict(a)).collect();
+                    return answers.into_iter().map(|(a, c)| self.verdict(a, c)).collect();
                 }
                 Err(e) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -419,14 +501,14 @@ impl LlmTier {
         }
     }
 
-    fn verdict(&self, a: LineAnswer) -> Verdict {
+    fn verdict(&self, a: LineAnswer, confidence: f32) -> Verdict {
         match a {
             LineAnswer::Label(label) => {
                 self.stats.labeled.fetch_add(1, Ordering::Relaxed);
                 Verdict::Decided(Decision {
                     label: Arc::from(label.as_str()),
                     tier: TierKind::Llm,
-                    confidence: 1.0,
+                    confidence,
                     detail: Detail::Reason(Arc::from(format!("llm {}", self.cfg.model))),
                 })
             }
@@ -453,7 +535,9 @@ impl Tier for LlmTier {
 
     fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
         let items: Vec<Item> = queries.iter().map(|q| Item { source: q.source.to_string(), line: q.message.to_string() }).collect();
+        let templates: Vec<&str> = queries.iter().map(|q| q.template).collect();
         let chunks: Vec<&[Item]> = items.chunks(self.cfg.batch_lines.max(1)).collect();
+        let template_chunks: Vec<&[&str]> = templates.chunks(self.cfg.batch_lines.max(1)).collect();
         let results: Vec<Mutex<Option<Vec<Verdict>>>> = chunks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
@@ -461,7 +545,7 @@ impl Tier for LlmTier {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(chunk) = chunks.get(i) else { break };
-                    let v = self.ask(chunk);
+                    let v = self.ask(chunk, template_chunks[i]);
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(v);
                     }

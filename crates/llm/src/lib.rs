@@ -15,11 +15,19 @@
 //!   (case- and whitespace-tolerant) or `Unclassified` are accepted, and every
 //!   other answer is a failure *for that line*, never for the batch.
 //!
+//! * [`examples`]: the labeled examples shown with each request, the nearest
+//!   ones to its lines.
+//!
 //! [`client::LlmTier`] sends them to an OpenAI-compatible endpoint with
-//! batching, bounded concurrency, retries, a budget and a circuit breaker.
+//! batching, bounded concurrency, retries, a budget and a circuit breaker, or
+//! (feature `local`, on by default) to a GGUF model run in-process by
+//! [`local::LocalModel`], constrained to answer only labels of the set.
 
 #![deny(missing_docs)]
 
 pub mod answer;
 pub mod client;
+pub mod examples;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod prompt;

@@ -36,7 +36,8 @@ pub const UNCLASSIFIED: &str = "Unclassified";
 /// needs the gist, and a runaway line must not blow the context window).
 pub const MAX_LINE_CHARS: usize = 1_000;
 
-fn clip(s: &str) -> String {
+/// `s` cut to [`MAX_LINE_CHARS`] characters, with an ellipsis when cut.
+pub fn clip(s: &str) -> String {
     match s.char_indices().nth(MAX_LINE_CHARS) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use logsift_core::tier::{Query, Tier, Verdict};
 use logsift_llm::client::{LlmConfig, LlmTier, ResponseFormat};
-use logsift_llm::prompt::LabelSpec;
+use logsift_llm::prompt::{Example, LabelSpec};
 use serde_json::{json, Value};
 
 /// One scripted reply.
@@ -311,4 +311,24 @@ fn decisions_go_to_the_review_file() {
     assert_eq!(rows[0]["model"], "test-model");
     assert!(rows[0]["time"].as_u64().unwrap() > 1_700_000_000);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn each_request_shows_the_examples_nearest_its_own_lines() {
+    let server = serve(vec![], Reply::Echo);
+    let ex = |line: &str, label: &str| (Example { line: line.into(), label: label.into() }, line.to_string());
+    let examples = vec![
+        ex("Invoice generation workflow stalled for order 7", "Workflow Error"),
+        ex("Endpoint /v1/users is deprecated, use /v2/users", "Deprecation Warning"),
+        ex("Nightly backup finished", "System Notification"),
+    ];
+    let tier = LlmTier::new(LlmConfig { concurrency: 1, ..config(&server.url) }, labels(), examples).unwrap();
+    ask(&tier, &["order workflow stalled", "invoice workflow stuck", "endpoint deprecated", "field deprecated"]);
+    let bodies = server.bodies.lock().unwrap();
+    let user = |i: usize| bodies[i]["messages"][1]["content"].as_str().unwrap().to_string();
+    let (first, second) = (user(0), user(1));
+    assert!(first.starts_with("Labeled examples:\nInvoice generation workflow stalled for order 7 => Workflow Error\n\n"), "{first}");
+    assert!(!first.contains("deprecated") && !first.contains("backup"), "only the nearest examples: {first}");
+    assert!(second.contains("Endpoint /v1/users is deprecated, use /v2/users => Deprecation Warning"), "{second}");
+    assert!(!second.contains("Invoice") && !second.contains("backup"), "{second}");
 }
