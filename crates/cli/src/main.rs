@@ -2,13 +2,14 @@
 //!
 //! Subcommands: `classify` (files and streams in, labeled records out),
 //! `train` (labeled CSV in, model bundle out), `eval` (labeled CSV in,
-//! figures out) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
+//! figures out), `serve` (the HTTP service) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
 
 mod classify;
 mod embed;
 mod input;
 mod llm;
 mod model;
+mod serve;
 mod train;
 
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate a model bundle on a labeled CSV: accuracy, macro-F1, per-label and per-tier figures.
     Eval(train::EvalArgs),
+    /// Serve the classifier over HTTP: CSV upload, JSON, NDJSON streaming, health, metrics, docs, a web page.
+    Serve(serve::ServeArgs),
     /// Write sentence embeddings, one JSON object ({"text", "embedding"}) a line.
     Embed(embed::EmbedArgs),
 }
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Train(a) => train::run_train(a),
         Command::Eval(a) => train::run_eval(a),
         Command::Embed(a) => embed::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

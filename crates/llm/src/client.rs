@@ -14,7 +14,7 @@
 //! never printed: [`LlmConfig`]'s `Debug` hides it.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -178,6 +178,8 @@ pub struct LlmStats {
     pub labeled: AtomicU64,
     /// Lines refused by the budget or the breaker.
     pub refused: AtomicU64,
+    /// Whether the circuit breaker is open now (the endpoint is failing).
+    pub circuit_open: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -342,6 +344,7 @@ impl LlmTier {
                 return Err("llm circuit open (endpoint failing)");
             }
             g.open_until = None;
+            self.stats.circuit_open.store(false, Ordering::Relaxed);
         }
         if self.cfg.max_requests.is_some_and(|m| g.requests >= m) {
             return Err("llm budget");
@@ -367,6 +370,7 @@ impl LlmTier {
                 g.failures_in_row += 1;
                 if g.failures_in_row >= self.cfg.breaker_failures {
                     g.open_until = Some(Instant::now() + self.cfg.breaker_cooldown);
+                    self.stats.circuit_open.store(true, Ordering::Relaxed);
                     g.failures_in_row = 0;
                     tracing::warn!("LLM endpoint {} failing: not called for {:?}", self.cfg.base_url, self.cfg.breaker_cooldown);
                 }

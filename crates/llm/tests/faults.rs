@@ -237,6 +237,7 @@ fn timeouts_and_refused_connections_open_the_breaker() {
     assert!(reason(&v[2]).contains("cannot connect"), "{}", reason(&v[2]));
     assert!(reason(&v[4]).contains("circuit open"), "after 2 failed requests the breaker opens: {}", reason(&v[4]));
     assert_eq!(tier.stats().requests.load(std::sync::atomic::Ordering::Relaxed), 2, "no request while open");
+    assert!(tier.stats().circuit_open.load(std::sync::atomic::Ordering::Relaxed), "the open breaker is visible in the stats");
 }
 
 #[test]

@@ -1,0 +1,93 @@
+//! `logsift serve`: the HTTP service (see the `logsift-server` crate).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use logsift_core::pipeline::DEFAULT_CACHE_CAPACITY;
+use logsift_server::{ModelInfo, ServiceConfig};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub addr: String,
+    /// Model bundle directory [default: as for classify].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them.
+    #[arg(long)]
+    pub encoder_dir: Option<PathBuf>,
+    /// Environment variable holding a bearer token that the classify endpoints
+    /// and /metrics then require (the token itself is never a flag).
+    #[arg(long)]
+    pub token_env: Option<String>,
+    /// Largest request body, in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub max_body_mib: usize,
+    /// Most rows in one request (the stream endpoint has no such limit).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_rows: usize,
+    /// Seconds a request may take (not the stream endpoint).
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout: f64,
+    /// Lines longer than this many bytes are bad input.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_line_bytes: usize,
+    /// Most records in one pipeline batch (concurrent requests are joined up to it).
+    #[arg(long, default_value_t = 4096)]
+    pub batch_size: usize,
+    /// Decisions kept in the template cache.
+    #[arg(long, default_value_t = DEFAULT_CACHE_CAPACITY)]
+    pub cache_size: usize,
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let token = match &args.token_env {
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => bail!("--token-env {var}: the environment variable {var} is not set or empty"),
+        },
+        None => None,
+    };
+    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
+    let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
+    let m = &loaded.bundle.manifest;
+    let info = ModelInfo {
+        name: m.name.clone(),
+        dir: loaded.bundle.dir.display().to_string(),
+        encoder: m.encoder.id.clone(),
+        threshold: m.threshold,
+        labels: loaded.bundle.known_labels(),
+        tiers: loaded.pipeline.describe(),
+    };
+    let cfg = ServiceConfig {
+        token,
+        max_body_bytes: args.max_body_mib.saturating_mul(1024 * 1024),
+        max_rows: args.max_rows.max(1),
+        request_timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        max_batch_lines: args.batch_size.max(1),
+        max_line_bytes: args.max_line_bytes,
+    };
+    let authed = cfg.token.is_some();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("logsift-http").build()?;
+    let router = logsift_server::router(loaded.pipeline, info, loaded.llm, cfg);
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "logsift: serving on http://{addr} (model {}; {}); Ctrl-C or SIGTERM stops it after the requests in flight",
+            loaded.bundle.dir.display(),
+            if authed { "bearer token required" } else { "no token" }
+        );
+        logsift_server::serve(listener, router, logsift_server::shutdown_signal()).await.context("the server failed")?;
+        eprintln!("logsift: stopped");
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // The pipeline thread ends when the router (and its queue) is dropped.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    Ok(())
+}

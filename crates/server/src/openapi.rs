@@ -1,0 +1,97 @@
+//! The OpenAPI 3.1 description served at `/openapi.json`, written by hand
+//! beside the handlers it describes.
+
+use serde_json::{json, Value};
+
+fn problem(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+/// The spec.
+pub fn spec() -> Value {
+    let errors = |codes: &[(&str, &str)]| -> Value {
+        let mut m = serde_json::Map::new();
+        for (c, d) in codes {
+            m.insert(c.to_string(), problem(d));
+        }
+        Value::Object(m)
+    };
+    let mut csv_responses = errors(&[
+        ("400", "Malformed CSV (the row and column at fault are given)"),
+        ("401", "Missing or wrong bearer token"),
+        ("413", "Body or row count over the limit"),
+        ("415", "Not multipart/form-data or text/csv"),
+        ("422", "No log_message column, or no 'file' field"),
+        ("503", "Time limit reached"),
+    ]);
+    csv_responses["200"] = json!({"description": "The CSV with every input column, then target_label, tier, confidence, detail",
+        "content": {"text/csv": {"schema": {"type": "string"}}}});
+    let mut json_responses = errors(&[
+        ("400", "Malformed JSON"),
+        ("401", "Missing or wrong bearer token"),
+        ("413", "Body or row count over the limit"),
+        ("415", "Not application/json"),
+        ("422", "No logs array, or an item without log_message (its row is given)"),
+        ("503", "Time limit reached"),
+    ]);
+    json_responses["200"] = json!({"description": "One result per log, in order",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClassifyResponse"}}}});
+    let mut stream_responses = errors(&[("401", "Missing or wrong bearer token"), ("415", "Not NDJSON")]);
+    stream_responses["200"] = json!({"description": "NDJSON: each input object plus target_label, tier, confidence, detail, in order, as decided",
+        "content": {"application/x-ndjson": {"schema": {"type": "string"}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "logsift", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Hybrid log classifier: rules, then a sentence-embedding model, then an LLM, cheapest first."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {"type": "object", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"}, "row": {"type": "integer", "description": "1-based data row at fault"},
+                    "column": {"type": "string", "description": "column or field at fault"}}},
+                "Log": {"type": "object", "required": ["log_message"], "properties": {
+                    "source": {"type": "string"}, "log_message": {"type": "string"}}},
+                "ClassifyRequest": {"type": "object", "required": ["logs"], "properties": {
+                    "logs": {"type": "array", "items": {"$ref": "#/components/schemas/Log"}}},
+                    "example": {"logs": [{"source": "ModernCRM", "log_message": "User User123 logged in."}]}},
+                "Result": {"type": "object", "properties": {
+                    "target_label": {"type": "string"},
+                    "tier": {"type": "string", "enum": ["rules", "model", "llm", "none"]},
+                    "confidence": {"type": "number"},
+                    "rule": {"type": "string", "description": "id of the rule that matched (tier rules)"},
+                    "reason": {"type": "string", "description": "why Unclassified, or a note of the deciding tier"}}},
+                "ClassifyResponse": {"type": "object", "properties": {
+                    "model": {"type": "string"},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}
+            }
+        },
+        "paths": {
+            "/classify": {"post": {
+                "summary": "Classify a CSV file (columns source, log_message)",
+                "security": [{"bearer": []}, {}],
+                "parameters": [
+                    {"name": "only_label", "in": "query", "schema": {"type": "boolean"}, "description": "add target_label only"},
+                    {"name": "on_error", "in": "query", "schema": {"type": "string", "enum": ["fail", "skip"]},
+                     "description": "skip: keep bad rows as Unclassified with the reason"}],
+                "requestBody": {"required": true, "content": {
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+                    "text/csv": {"schema": {"type": "string"}}}},
+                "responses": csv_responses}},
+            "/v1/classify": {"post": {
+                "summary": "Classify log lines given as JSON",
+                "security": [{"bearer": []}, {}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClassifyRequest"}}}},
+                "responses": json_responses}},
+            "/v1/classify/stream": {"post": {
+                "summary": "Classify NDJSON, streamed: results are written as they are decided",
+                "security": [{"bearer": []}, {}],
+                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"},
+                    "example": "{\"source\":\"ModernHR\",\"log_message\":\"User User1 logged in.\"}\n"}}},
+                "responses": stream_responses}},
+            "/health": {"get": {"summary": "Model, labels, tiers and their state", "responses": {"200": {"description": "OK"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "security": [{"bearer": []}, {}],
+                "responses": {"200": {"description": "Prometheus text format"}}}}
+        }
+    })
+}

@@ -1,0 +1,349 @@
+//! The service over real HTTP on loopback, with a real client (reqwest): the
+//! bundled lexical model, every endpoint, every error status, auth, concurrent
+//! clients, streaming, graceful shutdown.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use logsift_core::record::{Decision, Detail, TierKind};
+use logsift_core::tier::{DisabledLlm, Query, Tier, TierError, Verdict};
+use logsift_core::{Bundle, Pipeline, Record};
+use logsift_server::{ModelInfo, ServiceConfig};
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn lexical_pipeline() -> Pipeline {
+    let b = Bundle::load(&root().join("models/lexical")).unwrap();
+    b.pipeline(b.builtin_encoder().unwrap(), Box::new(DisabledLlm), 10_000).unwrap()
+}
+
+struct Running {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn shutdown(mut self) -> std::io::Result<()> {
+        let _ = self.stop.take().unwrap().send(());
+        self.done.await.unwrap()
+    }
+}
+
+async fn start_with(pipeline: Pipeline, cfg: ServiceConfig) -> Running {
+    let info = ModelInfo { name: "lexical".into(), labels: vec!["User Action".into()], tiers: pipeline.describe(), ..ModelInfo::default() };
+    let router = logsift_server::router(pipeline, info, None, cfg);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(logsift_server::serve(listener, router, async move {
+        let _ = rx.await;
+    }));
+    Running { base, stop: Some(tx), done }
+}
+
+async fn start() -> Running {
+    start_with(lexical_pipeline(), ServiceConfig::default()).await
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn example_csv() -> Vec<u8> {
+    std::fs::read(root().join("examples/test.csv")).unwrap()
+}
+
+fn upload(bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name("test.csv").mime_str("text/csv").unwrap())
+}
+
+/// What the pipeline itself says about the example's rows.
+fn direct(records: &[Record]) -> Vec<Decision> {
+    lexical_pipeline().classify(records)
+}
+
+fn example_records() -> Vec<Record> {
+    let text = String::from_utf8(example_csv()).unwrap();
+    csv_rows(&text).into_iter().skip(1).map(|r| Record::new(r[0].clone(), r[1].clone())).collect()
+}
+
+async fn problem(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["status"], status);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_upload_keeps_every_column_and_adds_the_decision() {
+    let s = start().await;
+    let c = reqwest::Client::new();
+    let resp = c.post(format!("{}/classify", s.base)).multipart(upload(example_csv())).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let rows = csv_rows(&resp.text().await.unwrap());
+    let input = csv_rows(&String::from_utf8(example_csv()).unwrap());
+    assert_eq!(rows.len(), input.len(), "every row");
+    assert_eq!(rows[0][..input[0].len()], input[0][..], "input columns first");
+    assert_eq!(rows[0][input[0].len()..], ["target_label", "tier", "confidence", "detail"]);
+    let want = direct(&example_records());
+    for ((row, inp), d) in rows.iter().skip(1).zip(input.iter().skip(1)).zip(&want) {
+        assert_eq!(row[..inp.len()], inp[..], "input kept verbatim, in order");
+        assert_eq!((row[2].as_str(), row[3].as_str()), (&*d.label, d.tier.as_str()));
+    }
+    // Only the label, when asked; and a plain text/csv body works too.
+    let resp =
+        c.post(format!("{}/classify?only_label=true", s.base)).header("content-type", "text/csv").body(example_csv()).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let rows = csv_rows(&resp.text().await.unwrap());
+    assert_eq!(rows[0], ["source", "log_message", "target_label"]);
+    assert_eq!(rows[1][2], &*want[0].label);
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_lines_come_back_in_order_with_rule_or_reason() {
+    let s = start().await;
+    let recs = example_records();
+    let logs: Vec<Value> = recs.iter().map(|r| json!({"source": r.source, "log_message": r.message})).collect();
+    let resp = reqwest::Client::new().post(format!("{}/v1/classify", s.base)).json(&json!({ "logs": logs })).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["model"], "lexical");
+    let results = v["results"].as_array().unwrap();
+    let want = direct(&recs);
+    assert_eq!(results.len(), want.len());
+    for (r, d) in results.iter().zip(&want) {
+        assert_eq!(r["target_label"], &*d.label);
+        assert_eq!(r["tier"], d.tier.as_str());
+        match &d.detail {
+            Detail::Rule(id) => assert_eq!(r["rule"], &**id),
+            Detail::Reason(why) => assert_eq!(r["reason"], &**why),
+            Detail::None => assert!(r.get("rule").is_none() && r.get("reason").is_none()),
+        }
+    }
+    assert!(results.iter().any(|r| r.get("rule").is_some()) && results.iter().any(|r| r.get("reason").is_some()));
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_results_arrive_while_the_body_is_still_open() {
+    let s = start_with(lexical_pipeline(), ServiceConfig { max_line_bytes: 100, ..ServiceConfig::default() }).await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) }));
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/classify/stream", s.base);
+    let req = tokio::spawn(async move { client.post(url).header("content-type", "application/x-ndjson").body(body).send().await });
+    tx.send(Ok(b"{\"source\":\"ModernHR\",\"log_message\":\"User User7 logged in.\",\"id\":1}\n".to_vec())).await.unwrap();
+    let mut resp = tokio::time::timeout(Duration::from_secs(10), req).await.expect("headers before the body ends").unwrap().unwrap();
+    assert_eq!(resp.status(), 200);
+    let first =
+        tokio::time::timeout(Duration::from_secs(10), resp.chunk()).await.expect("first result before the body ends").unwrap().unwrap();
+    let v: Value = serde_json::from_slice(first.strip_suffix(b"\n").unwrap()).unwrap();
+    assert_eq!((v["id"].as_i64(), v["target_label"].as_str()), (Some(1), Some("User Action")), "{v}");
+    // Then a bad line, an over-long one (split over two chunks) and a good one; then the end.
+    tx.send(Ok(b"not json\n{\"log_message\":\"".to_vec())).await.unwrap();
+    tx.send(Ok([b"x".repeat(300), b"\"}\n{\"log_message\":\"Backup completed\",\"id\":5}".to_vec()].concat())).await.unwrap();
+    drop(tx);
+    let mut rest = Vec::new();
+    while let Some(c) = resp.chunk().await.unwrap() {
+        rest.extend_from_slice(&c);
+    }
+    let lines: Vec<Value> = String::from_utf8(rest).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!((lines[0]["raw"].as_str(), lines[0]["tier"].as_str()), (Some("not json"), Some("none")));
+    assert!(lines[0]["detail"].as_str().unwrap().contains("not valid JSON"));
+    assert!(lines[1]["detail"].as_str().unwrap().contains("over the limit of 100"), "{}", lines[1]);
+    assert_eq!(lines[2]["id"], 5, "the last line needs no newline");
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_status_names_what_is_wrong() {
+    let cfg = ServiceConfig { max_body_bytes: 4096, max_rows: 20, ..ServiceConfig::default() };
+    let s = start_with(lexical_pipeline(), cfg).await;
+    let c = reqwest::Client::new();
+    let csv_url = format!("{}/classify", s.base);
+    let json_url = format!("{}/v1/classify", s.base);
+
+    // 400: a ragged row, invalid UTF-8 in a column, broken quoting; malformed JSON.
+    let bad = b"source,log_message\nA,fine\nB,x,y,z\n".to_vec();
+    let resp = c.post(&csv_url).multipart(upload(bad.clone())).send().await.unwrap();
+    let v = problem(resp, 400).await;
+    assert_eq!(v["row"], 2, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("4 fields"), "{v}");
+    let resp = c.post(format!("{csv_url}?on_error=skip")).multipart(upload(bad)).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "skip keeps the bad row as Unclassified");
+    let rows = csv_rows(&resp.text().await.unwrap());
+    assert_eq!(rows.len(), 3);
+    assert_eq!((rows[2][2].as_str(), rows[2][3].as_str()), ("Unclassified", "none"));
+    let resp = c.post(&csv_url).multipart(upload(b"source,log_message\nA,caf\xe9\n".to_vec())).send().await.unwrap();
+    let v = problem(resp, 400).await;
+    assert_eq!((v["row"].as_u64(), v["column"].as_str()), (Some(1), Some("log_message")), "{v}");
+    let resp = c.post(&json_url).header("content-type", "application/json").body("{\"logs\": [").send().await.unwrap();
+    let v = problem(resp, 400).await;
+    assert!(v["detail"].as_str().unwrap().contains("line 1"), "{v}");
+
+    // 413: too large a body, too many rows.
+    let big = format!("source,log_message\n{}", "A,a line of text\n".repeat(400));
+    let v = problem(c.post(&csv_url).multipart(upload(big.into_bytes())).send().await.unwrap(), 413).await;
+    assert!(v["title"].as_str().is_some(), "{v}");
+    let many = format!("source,log_message\n{}", "A,x\n".repeat(21));
+    let v = problem(c.post(&csv_url).multipart(upload(many.into_bytes())).send().await.unwrap(), 413).await;
+    assert!(v["detail"].as_str().unwrap().contains("at most 20 rows"), "{v}");
+    let logs: Vec<Value> = (0..21).map(|_| json!({"log_message": "x"})).collect();
+    problem(c.post(&json_url).json(&json!({ "logs": logs })).send().await.unwrap(), 413).await;
+
+    // 415: the wrong content type, on each endpoint.
+    problem(c.post(&csv_url).header("content-type", "application/json").body("{}").send().await.unwrap(), 415).await;
+    problem(c.post(&json_url).header("content-type", "text/csv").body("a,b").send().await.unwrap(), 415).await;
+    let stream_url = format!("{}/v1/classify/stream", s.base);
+    problem(c.post(&stream_url).header("content-type", "text/csv").body("a,b").send().await.unwrap(), 415).await;
+
+    // 422: no log_message column, no 'file' field, an item without log_message.
+    let v = problem(c.post(&csv_url).multipart(upload(b"source,message\nA,x\n".to_vec())).send().await.unwrap(), 422).await;
+    assert_eq!(v["column"], "log_message");
+    let form = reqwest::multipart::Form::new().text("other", "x");
+    let v = problem(c.post(&csv_url).multipart(form).send().await.unwrap(), 422).await;
+    assert_eq!(v["column"], "file");
+    let body = json!({"logs": [{"log_message": "ok"}, {"source": "A"}]});
+    let v = problem(c.post(&json_url).json(&body).send().await.unwrap(), 422).await;
+    assert_eq!((v["row"].as_u64(), v["column"].as_str()), (Some(2), Some("log_message")), "{v}");
+    problem(c.post(&json_url).json(&json!({"lines": []})).send().await.unwrap(), 422).await;
+
+    // 404 is a problem too.
+    problem(c.get(format!("{}/nowhere", s.base)).send().await.unwrap(), 404).await;
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_guards_classification_and_metrics_but_not_health() {
+    let s = start_with(lexical_pipeline(), ServiceConfig { token: Some("s3cret-token".into()), ..ServiceConfig::default() }).await;
+    let c = reqwest::Client::new();
+    let url = format!("{}/v1/classify", s.base);
+    let body = json!({"logs": [{"log_message": "User User1 logged in."}]});
+    let resp = c.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+    let v = problem(resp, 401).await;
+    assert!(v["detail"].as_str().unwrap().contains("Authorization: Bearer"));
+    let v = problem(c.post(&url).bearer_auth("s3cret-tokeX").json(&body).send().await.unwrap(), 401).await;
+    assert!(v["detail"].as_str().unwrap().contains("wrong bearer token"));
+    problem(c.get(format!("{}/metrics", s.base)).send().await.unwrap(), 401).await;
+    assert_eq!(c.post(&url).bearer_auth("s3cret-token").json(&body).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(format!("{}/metrics", s.base)).bearer_auth("s3cret-token").send().await.unwrap().status(), 200);
+    assert_eq!(c.get(format!("{}/health", s.base)).send().await.unwrap().status(), 200);
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_clients_each_get_their_own_answers() {
+    let s = start().await;
+    let corpus = std::fs::read_to_string(root().join("corpus/train.csv")).unwrap();
+    let lines: Vec<Record> = csv_rows(&corpus).into_iter().skip(1).take(640).map(|r| Record::new(r[0].clone(), r[1].clone())).collect();
+    let want = direct(&lines);
+    let c = reqwest::Client::new();
+    let mut tasks = vec![];
+    for (i, chunk) in lines.chunks(10).enumerate() {
+        let (c, url) = (c.clone(), format!("{}/v1/classify", s.base));
+        let logs: Vec<Value> = chunk.iter().map(|r| json!({"source": r.source, "log_message": r.message})).collect();
+        tasks.push(tokio::spawn(async move {
+            let v: Value = c.post(url).json(&json!({ "logs": logs })).send().await.unwrap().json().await.unwrap();
+            (i, v)
+        }));
+    }
+    for t in tasks {
+        let (i, v) = t.await.unwrap();
+        let got: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["target_label"].as_str().unwrap()).collect();
+        let expected: Vec<&str> = want[i * 10..(i + 1) * 10].iter().map(|d| &*d.label).collect();
+        assert_eq!(got, expected, "client {i}");
+    }
+    let m = c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let metric = |name: &str| -> f64 {
+        m.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(-1.0)
+    };
+    assert_eq!(metric("logsift_http_requests_total{endpoint=\"/v1/classify\",status=\"200\"}"), 64.0, "{m}");
+    let lines_total: f64 = ["rules", "model", "llm", "none"].iter().map(|t| metric(&format!("logsift_lines_total{{tier=\"{t}\"}}"))).sum();
+    assert_eq!(lines_total, 640.0);
+    assert!(metric("logsift_batches_total") >= 1.0 && metric("logsift_batches_total") <= 64.0);
+    assert_eq!(metric("logsift_http_request_duration_seconds_count{endpoint=\"/v1/classify\"}"), 64.0);
+    s.shutdown().await.unwrap();
+}
+
+/// A tier that takes its time (to catch a request in flight at shutdown) or
+/// panics on a chosen line (a bug in a tier).
+struct TestTier {
+    delay: Duration,
+}
+
+impl Tier for TestTier {
+    fn kind(&self) -> TierKind {
+        TierKind::Llm
+    }
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        if queries.iter().any(|q| q.message.contains("panic")) {
+            panic!("a tier bug");
+        }
+        std::thread::sleep(self.delay);
+        Ok(queries
+            .iter()
+            .map(|_| Verdict::Decided(Decision { label: Arc::from("Slow"), tier: TierKind::Llm, confidence: 1.0, detail: Detail::None }))
+            .collect())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_requests_in_flight_and_a_panicking_tier_costs_only_its_batch() {
+    let pipeline = Pipeline::builder().llm(Box::new(TestTier { delay: Duration::from_millis(600) })).build();
+    let s = start_with(pipeline, ServiceConfig::default()).await;
+    let c = reqwest::Client::new();
+    let url = format!("{}/v1/classify", s.base);
+    let v: Value = c.post(&url).json(&json!({"logs": [{"log_message": "please panic"}]})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["results"][0]["target_label"], "Unclassified");
+    assert!(v["results"][0]["reason"].as_str().unwrap().contains("internal error"), "{v}");
+    let in_flight = tokio::spawn({
+        let (c, url) = (c.clone(), url.clone());
+        async move { c.post(url).json(&json!({"logs": [{"log_message": "slow one"}]})).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let base = s.base.clone();
+    s.shutdown().await.unwrap();
+    let resp = in_flight.await.unwrap().expect("the request in flight is answered");
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["results"][0]["target_label"], "Slow");
+    assert!(c.get(format!("{base}/health")).send().await.is_err(), "no new connections after shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_openapi_docs_and_page_are_served_from_the_binary() {
+    let s = start().await;
+    let c = reqwest::Client::new();
+    let h: Value = c.get(format!("{}/health", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["llm"]["state"], "disabled");
+    assert!(h["tiers"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().starts_with("rules")), "{h}");
+    let spec: Value = c.get(format!("{}/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    for p in ["/classify", "/v1/classify", "/v1/classify/stream", "/health", "/metrics"] {
+        assert!(spec["paths"].get(p).is_some(), "{p} documented");
+    }
+    for page in ["/docs", "/"] {
+        let resp = c.get(format!("{}{page}", s.base)).send().await.unwrap();
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("<script>"), "{page} has its script inline");
+        assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "{page} loads nothing from another host");
+    }
+    s.shutdown().await.unwrap();
+}
