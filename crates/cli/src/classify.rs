@@ -3,6 +3,9 @@
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -95,6 +98,10 @@ pub struct ClassifyArgs {
     /// Decisions kept in the template cache (0 disables it).
     #[arg(long, default_value_t = DEFAULT_CACHE_CAPACITY)]
     pub cache_size: usize,
+    /// Follow FILE like `tail -F` (text or JSON Lines): classify what it has, then each
+    /// line as it is appended, across rotations, until SIGINT or SIGTERM.
+    #[arg(long, value_name = "FILE")]
+    pub follow: Option<String>,
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -121,6 +128,22 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
     }
 }
 
+/// Longest time a record waits in a partly filled batch.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// How often an idle reader loop looks at the stop flag.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A flag set by SIGINT or SIGTERM: the run then stops reading, writes
+/// everything read, and ends normally. A second SIGINT exits at once.
+fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone()).context("cannot install a signal handler")?;
+        signal_hook::flag::register(sig, stop.clone()).context("cannot install a signal handler")?;
+    }
+    Ok(stop)
+}
+
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
@@ -128,11 +151,18 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         bail!("stdin (-) can be read only once");
     }
+    if args.follow.is_some() && args.inputs.iter().any(|i| i != "-") {
+        bail!("--follow FILE reads one file; give no other inputs");
+    }
     let opts = args.read.options();
     let out_path = args.output.clone().filter(|o| o != "-");
+    let stop = stop_on_signals()?;
 
     let start = Instant::now();
-    let first = input::open(&inputs[0], args.format.map(Into::into), &opts)?;
+    let first = match &args.follow {
+        Some(path) => input::follow(path, args.format.map(Into::into), &opts, stop.clone())?,
+        None => input::open(&inputs[0], args.format.map(Into::into), &opts)?,
+    };
     let out_format = match args.output_format {
         Some(f) => Format::from(f),
         None => match out_path.as_deref().and_then(Format::from_path) {
@@ -167,69 +197,138 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
     });
-    let mut bad_shown = 0usize;
-    let mut opened = Some(first);
-    for path in &inputs {
-        let inp = match opened.take() {
-            Some(o) => o,
-            None => {
-                let o = input::open(path, args.format.map(Into::into), &opts)?;
-                if o.headers != csv_headers && out_format == Format::Csv && csv_headers.is_some() {
-                    bail!(
-                        "{}: its columns {:?} differ from those of {} ({:?}); classify CSV files with different columns separately",
-                        o.name,
-                        o.headers.unwrap_or_default(),
-                        inputs[0],
-                        csv_headers.unwrap_or_default()
-                    );
+
+    // Inputs are read on their own thread into a bounded queue (constant
+    // memory on endless input); a batch is classified and written when it is
+    // full or `FLUSH_EVERY` after its first record, whichever comes first.
+    let batch_size = args.batch_size.max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Record>>(batch_size * 2);
+    let reader = {
+        let (inputs, stop, format, opts, csv_headers, out_format) =
+            (inputs.clone(), stop.clone(), args.format.map(Format::from), opts.clone(), csv_headers.clone(), out_format);
+        let mut opened = Some(first);
+        std::thread::spawn(move || {
+            for path in &inputs {
+                let inp = match opened.take() {
+                    Some(o) => o,
+                    None => match input::open(path, format, &opts) {
+                        Ok(o) if o.headers != csv_headers && out_format == Format::Csv && csv_headers.is_some() => {
+                            let _ = tx.send(Err(anyhow::anyhow!(
+                                "{}: its columns {:?} differ from those of {} ({:?}); classify CSV files with different columns separately",
+                                o.name,
+                                o.headers.unwrap_or_default(),
+                                inputs[0],
+                                csv_headers.clone().unwrap_or_default()
+                            )));
+                            return;
+                        }
+                        Ok(o) => o,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    },
+                };
+                let name = inp.name.clone();
+                for r in inp.records {
+                    let item = r.map_err(anyhow::Error::from).map(|mut r| {
+                        if let Some(why) = r.invalid.take() {
+                            r.invalid = Some(format!("{name}: {why}"));
+                        }
+                        r
+                    });
+                    let failed = item.is_err();
+                    if tx.send(item).is_err() || failed || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
                 }
-                o
             }
-        };
-        let name = inp.name.clone();
-        let mut records = inp.records;
+        })
+    };
+
+    let mut bad_shown = 0usize;
+    let mut ended = false;
+    let mut failure = None;
+    while !ended {
+        let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(1 << 16));
+        let mut deadline: Option<Instant> = None;
         loop {
-            let mut batch: Vec<Record> = Vec::with_capacity(args.batch_size);
-            for r in records.by_ref() {
-                batch.push(r?);
-                if batch.len() >= args.batch_size.max(1) {
+            let wait = deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));
+            match rx.recv_timeout(wait) {
+                Ok(Ok(r)) => {
+                    batch.push(r);
+                    deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+                    if batch.len() >= batch_size {
+                        break;
+                    }
+                }
+                Ok(Err(e)) => {
+                    // Write what was read before the fault, then report it.
+                    failure = Some(e);
+                    ended = true;
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        break;
+                    }
+                    if deadline.is_none() && stop.load(Ordering::Relaxed) {
+                        // Stopped, and nothing read is waiting: the reader may be blocked on input.
+                        ended = true;
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    ended = true;
                     break;
                 }
             }
-            if batch.is_empty() {
-                break;
-            }
-            for r in batch.iter().filter(|r| r.invalid.is_some()) {
-                let reason = r.invalid.as_deref().unwrap_or_default();
-                match args.read.on_error {
-                    OnError::Fail => {
-                        bail!("{name}: row {}: {reason} (use --on-error skip to write such rows as Unclassified and go on)", r.row)
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        for r in batch.iter_mut().filter(|r| r.invalid.is_some()) {
+            let full = r.invalid.clone().unwrap_or_default();
+            let (name, reason) = full.split_once(": ").unwrap_or(("<input>", full.as_str()));
+            match args.read.on_error {
+                OnError::Fail => {
+                    bail!("{name}: row {}: {reason} (use --on-error skip to write such rows as Unclassified and go on)", r.row)
+                }
+                OnError::Skip => {
+                    if bad_shown < 20 {
+                        eprintln!("logsift: {name}: row {}: {reason}; written as Unclassified", r.row);
+                    } else if bad_shown == 20 {
+                        eprintln!("logsift: {name}: more bad rows; the count is in the summary");
                     }
-                    OnError::Skip => {
-                        if bad_shown < 20 {
-                            eprintln!("logsift: {name}: row {}: {reason}; written as Unclassified", r.row);
-                        } else if bad_shown == 20 {
-                            eprintln!("logsift: {name}: more bad rows; the count is in the summary");
-                        }
-                        bad_shown += 1;
-                    }
+                    bad_shown += 1;
                 }
             }
-            let decisions = loaded.pipeline.classify(&batch);
-            writer
-                .write_batch(&batch, &decisions)
-                .with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
-            if let Some(pb) = &progress {
-                pb.inc(batch.len() as u64);
-            }
+            r.invalid = Some(reason.to_string());
         }
+        let decisions = loaded.pipeline.classify(&batch);
+        let out_name = out_path.as_deref().unwrap_or("<stdout>");
+        writer.write_batch(&batch, &decisions).with_context(|| format!("cannot write output {out_name}"))?;
+        writer.finish().with_context(|| format!("cannot write output {out_name}"))?;
+        if let Some(pb) = &progress {
+            pb.inc(batch.len() as u64);
+        }
+    }
+    drop(rx);
+    if !stop.load(Ordering::Relaxed) {
+        let _ = reader.join();
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     writer.finish().with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
     let stats = loaded.pipeline.stats();
-    if stats.records == 0 {
+    if stop.load(Ordering::Relaxed) && !args.quiet {
+        eprintln!("logsift: stopped by a signal; every record read was written");
+    }
+    if stats.records == 0 && !stop.load(Ordering::Relaxed) {
         eprintln!("logsift: warning: no data rows in the input");
     }
     if !args.quiet {

@@ -3,8 +3,10 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use logsift_core::io::{CsvInput, Format, InputError, InputOptions, LineInput};
 use logsift_core::Record;
 
@@ -17,7 +19,7 @@ pub struct Opened {
     /// CSV header, for CSV inputs.
     pub headers: Option<Vec<String>>,
     /// The records.
-    pub records: Box<dyn Iterator<Item = Result<Record, InputError>>>,
+    pub records: Box<dyn Iterator<Item = Result<Record, InputError>> + Send>,
 }
 
 /// Guesses the format of a stream from its first line.
@@ -36,12 +38,76 @@ fn sniff(first: &[u8], opts: &InputOptions) -> Format {
 
 /// Opens `path` (`-` = stdin) in `format` (or the guessed one).
 pub fn open(path: &str, format: Option<Format>, opts: &InputOptions) -> Result<Opened> {
-    let (name, reader): (String, Box<dyn BufRead>) = if path == "-" {
+    let (name, reader): (String, Box<dyn BufRead + Send>) = if path == "-" {
         ("<stdin>".into(), Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())))
     } else {
         let f = File::open(path).with_context(|| format!("cannot open input {path}"))?;
         (path.to_string(), Box::new(BufReader::with_capacity(1 << 16, f)))
     };
+    from_reader(name, path, reader, format, opts)
+}
+
+/// Follows `path` like `tail -F`: reads it to the end, then waits for more,
+/// reopening it when it is rotated (replaced or truncated); ends when `stop`
+/// is set. Line formats only (text, JSON Lines).
+pub fn follow(path: &str, format: Option<Format>, opts: &InputOptions, stop: Arc<AtomicBool>) -> Result<Opened> {
+    let format = format.or_else(|| Format::from_path(path)).unwrap_or(Format::Text);
+    if format == Format::Csv {
+        bail!("--follow reads line formats (text, JSON Lines), not CSV: a rotated CSV file would start with a header row");
+    }
+    let file = File::open(path).with_context(|| format!("cannot open input {path}"))?;
+    let reader = Follow { path: path.into(), id: file_id(&file), file, pos: 0, stop };
+    from_reader(path.to_string(), path, Box::new(BufReader::with_capacity(1 << 16, reader)), Some(format), opts)
+}
+
+/// A file read like `tail -F`.
+struct Follow {
+    path: std::path::PathBuf,
+    file: File,
+    id: (u64, u64),
+    pos: u64,
+    stop: Arc<AtomicBool>,
+}
+
+#[cfg(unix)]
+fn file_id(f: &File) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    f.metadata().map_or((0, 0), |m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &File) -> (u64, u64) {
+    (0, 0)
+}
+
+impl Read for Follow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            // At the end: has the file been replaced or truncated?
+            if let Ok(f) = File::open(&self.path) {
+                let len = f.metadata().map_or(self.pos, |m| m.len());
+                if file_id(&f) != self.id || len < self.pos {
+                    tracing::info!("{}: rotated; reading the new file from its start", self.path.display());
+                    self.id = file_id(&f);
+                    self.file = f;
+                    self.pos = 0;
+                    continue;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+fn from_reader(name: String, path: &str, reader: Box<dyn BufRead + Send>, format: Option<Format>, opts: &InputOptions) -> Result<Opened> {
     let mut reader = reader;
     let format = match format.or_else(|| if path == "-" { None } else { Format::from_path(path) }) {
         Some(f) => f,
@@ -52,7 +118,7 @@ pub fn open(path: &str, format: Option<Format>, opts: &InputOptions) -> Result<O
     };
     Ok(match format {
         Format::Csv => {
-            let csv = CsvInput::new(Box::new(reader) as Box<dyn Read>, &name, opts.clone())?;
+            let csv = CsvInput::new(Box::new(reader) as Box<dyn Read + Send>, &name, opts.clone())?;
             let headers = Some(csv.headers().to_vec());
             if !csv.has_source() {
                 tracing::warn!("{name}: no '{}' column; every line gets source '{}'", opts.source_field, opts.default_source);

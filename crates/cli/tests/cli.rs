@@ -186,7 +186,8 @@ fn jsonl_text_and_stdin() {
     let log = dir.path().join("app.log");
     std::fs::write(&log, text).unwrap();
     let out = dir.path().join("out.csv");
-    let o = logsift(&["classify", log.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"], None);
+    // (--model: the default bundle's fallback warning is shown even with -q.)
+    let o = logsift(&["classify", log.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q", "--model", "models/lexical"], None);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.is_empty(), "quiet: {}", o.stderr);
     let rows = csv_rows(&std::fs::read_to_string(&out).unwrap());
@@ -847,4 +848,87 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     let o = logsift_env(&["serve", "--model", "models/lexical", "--token-env", "NOPE_TOKEN"], None, &[("NOPE_TOKEN", None)]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("NOPE_TOKEN"), "{}", o.stderr);
+}
+
+/// Reads one line from `r` on a helper thread, giving up after `secs`.
+fn read_line_within(r: std::sync::Arc<std::sync::Mutex<std::io::BufReader<std::process::ChildStdout>>>, secs: u64) -> Option<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let n = r.lock().unwrap().read_line(&mut line).unwrap_or(0);
+        let _ = tx.send((n > 0).then_some(line));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs)).ok().flatten()
+}
+
+#[test]
+fn a_slow_pipe_gets_each_result_before_the_next_line_and_sigterm_ends_cleanly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["classify", "-", "--format", "text", "--source", "ModernHR", "--model", "models/lexical", "-q"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
+    let lines = ["User User1 logged in.", "User User2 logged out.", "Backup completed successfully.", "Disk usage at 91% on /var"];
+    for (i, l) in lines.iter().enumerate() {
+        writeln!(stdin, "{l}").unwrap();
+        stdin.flush().unwrap();
+        // The pipe stays open: the result must come within the flush interval, not at EOF.
+        let got = read_line_within(out.clone(), 10).unwrap_or_else(|| panic!("no result for line {i} while the pipe is open"));
+        let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(v["log_message"], *l, "results in order");
+        assert!(v["target_label"].is_string());
+    }
+    // Two more lines then SIGTERM with stdin still open: both are written, exit 0.
+    writeln!(stdin, "User User3 logged in.\nUser User4 logged in.").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut *out.lock().unwrap(), &mut rest).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{status:?} {err}");
+    assert_eq!(rest.lines().count(), 2, "everything read is written: {rest}");
+    assert!(rest.contains("User3") && rest.contains("User4"));
+    drop(stdin);
+}
+
+#[test]
+fn follow_reads_appended_lines_across_a_rotation_until_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "User User1 logged in.\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["classify", "--follow", log.to_str().unwrap(), "--source", "ModernHR", "--model", "models/lexical", "-q"])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
+    let first = read_line_within(out.clone(), 10).expect("the existing line");
+    assert!(first.contains("User1"), "{first}");
+    // Appended.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(f, "User User2 logged out.").unwrap();
+    drop(f);
+    assert!(read_line_within(out.clone(), 10).expect("the appended line").contains("User2"));
+    // Rotated: renamed away, a new file in its place.
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    std::fs::write(&log, "Backup completed successfully.\n").unwrap();
+    assert!(read_line_within(out.clone(), 10).expect("the rotated file's line").contains("Backup"));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let o = logsift(&["classify", "--follow", "examples/test.csv"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("line formats"), "{}", o.stderr);
 }
