@@ -2,7 +2,8 @@
 //!
 //! Subcommands: `classify` (files and streams in, labeled records out),
 //! `train` (labeled CSV in, model bundle out), `eval` (labeled CSV in,
-//! figures out), `serve` (the HTTP service) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
+//! figures out), `serve` (the HTTP service), `worker` (a NATS JetStream
+//! consumer) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
 
 mod classify;
 mod embed;
@@ -11,6 +12,7 @@ mod llm;
 mod model;
 mod serve;
 mod train;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -38,6 +40,8 @@ enum Command {
     Eval(train::EvalArgs),
     /// Serve the classifier over HTTP: CSV upload, JSON, NDJSON streaming, health, metrics, docs, a web page.
     Serve(serve::ServeArgs),
+    /// Classify messages from a NATS JetStream subject and publish the results; run as many as needed.
+    Worker(worker::WorkerArgs),
     /// Write sentence embeddings, one JSON object ({"text", "embedding"}) a line.
     Embed(embed::EmbedArgs),
 }
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => train::run_eval(a),
         Command::Embed(a) => embed::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Worker(a) => worker::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

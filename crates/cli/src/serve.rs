@@ -53,6 +53,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         },
         None => None,
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("logsift-http").build()?;
+    // Signals first: SIGTERM while the model loads is a clean stop too.
+    let shutdown = {
+        let _in_runtime = runtime.enter();
+        logsift_server::shutdown_signal()
+    };
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
     let m = &loaded.bundle.manifest;
@@ -73,7 +79,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_line_bytes: args.max_line_bytes,
     };
     let authed = cfg.token.is_some();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("logsift-http").build()?;
     let router = logsift_server::router(loaded.pipeline, info, loaded.llm, cfg);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -83,7 +88,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             loaded.bundle.dir.display(),
             if authed { "bearer token required" } else { "no token" }
         );
-        logsift_server::serve(listener, router, logsift_server::shutdown_signal()).await.context("the server failed")?;
+        logsift_server::serve(listener, router, shutdown).await.context("the server failed")?;
         eprintln!("logsift: stopped");
         Ok::<(), anyhow::Error>(())
     })?;

@@ -1,0 +1,433 @@
+//! # logsift-worker
+//!
+//! `logsift worker --nats URL --input SUBJECT --output SUBJECT`: classification
+//! spread over machines on an existing broker, NATS JetStream, with no
+//! protocol of our own.
+//!
+//! * **Scale-out is the consumer.** Every worker pulls from the same durable
+//!   JetStream consumer (`--durable`, on the stream that holds the input
+//!   subject, created if missing): the server hands each message to one
+//!   worker at a time, so adding workers — on this machine or others, on a
+//!   NATS cluster — adds throughput, and a worker that dies leaves its
+//!   unacknowledged messages to be redelivered to the others after
+//!   `--ack-wait`.
+//! * **At least once, nothing lost.** A worker fetches a batch, classifies it
+//!   in one pass of the cascade, publishes every result (the input object,
+//!   or `{source, log_message}` for text, plus `target_label`, `tier`,
+//!   `confidence`, `detail`; input headers kept) and only then acknowledges
+//!   the inputs. Results published to a JetStream stream are awaited until
+//!   the stream has them; each carries `Nats-Msg-Id: <stream>-<sequence>` of
+//!   its input, so a stream with a duplicate window drops the copies that a
+//!   redelivery produces.
+//! * **Dead letters.** A message that cannot be classified — invalid UTF-8,
+//!   a line over `--max-line-bytes`, not JSON when JSON is expected — goes at
+//!   once to the dead-letter subject with the reason in the
+//!   `Logsift-Reason` header (retrying cannot fix the input); one that fails
+//!   for other reasons (publishing the result failed) is redelivered with a
+//!   delay, and after `--max-deliver` deliveries it goes to the dead-letter
+//!   subject too. Neither blocks the stream.
+//! * **Graceful drain.** On SIGTERM or Ctrl-C the worker stops fetching,
+//!   finishes (publishes and acknowledges) the batch in hand, and exits.
+
+#![deny(missing_docs)]
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use logsift_core::io::json_object;
+use logsift_core::{Pipeline, Record};
+use serde_json::Value;
+
+/// What the input messages hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// A JSON object with the message (and source) fields.
+    Json,
+    /// The log line itself.
+    Text,
+}
+
+/// The worker's settings.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// NATS server URL(s), comma-separated.
+    pub nats_url: String,
+    /// Subject of the input messages.
+    pub input: String,
+    /// Subject of the results.
+    pub output: String,
+    /// Subject of the messages that cannot be classified.
+    pub dead_letter: String,
+    /// JetStream stream holding the input subject (created if missing).
+    pub stream: String,
+    /// Durable consumer shared by all workers.
+    pub durable: String,
+    /// Messages per batch.
+    pub batch: usize,
+    /// Deliveries before a failing message is dead-lettered.
+    pub max_deliver: i64,
+    /// Time a worker has to acknowledge a message before it is redelivered.
+    pub ack_wait: Duration,
+    /// Payload format.
+    pub format: InputFormat,
+    /// JSON field of the line.
+    pub message_field: String,
+    /// JSON field of the source.
+    pub source_field: String,
+    /// Source of text messages and of JSON ones without the field.
+    pub default_source: String,
+    /// Longer lines are dead-lettered.
+    pub max_line_bytes: usize,
+}
+
+impl WorkerConfig {
+    /// Defaults for the rest.
+    pub fn new(nats_url: &str, input: &str, output: &str) -> Self {
+        WorkerConfig {
+            nats_url: nats_url.into(),
+            input: input.into(),
+            output: output.into(),
+            dead_letter: format!("{input}.dead"),
+            stream: "LOGSIFT_INPUT".into(),
+            durable: "logsift".into(),
+            batch: 512,
+            max_deliver: 5,
+            ack_wait: Duration::from_secs(30),
+            format: InputFormat::Json,
+            message_field: "log_message".into(),
+            source_field: "source".into(),
+            default_source: String::new(),
+            max_line_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Counters, for the summary and `/metrics`.
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    /// Messages received (redeliveries included).
+    pub received: AtomicU64,
+    /// Results published.
+    pub published: AtomicU64,
+    /// Messages sent to the dead-letter subject.
+    pub dead_lettered: AtomicU64,
+    /// Messages received again after an earlier delivery.
+    pub redelivered: AtomicU64,
+    /// Messages handed back for redelivery (negative acknowledgements).
+    pub retried: AtomicU64,
+    /// Batches classified.
+    pub batches: AtomicU64,
+}
+
+/// A failure that stops the worker.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The broker could not be reached or refused a setup step.
+    #[error("NATS at {url}: {what}: {message}")]
+    Nats {
+        /// The URL.
+        url: String,
+        /// The step.
+        what: &'static str,
+        /// The error.
+        message: String,
+    },
+}
+
+/// Why a message cannot be classified, or `Ok` with its record.
+fn parse(payload: &[u8], cfg: &WorkerConfig) -> Result<(Record, Option<serde_json::Map<String, Value>>), String> {
+    if payload.len() > cfg.max_line_bytes {
+        return Err(format!("message is {} bytes, over the limit of {} (--max-line-bytes)", payload.len(), cfg.max_line_bytes));
+    }
+    let text = std::str::from_utf8(payload).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    if text.contains('\0') {
+        return Err("NUL byte in the message".into());
+    }
+    match cfg.format {
+        InputFormat::Text => Ok((Record::new(cfg.default_source.clone(), text.trim_end_matches(['\r', '\n'])), None)),
+        InputFormat::Json => {
+            let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+            let Value::Object(map) = v else { return Err("not a JSON object".into()) };
+            let message = match map.get(&cfg.message_field) {
+                Some(Value::String(s)) => s.clone(),
+                _ => return Err(format!("no string field '{}'", cfg.message_field)),
+            };
+            let source = match map.get(&cfg.source_field) {
+                Some(Value::String(s)) => s.clone(),
+                _ => cfg.default_source.clone(),
+            };
+            let mut r = Record::new(source, message);
+            r.passthrough = logsift_core::record::Passthrough::Json(map.clone());
+            Ok((r, Some(map)))
+        }
+    }
+}
+
+/// Where results and dead letters go: a JetStream stream (publish awaited
+/// until stored) or plain NATS (flushed).
+#[derive(Clone)]
+struct Publisher {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    output_in_stream: bool,
+    dead_in_stream: bool,
+}
+
+impl Publisher {
+    async fn send(&self, subject: &str, in_stream: bool, headers: HeaderMap, payload: Bytes) -> Result<(), String> {
+        if in_stream {
+            let ack = self.js.publish_with_headers(subject.to_string(), headers, payload).await.map_err(|e| e.to_string())?;
+            ack.await.map(|_| ()).map_err(|e| e.to_string())
+        } else {
+            self.client.publish_with_headers(subject.to_string(), headers, payload).await.map_err(|e| e.to_string())
+        }
+    }
+
+    async fn flush(&self) -> Result<(), String> {
+        self.client.flush().await.map_err(|e| e.to_string())
+    }
+}
+
+fn nats_err<'a>(url: &'a str, what: &'static str) -> impl FnOnce(String) -> WorkerError + 'a {
+    move |message| WorkerError::Nats { url: url.to_string(), what, message }
+}
+
+/// Runs the worker until `shutdown` completes; then finishes the batch in hand.
+pub async fn run(
+    cfg: WorkerConfig,
+    pipeline: Arc<Pipeline>,
+    stats: Arc<WorkerStats>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), WorkerError> {
+    let url = cfg.nats_url.as_str();
+    let client = async_nats::connect(url).await.map_err(|e| nats_err(url, "connect")(e.to_string()))?;
+    let js = jetstream::new(client.clone());
+    let stream = js
+        .get_or_create_stream(jetstream::stream::Config {
+            name: cfg.stream.clone(),
+            subjects: vec![cfg.input.clone()],
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| nats_err(url, "input stream")(e.to_string()))?;
+    let consumer: jetstream::consumer::PullConsumer = stream
+        .get_or_create_consumer(
+            &cfg.durable,
+            pull::Config {
+                durable_name: Some(cfg.durable.clone()),
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: cfg.ack_wait,
+                filter_subject: cfg.input.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| nats_err(url, "durable consumer")(e.to_string()))?;
+    let publisher = Publisher {
+        output_in_stream: js.stream_by_subject(cfg.output.clone()).await.is_ok(),
+        dead_in_stream: js.stream_by_subject(cfg.dead_letter.clone()).await.is_ok(),
+        client: client.clone(),
+        js: js.clone(),
+    };
+    if !publisher.output_in_stream {
+        tracing::warn!("no JetStream stream holds '{}': results are published on plain NATS (lost if nobody listens)", cfg.output);
+    }
+    tracing::info!("worker pulling '{}' (stream {}, consumer {}) → '{}'", cfg.input, cfg.stream, cfg.durable, cfg.output);
+
+    tokio::pin!(shutdown);
+    loop {
+        let fetched = tokio::select! {
+            _ = &mut shutdown => break,
+            f = consumer.fetch().max_messages(cfg.batch.max(1)).expires(Duration::from_millis(500)).messages() => f,
+        };
+        let mut batch = match fetched {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!("fetch failed: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        let mut msgs = vec![];
+        while let Some(m) = batch.next().await {
+            match m {
+                Ok(m) => msgs.push(m),
+                Err(e) => tracing::warn!("receiving a message failed: {e}"),
+            }
+        }
+        if msgs.is_empty() {
+            continue;
+        }
+        handle(&cfg, &pipeline, &stats, &publisher, msgs).await;
+    }
+    let _ = publisher.flush().await;
+    Ok(())
+}
+
+/// One batch: classify, publish, then acknowledge.
+async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStats, out: &Publisher, msgs: Vec<jetstream::Message>) {
+    stats.received.fetch_add(msgs.len() as u64, Relaxed);
+    let mut good: Vec<(usize, Record)> = vec![];
+    let mut dead: Vec<(usize, String)> = vec![];
+    for (i, m) in msgs.iter().enumerate() {
+        let delivered = m.info().map_or(1, |info| info.delivered);
+        if delivered > 1 {
+            stats.redelivered.fetch_add(1, Relaxed);
+        }
+        if delivered > cfg.max_deliver {
+            dead.push((i, format!("delivered {delivered} times without being answered")));
+            continue;
+        }
+        match parse(&m.payload, cfg) {
+            Ok((r, _)) => good.push((i, r)),
+            Err(why) => dead.push((i, why)),
+        }
+    }
+    let records: Vec<Record> = good.iter().map(|(_, r)| r.clone()).collect();
+    let p = pipeline.clone();
+    let decisions = match tokio::task::spawn_blocking(move || p.classify(&records)).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("classification failed: {e}");
+            for m in &msgs {
+                retry(m, stats).await;
+            }
+            return;
+        }
+    };
+    stats.batches.fetch_add(1, Relaxed);
+    // Publish the results, all at once, then acknowledge each input whose result is stored.
+    let sends = good.iter().zip(&decisions).map(|((i, r), d)| {
+        let m = &msgs[*i];
+        let mut headers = m.headers.clone().unwrap_or_default();
+        if let Some(id) = headers.get("Nats-Msg-Id").map(|v| v.to_string()) {
+            headers.insert("Logsift-Input-Msg-Id", id.as_str());
+        }
+        if let Ok(info) = m.info() {
+            headers.insert("Nats-Msg-Id", format!("{}-{}", info.stream, info.stream_sequence).as_str());
+            headers.insert("Logsift-Input-Seq", info.stream_sequence.to_string().as_str());
+        }
+        headers.insert("Logsift-Input-Subject", m.subject.as_str());
+        let mut obj = json_object(r, d);
+        if cfg.format == InputFormat::Text {
+            obj.remove("raw");
+        }
+        let payload = Bytes::from(serde_json::to_vec(&obj).unwrap_or_default());
+        async move { (*i, out.send(&cfg.output, out.output_in_stream, headers, payload).await) }
+    });
+    let results = futures_util::future::join_all(sends).await;
+    let dead_sends = dead.iter().map(|(i, why)| {
+        let m = &msgs[*i];
+        let mut headers = m.headers.clone().unwrap_or_default();
+        headers.insert("Logsift-Reason", why.as_str());
+        headers.insert("Logsift-Input-Subject", m.subject.as_str());
+        if let Ok(info) = m.info() {
+            headers.insert("Logsift-Input-Seq", info.stream_sequence.to_string().as_str());
+        }
+        tracing::warn!("dead letter (subject {}): {why}", m.subject);
+        async move { (*i, out.send(&cfg.dead_letter, out.dead_in_stream, headers, m.payload.clone()).await) }
+    });
+    let dead_results = futures_util::future::join_all(dead_sends).await;
+    let flushed = out.flush().await;
+    for (i, r) in results {
+        match (r.as_ref(), flushed.as_ref()) {
+            (Ok(()), Ok(())) => {
+                stats.published.fetch_add(1, Relaxed);
+                ack(&msgs[i]).await;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!("publishing a result failed: {e}; the message will be redelivered");
+                retry(&msgs[i], stats).await;
+            }
+        }
+    }
+    for (i, r) in dead_results {
+        match (r.as_ref(), flushed.as_ref()) {
+            (Ok(()), Ok(())) => {
+                stats.dead_lettered.fetch_add(1, Relaxed);
+                ack(&msgs[i]).await;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!("dead-lettering failed: {e}; the message will be redelivered");
+                retry(&msgs[i], stats).await;
+            }
+        }
+    }
+}
+
+async fn ack(m: &jetstream::Message) {
+    if let Err(e) = m.ack().await {
+        tracing::warn!("ack failed: {e} (the message will be redelivered; its result may be published twice)");
+    }
+}
+
+/// Hands a message back for redelivery after a delay.
+async fn retry(m: &jetstream::Message, stats: &WorkerStats) {
+    stats.retried.fetch_add(1, Relaxed);
+    if let Err(e) = m.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await {
+        tracing::warn!("nak failed: {e}");
+    }
+}
+
+/// The worker's `/metrics`: the pipeline's counters as in the service, and
+/// the worker's own.
+pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&logsift_llm::client::LlmStats>) -> String {
+    let m = logsift_server::metrics::Metrics::default();
+    let mut text = m.render(&pipeline.stats(), stats.batches.load(Relaxed), llm);
+    let counters = [
+        ("logsift_worker_messages_received_total", "Messages received (redeliveries included).", &stats.received),
+        ("logsift_worker_results_published_total", "Results published.", &stats.published),
+        ("logsift_worker_dead_letters_total", "Messages sent to the dead-letter subject.", &stats.dead_lettered),
+        ("logsift_worker_redelivered_total", "Messages received again after an earlier delivery.", &stats.redelivered),
+        ("logsift_worker_retried_total", "Messages handed back for redelivery.", &stats.retried),
+    ];
+    for (name, help, v) in counters {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", v.load(Relaxed)));
+    }
+    text
+}
+
+/// Serves `GET /metrics` (and `GET /health`) on `listener`.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    pipeline: Arc<Pipeline>,
+    stats: Arc<WorkerStats>,
+    llm: Option<Arc<logsift_llm::client::LlmStats>>,
+) -> std::io::Result<()> {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let (p, s, l) = (pipeline.clone(), stats.clone(), llm.clone());
+                async move { render_metrics(&p, &s, l.as_deref()) }
+            }),
+        )
+        .route("/health", get(|| async { "ok\n" }));
+    axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_payloads_say_why() {
+        let cfg = WorkerConfig { max_line_bytes: 100, ..WorkerConfig::new("x", "in", "out") };
+        assert!(parse(b"\xff\xfe", &cfg).unwrap_err().contains("invalid UTF-8"));
+        assert!(parse(&[b'a'; 101], &cfg).unwrap_err().contains("over the limit"));
+        assert!(parse(b"plain text", &cfg).unwrap_err().contains("not valid JSON"));
+        assert!(parse(b"[1]", &cfg).unwrap_err().contains("not a JSON object"));
+        assert!(parse(b"{\"msg\":\"x\"}", &cfg).unwrap_err().contains("no string field 'log_message'"));
+        let (r, _) = parse(br#"{"source":"a","log_message":"b","id":7}"#, &cfg).unwrap();
+        assert_eq!((r.source.as_str(), r.message.as_str()), ("a", "b"));
+        let text = WorkerConfig { format: InputFormat::Text, default_source: "s".into(), ..cfg };
+        let (r, _) = parse(b"a line\n", &text).unwrap();
+        assert_eq!((r.source.as_str(), r.message.as_str()), ("s", "a line"));
+    }
+}
