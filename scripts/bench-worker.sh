@@ -30,6 +30,8 @@ for WORKERS in 1 2; do
     "$BIN" worker --nats "$URL" --input logs.in --output logs.out --model "$MODEL" 2>>"$WORK/worker.log" &
     PIDS+=($!)
   done
+  sleep 1
+  for P in "${PIDS[@]}"; do kill -0 "$P" 2>/dev/null || { echo "a worker died:" >&2; cat "$WORK/worker.log" >&2; exit 1; }; done
   echo "== $WORKERS worker(s), $MODEL, $(nproc) cores"
   "$BENCH" collect "$URL" "$N"
   "$BENCH" latency "$URL" 2000 10

@@ -67,6 +67,7 @@ pub mod io;
 pub mod lexical;
 pub mod mask;
 pub mod metrics;
+pub mod mine;
 pub mod model;
 pub mod pipeline;
 pub mod record;
