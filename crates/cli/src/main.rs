@@ -6,10 +6,12 @@
 //! consumer) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
 
 mod classify;
+mod cv;
 mod embed;
 mod input;
 mod llm;
 mod model;
+mod report;
 mod serve;
 mod train;
 mod worker;
@@ -42,8 +44,18 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Classify messages from a NATS JetStream subject and publish the results; run as many as needed.
     Worker(worker::WorkerArgs),
+    /// Rules: `rules mine` proposes rules for the recurring templates of labeled lines.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Write sentence embeddings, one JSON object ({"text", "embedding"}) a line.
     Embed(embed::EmbedArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// Propose regex rules for recurring templates of a labeled CSV (support, purity and
+    /// examples as comments), as a rules.toml to review.
+    Mine(cv::RulesMineArgs),
 }
 
 /// What to do with a row that cannot be classified.
@@ -71,6 +83,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => embed::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Worker(a) => worker::run(a),
+        Command::Rules(RulesCommand::Mine(a)) => cv::run_mine(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

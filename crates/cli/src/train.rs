@@ -108,12 +108,18 @@ pub struct EvalArgs {
     /// What to do with a bad row.
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     pub on_error: OnError,
+    /// Write a self-contained HTML report (figures, confusion heat map, tiers,
+    /// confidence histogram, worst confusions) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub llm: crate::llm::LlmArgs,
+    #[command(flatten)]
+    pub cv: crate::cv::CvArgs,
 }
 
 /// Labeled rows of a CSV: (record, label), bad rows handled per `on_error`.
-fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Result<(Vec<(Record, String)>, String)> {
+pub fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Result<(Vec<(Record, String)>, String)> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
     let sha = format!("{:x}", Sha256::digest(&bytes));
@@ -291,7 +297,64 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// `eval --cv K`: per-fold training and evaluation, pooled.
+fn run_cv_eval(args: &EvalArgs, k: usize) -> Result<()> {
+    use crate::cv::{cross_validate, cv_json, SplitArg};
+    if k < 2 {
+        bail!("--cv needs at least 2 folds");
+    }
+    let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
+    let encoder: Arc<dyn Encoder> = crate::model::new_encoder(args.cv.encoder, DEFAULT_DIM, args.encoder_dir.as_deref())?;
+    let splits = match args.cv.split {
+        SplitArg::Both => vec![SplitArg::Template, SplitArg::Random],
+        s => vec![s],
+    };
+    let mut json = serde_json::Map::new();
+    let mut first = None;
+    for split in &splits {
+        let r = cross_validate(&rows, k, *split, &args.cv, &encoder, &args.llm)?;
+        let name = format!("{split:?}").to_lowercase();
+        if args.json {
+            json.insert(name.clone(), cv_json(&r, k, *split)?);
+        } else {
+            let rules = if args.cv.mine_rules { ", mined rules" } else { "" };
+            print_evaluation(
+                &r.evaluation,
+                &format!("{k}-fold cross-validation, {name} split, encoder {:?}{rules}, on {}:", args.cv.encoder, args.data.display()),
+            );
+            let n = r.evaluation.rows.max(1) as f64;
+            let share = |t: &str| 100.0 * r.evaluation.tiers[t] as f64 / n;
+            println!(
+                "  share of lines: rules {:.1}%, model {:.1}%, llm {:.1}%, unclassified {:.1}% ({} lines); thresholds {:?}{}",
+                share("rules"),
+                share("model"),
+                share("llm"),
+                share("unclassified"),
+                r.evaluation.tiers["unclassified"],
+                r.thresholds.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>(),
+                if args.cv.mine_rules { format!("; mined rules per fold {:?}", r.mined) } else { String::new() }
+            );
+        }
+        first.get_or_insert((r, name));
+    }
+    if args.json {
+        let v =
+            if splits.len() == 1 { json.into_iter().next().map(|(_, v)| v).unwrap_or_default() } else { serde_json::Value::Object(json) };
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
+    if let (Some(path), Some((r, name))) = (&args.report, first) {
+        let title = format!("logsift: {k}-fold cross-validation ({name} split) on {}", args.data.display());
+        std::fs::write(path, crate::report::html(&title, &r.evaluation, &rows, &r.decisions, Some(r.threshold)))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("logsift: report written to {}", path.display());
+    }
+    Ok(())
+}
+
 pub fn run_eval(args: EvalArgs) -> Result<()> {
+    if let Some(k) = args.cv.cv {
+        return run_cv_eval(&args, k);
+    }
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let loaded = crate::model::load(&choice, &args.llm, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
@@ -307,6 +370,13 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         v
     };
     let ev = evaluate(&truth_ref, &decisions, &trained);
+    if let Some(path) = &args.report {
+        let labeled: Vec<(Record, String)> = records.iter().cloned().zip(truth.iter().cloned()).collect();
+        let title = format!("logsift: {} on {}", loaded.bundle.dir.display(), args.data.display());
+        let html = crate::report::html(&title, &ev, &labeled, &decisions, Some(loaded.bundle.manifest.threshold as f32));
+        std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("logsift: report written to {}", path.display());
+    }
     if args.json {
         let mut v = serde_json::to_value(&ev)?;
         let s = loaded.pipeline.stats();

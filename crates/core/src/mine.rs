@@ -212,13 +212,7 @@ pub fn mine(examples: &[Example], masker: &Masker, opts: &MineOptions) -> Vec<Mi
         *n += 1;
         let id = if *n == 1 { format!("mined-{base}") } else { format!("mined-{base}-{n}") };
         let note = format!("mined: {support} lines, purity {purity:.3}, template '{template}'");
-        out.push(MinedRule {
-            rule: Rule { id, label, regex, sources: None, note: Some(note) },
-            support,
-            purity,
-            template,
-            examples,
-        });
+        out.push(MinedRule { rule: Rule { id, label, regex, sources: None, note: Some(note) }, support, purity, template, examples });
     }
     out.sort_by(|a, b| b.support.cmp(&a.support).then(a.rule.id.cmp(&b.rule.id)));
     out
