@@ -1047,3 +1047,112 @@ fn a_label_with_a_handful_of_rows_or_only_a_description_goes_to_the_llm_with_gui
     assert!(!guidance.is_empty(), "its rows are kept as the LLM's guidance");
     assert_eq!(b.manifest.routes.get("Billing").copied(), Some(logsift_core::Route::Llm), "its source goes to the LLM");
 }
+
+#[test]
+fn a_full_disk_is_an_error_naming_the_output_and_a_closed_pipe_is_a_quiet_stop() {
+    // Disk full: /dev/full refuses every write with ENOSPC.
+    if Path::new("/dev/full").exists() {
+        let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "-o", "/dev/full"], None);
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(o.stderr.contains("cannot write output /dev/full") && o.stderr.contains("No space left"), "{}", o.stderr);
+    }
+    // Broken pipe: the reader goes away after one line (like `| head -1`).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["classify", "-", "--format", "text", "--model", "models/lexical", "-q"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for i in 0..200_000 {
+            if writeln!(stdin, "User User{i} logged in.").is_err() {
+                break;
+            }
+        }
+    });
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(first.contains("User"), "{first}");
+    // stdout is now closed.
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "a closed pipe ends the run quietly: {status:?} {err}");
+    assert!(!err.contains("error"), "{err}");
+}
+
+#[test]
+fn an_endless_stream_is_classified_in_constant_memory() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(["classify", "-", "--format", "text", "--model", "models/lexical", "-q", "-o", "/dev/null"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let hwm = || -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
+    let mut written = 0usize;
+    let mut peak_early = 0;
+    let line = |i: usize| {
+        format!(
+            "GET /api/v2/orders/{i} HTTP/1.1 status: {} len: {} time: 0.{i:06} host=web-{} user=user{}\n",
+            200 + i % 5,
+            i % 9000,
+            i % 17,
+            i % 1000
+        )
+    };
+    for i in 0..2_000_000 {
+        let l = line(i);
+        stdin.write_all(l.as_bytes()).unwrap();
+        written += l.len();
+        if i == 200_000 {
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            peak_early = hwm();
+        }
+    }
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let peak = hwm();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    if peak == 0 {
+        eprintln!("skipped the memory check: /proc/{pid}/status is not readable here");
+        return;
+    }
+    eprintln!("{} MB streamed; peak RSS {} MB after 10%, {} MB at the end", written >> 20, peak_early >> 10, peak >> 10);
+    assert!(written > 150 << 20);
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB for {} MB streamed", written >> 20);
+    assert!(peak < peak_early + 32 * 1024, "memory does not grow with the input: {peak_early} KiB after 10%, {peak} KiB at the end");
+}
+
+#[test]
+fn a_bundle_whose_rules_exceed_the_limits_is_refused_by_serve_and_classify() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let o = logsift(&["train", "corpus/train.csv", "-o", model.to_str().unwrap(), "--cv", "0"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    std::fs::write(model.join("rules.toml"), "[[rule]]\nid = \"huge\"\nlabel = \"X\"\nregex = '(\\w{100}){1000}'\n").unwrap();
+    for cmd in [&["serve", "--addr", "127.0.0.1:0", "--model"][..], &["classify", "examples/test.csv", "--model"][..]] {
+        let mut args = cmd.to_vec();
+        args.push(model.to_str().unwrap());
+        let o = logsift(&args, None);
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(
+            o.stderr.contains("rules.toml") && o.stderr.contains("'huge'") && o.stderr.to_lowercase().contains("size limit"),
+            "{}",
+            o.stderr
+        );
+    }
+}

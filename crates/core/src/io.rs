@@ -127,7 +127,8 @@ fn check_length(message: &str, max: usize, problems: &mut Vec<String>) {
 
 /// Records from a CSV input.
 pub struct CsvInput<R: Read> {
-    rdr: csv::Reader<R>,
+    rdr: csv::Reader<LineCap<R>>,
+    cut: std::sync::Arc<std::sync::Mutex<Vec<(u64, usize)>>>,
     file: String,
     headers: Vec<String>,
     message_idx: usize,
@@ -140,7 +141,9 @@ pub struct CsvInput<R: Read> {
 impl<R: Read> CsvInput<R> {
     /// Reads the header row; `file` names the input in messages.
     pub fn new(reader: R, file: &str, opts: InputOptions) -> Result<Self, InputError> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+        let cap = LineCap::new(reader, opts.max_line_bytes.saturating_mul(2).max(1 << 20));
+        let cut = cap.cut.clone();
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(cap);
         let raw = rdr
             .byte_headers()
             .map_err(|e| match e.into_kind() {
@@ -164,7 +167,7 @@ impl<R: Read> CsvInput<R> {
             found: headers.clone(),
         })?;
         let source_idx = find(&opts.source_field);
-        Ok(CsvInput { rdr, file: file.into(), headers, message_idx, source_idx, row: 0, opts, record: csv::ByteRecord::new() })
+        Ok(CsvInput { rdr, cut, file: file.into(), headers, message_idx, source_idx, row: 0, opts, record: csv::ByteRecord::new() })
     }
 
     /// The header row.
@@ -196,6 +199,18 @@ impl<R: Read> Iterator for CsvInput<R> {
         }
         self.row += 1;
         let mut problems = vec![];
+        // Physical lines of this row that were cut at the reader's cap.
+        let (start, end) = (self.record.position().map_or(0, |p| p.byte()), self.rdr.position().byte());
+        // (The reader may have read ahead: cuts past this row stay for later rows.)
+        self.cut.lock().expect("cut list").retain(|&(at, len)| {
+            if at > end {
+                return true;
+            }
+            if at >= start {
+                problems.push(format!("a line of this row is {len} bytes, over the reading limit; only its start was read"));
+            }
+            false
+        });
         let width = self.headers.len();
         let mut columns: Vec<String> =
             self.record.iter().enumerate().map(|(i, f)| check_text(f, &format!("column {}", i + 1), &mut problems)).collect();
@@ -226,6 +241,100 @@ impl<R: Read> Iterator for CsvInput<R> {
     }
 }
 
+/// A reader that passes through at most `cap` bytes of each physical line
+/// and skips the rest (keeping the newline), noting where it cut: a 100 MB
+/// line is never held in memory whole, and the row it belongs to is
+/// reported.
+pub struct LineCap<R: Read> {
+    inner: std::io::BufReader<R>,
+    cap: usize,
+    /// Bytes of the current line passed through so far.
+    in_line: usize,
+    /// Bytes of the current line in the input, passed through or not.
+    line_len: usize,
+    /// Output offset of the current line's start.
+    line_start: u64,
+    out_pos: u64,
+    skipping: bool,
+    /// (output offset of the cut line's start, its length in the input).
+    cut: std::sync::Arc<std::sync::Mutex<Vec<(u64, usize)>>>,
+}
+
+impl<R: Read> LineCap<R> {
+    /// Caps each line of `inner` at `cap` bytes.
+    pub fn new(inner: R, cap: usize) -> Self {
+        LineCap {
+            inner: std::io::BufReader::with_capacity(1 << 16, inner),
+            cap: cap.max(1),
+            in_line: 0,
+            line_len: 0,
+            line_start: 0,
+            out_pos: 0,
+            skipping: false,
+            cut: Default::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for LineCap<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let avail = self.inner.fill_buf()?;
+            if avail.is_empty() {
+                if self.skipping {
+                    self.cut.lock().expect("cut list").push((self.line_start, self.line_len));
+                    self.skipping = false;
+                }
+                return Ok(0);
+            }
+            let nl = avail.iter().position(|&b| b == b'\n');
+            let seg = nl.map_or(avail.len(), |i| i + 1);
+            if self.skipping {
+                // Drop bytes up to the newline, then pass the newline itself.
+                match nl {
+                    Some(i) => {
+                        self.line_len += i + 1;
+                        self.inner.consume(i);
+                        self.skipping = false;
+                        self.cut.lock().expect("cut list").push((self.line_start, self.line_len));
+                        self.in_line = self.cap; // the newline below ends the line
+                        continue;
+                    }
+                    None => {
+                        let n = avail.len();
+                        self.line_len += n;
+                        self.inner.consume(n);
+                        continue;
+                    }
+                }
+            }
+            let room = self.cap.saturating_sub(self.in_line);
+            let ends_line = nl.is_some();
+            let take = if ends_line && avail[seg - 1] == b'\n' && seg - 1 <= room { seg } else { seg.min(room) };
+            if take == 0 && !(ends_line && seg == 1) {
+                // The line is over the cap: skip to its newline.
+                self.skipping = true;
+                continue;
+            }
+            let take = if take == 0 { 1 } else { take };
+            let n = take.min(out.len());
+            out[..n].copy_from_slice(&avail[..n]);
+            self.inner.consume(n);
+            let ended = out[..n].last() == Some(&b'\n');
+            self.out_pos += n as u64;
+            if ended {
+                self.in_line = 0;
+                self.line_len = 0;
+                self.line_start = self.out_pos;
+            } else {
+                self.in_line += n;
+                self.line_len += n;
+            }
+            return Ok(n);
+        }
+    }
+}
+
 /// Records from JSON Lines or plain text; blank lines are not records.
 pub struct LineInput<R: BufRead> {
     reader: R,
@@ -240,6 +349,18 @@ impl<R: BufRead> LineInput<R> {
     /// JSON Lines (`json = true`) or plain text.
     pub fn new(reader: R, file: &str, json: bool, opts: InputOptions) -> Self {
         LineInput { reader, file: file.into(), json, line_no: 0, opts, buf: vec![] }
+    }
+
+    /// A record of a line cut at the limit: its text as the message, not parsed.
+    fn record_raw(&self, bytes: &[u8]) -> Record {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let mut rec = Record { row: self.line_no, source: self.opts.default_source.clone(), ..Record::default() };
+        if self.json {
+            rec.passthrough = Passthrough::Raw(text);
+        } else {
+            rec.message = text;
+        }
+        rec
     }
 
     fn record(&self, bytes: &[u8]) -> Record {
@@ -280,6 +401,36 @@ impl<R: BufRead> LineInput<R> {
     }
 }
 
+/// Reads one line (through its newline) into `buf`, keeping at most `cap`
+/// bytes of it and skipping the rest; returns the line's whole length and
+/// whether it was cut.
+fn read_line_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, cap: usize) -> std::io::Result<(usize, bool)> {
+    let (mut total, mut truncated) = (0usize, false);
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            break;
+        }
+        let (n, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&avail[..n.min(room)]);
+        truncated |= n > room;
+        total += n;
+        r.consume(n);
+        if done {
+            break;
+        }
+    }
+    Ok((total, truncated))
+}
+
 fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -297,12 +448,30 @@ impl<R: BufRead> Iterator for LineInput<R> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             self.buf.clear();
-            match self.reader.read_until(b'\n', &mut self.buf) {
-                Ok(0) => return None,
-                Ok(_) => {}
+            // Never more than the limit (and a little) in memory, however long the line.
+            let cap = self.opts.max_line_bytes.saturating_add(2);
+            let (total, truncated) = match read_line_bounded(&mut self.reader, &mut self.buf, cap) {
+                Ok((0, _)) => return None,
+                Ok(r) => r,
                 Err(source) => return Some(Err(InputError::Io { file: self.file.clone(), source })),
-            }
+            };
             self.line_no += 1;
+            if truncated {
+                // Cut at a character boundary; say how long the line was.
+                while let Err(e) = std::str::from_utf8(&self.buf) {
+                    if e.error_len().is_some() {
+                        break;
+                    }
+                    self.buf.truncate(e.valid_up_to());
+                }
+                let mut rec = self.record_raw(&self.buf);
+                rec.invalid = Some(format!(
+                    "line is {total} bytes, over the limit of {} (--max-line-bytes); only its first {} bytes were read",
+                    self.opts.max_line_bytes,
+                    self.buf.len()
+                ));
+                return Some(Ok(rec));
+            }
             let mut end = self.buf.len();
             while end > 0 && (self.buf[end - 1] == b'\n' || self.buf[end - 1] == b'\r') {
                 end -= 1;
@@ -456,6 +625,67 @@ impl<W: Write> RecordWriter for JsonlOutput<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader of `n` bytes of 'x' (and then a newline and a short line),
+    /// produced on the fly: nothing of that size is ever in the test's memory.
+    struct Huge {
+        left: u64,
+        tail: &'static [u8],
+    }
+
+    impl Read for Huge {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.left > 0 {
+                let n = (self.left as usize).min(out.len());
+                out[..n].fill(b'x');
+                self.left -= n as u64;
+                return Ok(n);
+            }
+            let n = self.tail.len().min(out.len());
+            out[..n].copy_from_slice(&self.tail[..n]);
+            self.tail = &self.tail[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_100_mb_text_line_is_cut_reported_and_the_next_line_read() {
+        let reader = std::io::BufReader::new(Huge { left: 100 << 20, tail: b"\nnext line\n" });
+        let mut input = LineInput::new(reader, "big.log", false, InputOptions::default());
+        let first = input.next().unwrap().unwrap();
+        assert!(first.message.len() <= 64 * 1024 + 2, "only the start is kept: {}", first.message.len());
+        let why = first.invalid.unwrap();
+        assert!(why.contains("line is 104857601 bytes") && why.contains("over the limit of 65536"), "{why}");
+        let second = input.next().unwrap().unwrap();
+        assert_eq!((second.row, second.message.as_str(), second.invalid), (2, "next line", None));
+        assert!(input.next().is_none());
+    }
+
+    #[test]
+    fn a_100_mb_csv_line_is_cut_and_its_row_reported_in_place() {
+        let head: &'static [u8] = b"source,log_message\nA,";
+        let reader = std::io::Cursor::new(head).chain(Huge { left: 100 << 20, tail: b"\nB,short line\n" });
+        let rows: Vec<Record> = CsvInput::new(reader, "big.csv", InputOptions::default()).unwrap().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].message.len() <= 2 << 20, "not read whole: {}", rows[0].message.len());
+        assert!(rows[0].invalid.as_deref().unwrap().contains("over the reading limit"), "{:?}", rows[0].invalid);
+        assert_eq!((rows[1].source.as_str(), rows[1].message.as_str(), rows[1].invalid.clone()), ("B", "short line", None));
+    }
+
+    #[test]
+    fn the_line_cap_passes_short_lines_untouched() {
+        let text = b"a,b\n\"quoted\nfield\",x\nlast";
+        let mut out = vec![];
+        LineCap::new(&text[..], 1 << 20).read_to_end(&mut out).unwrap();
+        assert_eq!(out, text);
+        let mut out = vec![];
+        let cap = LineCap::new(&b"0123456789\nab\n"[..], 4);
+        let cut = cap.cut.clone();
+        let mut cap = cap;
+        cap.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"0123\nab\n");
+        assert_eq!(*cut.lock().unwrap(), vec![(0, 11)]);
+    }
 
     fn csv_records(text: &[u8]) -> Result<Vec<Record>, InputError> {
         CsvInput::new(text, "in.csv", InputOptions::default())?.collect()

@@ -32,7 +32,7 @@
 pub mod batcher;
 pub mod metrics;
 mod openapi;
-mod problem;
+pub mod problem;
 
 use std::convert::Infallible;
 use std::io::Cursor;
@@ -55,7 +55,7 @@ use serde_json::{json, Value};
 
 use crate::batcher::Batcher;
 use crate::metrics::Metrics;
-use crate::problem::Problem;
+pub use crate::problem::Problem;
 
 /// Limits and access control.
 #[derive(Clone, Debug)]
@@ -421,52 +421,53 @@ async fn classify_json(State(svc): State<Shared>, req: Request) -> Result<Respon
     }
     let work = async {
         let body = Bytes::from_request(req, &svc).await.map_err(|e| body_problem(e.status(), e.body_text()))?;
-        let v: Value = serde_json::from_slice(&body).map_err(|e| {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed JSON", format!("line {} column {}: {e}", e.line(), e.column()))
-        })?;
-        let Some(logs) = v.get("logs").and_then(Value::as_array) else {
-            return Err(
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "missing field", "the body needs a 'logs' array".into()).column("logs")
-            );
-        };
-        if logs.len() > svc.cfg.max_rows {
-            return Err(too_many_rows(svc.cfg.max_rows));
-        }
-        let mut records = Vec::with_capacity(logs.len());
-        for (i, item) in logs.iter().enumerate() {
-            let row = i as u64 + 1;
-            let Some(message) = item.get("log_message").and_then(Value::as_str) else {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "missing field",
-                    format!("logs[{i}] has no string 'log_message'"),
-                )
-                .row(row)
-                .column("log_message"));
-            };
-            let source = match item.get("source") {
-                None | Some(Value::Null) => "",
-                Some(Value::String(s)) => s,
-                Some(_) => {
-                    return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "bad field", format!("logs[{i}].source is not a string"))
-                        .row(row)
-                        .column("source"))
-                }
-            };
-            let mut r = Record::new(source, message);
-            r.row = row;
-            if message.len() > svc.cfg.max_line_bytes {
-                r.invalid = Some(format!("line is {} bytes, over the limit of {}", message.len(), svc.cfg.max_line_bytes));
-            } else if message.contains('\0') {
-                r.invalid = Some("NUL byte in log_message".into());
-            }
-            records.push(r);
-        }
+        let records = decode_logs(&body, svc.cfg.max_rows, svc.cfg.max_line_bytes)?;
         let (_, decisions) = classify_records(&svc, records).await?;
         let results: Vec<Value> = decisions.iter().map(result_json).collect();
         Ok(Json(json!({"model": svc.info.name, "results": results})).into_response())
     };
     limited(&svc, work).await
+}
+
+/// The records of a `POST /v1/classify` body, `{"logs": [{"source", "log_message"}]}`,
+/// or the problem with it (400 malformed JSON, 413 too many rows, 422 a
+/// missing or mistyped field, with its row).
+pub fn decode_logs(body: &[u8], max_rows: usize, max_line_bytes: usize) -> Result<Vec<Record>, Problem> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed JSON", format!("line {} column {}: {e}", e.line(), e.column())))?;
+    let Some(logs) = v.get("logs").and_then(Value::as_array) else {
+        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "missing field", "the body needs a 'logs' array".into()).column("logs"));
+    };
+    if logs.len() > max_rows {
+        return Err(too_many_rows(max_rows));
+    }
+    let mut records = Vec::with_capacity(logs.len());
+    for (i, item) in logs.iter().enumerate() {
+        let row = i as u64 + 1;
+        let Some(message) = item.get("log_message").and_then(Value::as_str) else {
+            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "missing field", format!("logs[{i}] has no string 'log_message'"))
+                .row(row)
+                .column("log_message"));
+        };
+        let source = match item.get("source") {
+            None | Some(Value::Null) => "",
+            Some(Value::String(s)) => s,
+            Some(_) => {
+                return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "bad field", format!("logs[{i}].source is not a string"))
+                    .row(row)
+                    .column("source"))
+            }
+        };
+        let mut r = Record::new(source, message);
+        r.row = row;
+        if message.len() > max_line_bytes {
+            r.invalid = Some(format!("line is {} bytes, over the limit of {}", message.len(), max_line_bytes));
+        } else if message.contains('\0') {
+            r.invalid = Some("NUL byte in log_message".into());
+        }
+        records.push(r);
+    }
+    Ok(records)
 }
 
 /// NDJSON in, NDJSON out: each complete line received is classified with
@@ -566,7 +567,7 @@ async fn classify_stream(State(svc): State<Shared>, req: Request) -> Result<Resp
 
 /// Records of complete NDJSON lines (`lines`, in order, interleaved with the
 /// over-long ones by row number), numbered from `first_row`.
-fn stream_records(lines: Vec<Vec<u8>>, too_long: Vec<(u64, usize)>, first_row: u64, max_line: usize) -> Vec<Record> {
+pub fn stream_records(lines: Vec<Vec<u8>>, too_long: Vec<(u64, usize)>, first_row: u64, max_line: usize) -> Vec<Record> {
     let mut out = Vec::with_capacity(lines.len() + too_long.len());
     let mut long = too_long.into_iter().peekable();
     let mut row = first_row;

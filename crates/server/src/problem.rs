@@ -16,6 +16,16 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// The detail text.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
     /// A problem with a status, a short title and the detail.
     pub fn new(status: StatusCode, title: &'static str, detail: String) -> Self {
         Problem { status, title, detail, row: None, column: None }
