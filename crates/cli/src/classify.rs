@@ -102,6 +102,12 @@ pub struct ClassifyArgs {
     /// line as it is appended, across rotations, until SIGINT or SIGTERM.
     #[arg(long, value_name = "FILE")]
     pub follow: Option<String>,
+    /// Write only the lines with these labels (comma-separated); the others are counted in the summary.
+    #[arg(long, value_delimiter = ',', value_name = "LABELS")]
+    pub keep: Vec<String>,
+    /// Leave out the lines with these labels (comma-separated), counted in the summary.
+    #[arg(long, value_delimiter = ',', value_name = "LABELS")]
+    pub drop: Vec<String>,
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -246,6 +252,9 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         })
     };
 
+    let keep: std::collections::HashSet<&str> = args.keep.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let drop_labels: std::collections::HashSet<&str> = args.drop.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let mut dropped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let mut bad_shown = 0usize;
     let mut ended = false;
     let mut failure = None;
@@ -307,7 +316,21 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         }
         let decisions = loaded.pipeline.classify(&batch);
         let out_name = out_path.as_deref().unwrap_or("<stdout>");
-        writer.write_batch(&batch, &decisions).with_context(|| format!("cannot write output {out_name}"))?;
+        if keep.is_empty() && drop_labels.is_empty() {
+            writer.write_batch(&batch, &decisions).with_context(|| format!("cannot write output {out_name}"))?;
+        } else {
+            let (mut kept_r, mut kept_d) = (Vec::with_capacity(batch.len()), Vec::with_capacity(batch.len()));
+            for (r, d) in batch.iter().zip(&decisions) {
+                let label: &str = &d.label;
+                if (keep.is_empty() || keep.contains(label)) && !drop_labels.contains(label) {
+                    kept_r.push(r.clone());
+                    kept_d.push(d.clone());
+                } else {
+                    *dropped.entry(label.to_string()).or_default() += 1;
+                }
+            }
+            writer.write_batch(&kept_r, &kept_d).with_context(|| format!("cannot write output {out_name}"))?;
+        }
         writer.finish().with_context(|| format!("cannot write output {out_name}"))?;
         if let Some(pb) = &progress {
             pb.inc(batch.len() as u64);
@@ -336,6 +359,11 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         if let Some(llm) = &loaded.llm {
             eprintln!("  {}", crate::llm::summary(llm));
         }
+    }
+    if !dropped.is_empty() {
+        let total: u64 = dropped.values().sum();
+        let each: Vec<String> = dropped.iter().map(|(l, n)| format!("{l}: {n}")).collect();
+        eprintln!("logsift: filtered out {total} lines ({})", each.join(", "));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ mod embed;
 mod input;
 mod llm;
 mod model;
+mod patterns;
 mod report;
 mod serve;
 mod train;
@@ -44,6 +45,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Classify messages from a NATS JetStream subject and publish the results; run as many as needed.
     Worker(worker::WorkerArgs),
+    /// Group lines into patterns (templates merged by wording and meaning): counts, shares,
+    /// first/last seen, sources, labels; --compare BASELINE shows what is new or grew.
+    Patterns(patterns::PatternsArgs),
     /// Rules: `rules mine` proposes rules for the recurring templates of labeled lines.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Worker(a) => worker::run(a),
         Command::Rules(RulesCommand::Mine(a)) => cv::run_mine(a),
+        Command::Patterns(a) => patterns::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -140,7 +140,7 @@ pub fn load(choice: &ModelChoice, llm: &crate::llm::LlmArgs, cache_capacity: usi
 
 /// MiniLM weights already on this machine (explicit directory, environment
 /// variable, or Hugging Face cache) — never a download.
-fn local_minilm_dir(explicit: Option<&Path>) -> std::result::Result<PathBuf, String> {
+pub fn local_minilm_dir(explicit: Option<&Path>) -> std::result::Result<PathBuf, String> {
     if explicit.is_some() || std::env::var_os(logsift_embed::DIR_ENV).is_some() {
         return resolve_model_dir(explicit).map_err(|e| e.to_string().lines().nth(1).unwrap_or("not found").trim().to_string());
     }

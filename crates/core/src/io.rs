@@ -141,7 +141,7 @@ pub struct CsvInput<R: Read> {
 impl<R: Read> CsvInput<R> {
     /// Reads the header row; `file` names the input in messages.
     pub fn new(reader: R, file: &str, opts: InputOptions) -> Result<Self, InputError> {
-        let cap = LineCap::new(reader, opts.max_line_bytes.saturating_mul(2).max(1 << 20));
+        let cap = LineCap::new(reader, opts.max_line_bytes.saturating_mul(16).max(4 << 20));
         let cut = cap.cut.clone();
         let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(cap);
         let raw = rdr
@@ -667,7 +667,7 @@ mod tests {
         let reader = std::io::Cursor::new(head).chain(Huge { left: 100 << 20, tail: b"\nB,short line\n" });
         let rows: Vec<Record> = CsvInput::new(reader, "big.csv", InputOptions::default()).unwrap().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
-        assert!(rows[0].message.len() <= 2 << 20, "not read whole: {}", rows[0].message.len());
+        assert!(rows[0].message.len() <= 4 << 20, "not read whole: {}", rows[0].message.len());
         assert!(rows[0].invalid.as_deref().unwrap().contains("over the reading limit"), "{:?}", rows[0].invalid);
         assert_eq!((rows[1].source.as_str(), rows[1].message.as_str(), rows[1].invalid.clone()), ("B", "short line", None));
     }

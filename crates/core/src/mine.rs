@@ -62,10 +62,96 @@ pub struct MinedRule {
 
 const WILDCARD: &str = "<*>";
 
-struct Cluster {
-    words: Vec<String>,
-    label: String,
-    lines: usize,
+/// A group of templates merged by the miner.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// The merged template's words (differing positions are `<*>`).
+    pub words: Vec<String>,
+    /// The key it was grouped under (a label for `rules mine`, empty for `patterns`).
+    pub label: String,
+    /// Lines added to it.
+    pub lines: usize,
+}
+
+impl Cluster {
+    /// The merged template.
+    pub fn template(&self) -> String {
+        self.words.join(" ")
+    }
+}
+
+/// The Drain-style template miner shared by `rules mine` and `patterns`:
+/// templates of the same length, first word and key join the cluster whose
+/// words agree with theirs on at least `similarity` of the positions; the
+/// positions that differ become `<*>`. Each distinct template is matched
+/// once and then found in a map, so repeated lines cost one lookup. At most
+/// `max_clusters` clusters are made; templates that would need another go
+/// to [`TemplateMiner::other`].
+pub struct TemplateMiner {
+    similarity: f64,
+    max_clusters: usize,
+    /// The clusters, in order of creation.
+    pub clusters: Vec<Cluster>,
+    index: HashMap<(usize, String, String), Vec<usize>>,
+    /// Cluster of each template already placed, per key (looked up without allocating).
+    seen: HashMap<String, HashMap<String, usize>>,
+    seen_len: usize,
+    /// Lines that found no cluster once the cap was reached.
+    pub other: usize,
+}
+
+impl TemplateMiner {
+    /// A miner; `max_clusters` caps its memory.
+    pub fn new(similarity: f64, max_clusters: usize) -> Self {
+        TemplateMiner { similarity, max_clusters, clusters: vec![], index: HashMap::new(), seen: HashMap::new(), seen_len: 0, other: 0 }
+    }
+
+    /// Adds `n` lines of `template` under `key`; returns its cluster, or
+    /// `None` when it went to the "other" bucket.
+    pub fn add(&mut self, template: &str, key: &str, n: usize) -> Option<usize> {
+        if let Some(&c) = self.seen.get(key).and_then(|m| m.get(template)) {
+            self.clusters[c].lines += n;
+            return Some(c);
+        }
+        let words: Vec<String> = template.split(' ').map(str::to_string).collect();
+        let ikey = (words.len(), words.first().cloned().unwrap_or_default(), key.to_string());
+        let best = self.index.get(&ikey).and_then(|candidates| {
+            candidates
+                .iter()
+                .map(|&c| {
+                    let same = self.clusters[c].words.iter().zip(&words).filter(|(a, b)| a == b).count();
+                    (same as f64 / words.len().max(1) as f64, c)
+                })
+                .filter(|(s, _)| *s >= self.similarity)
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+                .map(|(_, c)| c)
+        });
+        let c = match best {
+            Some(c) => {
+                for (a, b) in self.clusters[c].words.iter_mut().zip(&words) {
+                    if a != b {
+                        *a = WILDCARD.to_string();
+                    }
+                }
+                c
+            }
+            None if self.clusters.len() < self.max_clusters => {
+                self.index.entry(ikey).or_default().push(self.clusters.len());
+                self.clusters.push(Cluster { words, label: key.to_string(), lines: 0 });
+                self.clusters.len() - 1
+            }
+            None => {
+                self.other += n;
+                return None;
+            }
+        };
+        self.clusters[c].lines += n;
+        if self.seen_len < self.max_clusters.saturating_mul(8).max(1 << 16) {
+            self.seen.entry(key.to_string()).or_default().insert(template.to_string(), c);
+            self.seen_len += 1;
+        }
+        Some(c)
+    }
 }
 
 /// The regex of a masked template, for raw lines.
@@ -144,37 +230,12 @@ pub fn mine(examples: &[Example], masker: &Masker, opts: &MineOptions) -> Vec<Mi
         .collect();
     ordered.sort_by(|a, b| b.1.cmp(&a.1).then(a.3.cmp(&b.3)));
 
-    // Drain-style merging.
-    let mut clusters: Vec<Cluster> = vec![];
-    let mut index: HashMap<(usize, String, String), Vec<usize>> = HashMap::new();
+    // Drain-style merging, within each majority label.
+    let mut miner = TemplateMiner::new(opts.similarity, usize::MAX);
     for (t, n, label, _) in &ordered {
-        let words: Vec<String> = t.split(' ').map(str::to_string).collect();
-        let key = (words.len(), words.first().cloned().unwrap_or_default(), label.clone());
-        let candidates = index.entry(key).or_default();
-        let best = candidates
-            .iter()
-            .map(|&c| {
-                let same = clusters[c].words.iter().zip(&words).filter(|(a, b)| a == b).count();
-                (same as f64 / words.len().max(1) as f64, c)
-            })
-            .filter(|(s, _)| *s >= opts.similarity)
-            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-        match best {
-            Some((_, c)) => {
-                let cl = &mut clusters[c];
-                for (a, b) in cl.words.iter_mut().zip(&words) {
-                    if a != b {
-                        *a = WILDCARD.to_string();
-                    }
-                }
-                cl.lines += n;
-            }
-            None => {
-                candidates.push(clusters.len());
-                clusters.push(Cluster { words, label: label.clone(), lines: *n });
-            }
-        }
+        miner.add(t, label, *n);
     }
+    let clusters = miner.clusters;
 
     // Regexes for the big clusters, checked on the raw lines.
     let mut proposals: Vec<(String, String, String)> = vec![]; // (template, label, regex)
