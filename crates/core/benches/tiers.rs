@@ -60,6 +60,26 @@ fn bench(c: &mut Criterion) {
         let records: Vec<Record> = data.iter().map(|(s, m, _)| Record::new(s.clone(), m.clone())).collect();
         let pipeline = bundle.pipeline(enc.clone(), Box::new(DisabledLlm), 1 << 20).unwrap();
         pipeline.classify(&records); // every template now cached
+        g.throughput(Throughput::Elements(200_000));
+        g.bench_function("group_patterns_200k", |b| {
+            // The grouping pass of `logsift patterns`, lines in memory (as Drain3 is
+            // measured): masking in parallel, then the template miner.
+            use rayon::prelude::*;
+            // 200,000 lines sampled with replacement, as Drain3's anchor figure is measured.
+            let mut rng = logsift_core::train::SplitMix64::new(3);
+            let messages: Vec<&str> = (0..200_000).map(|_| data[rng.below(data.len())].1.as_str()).collect();
+            b.iter(|| {
+                let mut miner = logsift_core::mine::TemplateMiner::new(0.7, 10_000);
+                for chunk in messages.chunks(1 << 15) {
+                    let templates: Vec<String> = chunk.par_iter().map(|m| masker.mask(m)).collect();
+                    for t in &templates {
+                        miner.add(t, "", 1);
+                    }
+                }
+                std::hint::black_box(miner.clusters.len())
+            })
+        });
+        g.throughput(Throughput::Elements(data.len() as u64));
         g.bench_function("cache_hit_pipeline", |b| {
             b.iter_batched(|| records.clone(), |r| std::hint::black_box(pipeline.classify(&r)), BatchSize::LargeInput)
         });
