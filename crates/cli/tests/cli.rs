@@ -42,6 +42,18 @@ fn logsift_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, Option<&str>)]
     }
 }
 
+/// Starts the binary with stdin, stdout and stderr piped, in the repository root.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -864,14 +876,7 @@ fn read_line_within(r: std::sync::Arc<std::sync::Mutex<std::io::BufReader<std::p
 
 #[test]
 fn a_slow_pipe_gets_each_result_before_the_next_line_and_sigterm_ends_cleanly() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-        .args(["classify", "-", "--format", "text", "--source", "ModernHR", "--model", "models/lexical", "-q"])
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["classify", "-", "--format", "text", "--source", "ModernHR", "--model", "models/lexical", "-q"]);
     let mut stdin = child.stdin.take().unwrap();
     let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
     let lines = ["User User1 logged in.", "User User2 logged out.", "Backup completed successfully.", "Disk usage at 91% on /var"];
@@ -905,14 +910,7 @@ fn follow_reads_appended_lines_across_a_rotation_until_sigint() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     std::fs::write(&log, "User User1 logged in.\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-        .args(["classify", "--follow", log.to_str().unwrap(), "--source", "ModernHR", "--model", "models/lexical", "-q"])
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["classify", "--follow", log.to_str().unwrap(), "--source", "ModernHR", "--model", "models/lexical", "-q"]);
     let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
     let first = read_line_within(out.clone(), 10).expect("the existing line");
     assert!(first.contains("User1"), "{first}");
@@ -1057,14 +1055,7 @@ fn a_full_disk_is_an_error_naming_the_output_and_a_closed_pipe_is_a_quiet_stop()
         assert!(o.stderr.contains("cannot write output /dev/full") && o.stderr.contains("No space left"), "{}", o.stderr);
     }
     // Broken pipe: the reader goes away after one line (like `| head -1`).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-        .args(["classify", "-", "--format", "text", "--model", "models/lexical", "-q"])
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["classify", "-", "--format", "text", "--model", "models/lexical", "-q"]);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         for i in 0..200_000 {
@@ -1087,14 +1078,7 @@ fn a_full_disk_is_an_error_naming_the_output_and_a_closed_pipe_is_a_quiet_stop()
 
 #[test]
 fn an_endless_stream_is_classified_in_constant_memory() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-        .args(["classify", "-", "--format", "text", "--model", "models/lexical", "-q", "-o", "/dev/null"])
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["classify", "-", "--format", "text", "--model", "models/lexical", "-q", "-o", "/dev/null"]);
     let pid = child.id();
     let hwm = || -> u64 {
         let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

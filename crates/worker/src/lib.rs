@@ -334,26 +334,28 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
     });
     let dead_results = futures_util::future::join_all(dead_sends).await;
     let flushed = out.flush().await;
+    settle(&msgs, results, &flushed, &stats.published, "publishing a result", stats).await;
+    settle(&msgs, dead_results, &flushed, &stats.dead_lettered, "dead-lettering", stats).await;
+}
+
+/// Acknowledges each message whose publication (and the flush) succeeded,
+/// counting it in `done`; hands the others back for redelivery.
+async fn settle(
+    msgs: &[jetstream::Message],
+    results: Vec<(usize, Result<(), String>)>,
+    flushed: &Result<(), String>,
+    done: &AtomicU64,
+    what: &str,
+    stats: &WorkerStats,
+) {
     for (i, r) in results {
-        match (r.as_ref(), flushed.as_ref()) {
-            (Ok(()), Ok(())) => {
-                stats.published.fetch_add(1, Relaxed);
+        match r.as_ref().and(flushed.as_ref()) {
+            Ok(()) => {
+                done.fetch_add(1, Relaxed);
                 ack(&msgs[i]).await;
             }
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!("publishing a result failed: {e}; the message will be redelivered");
-                retry(&msgs[i], stats).await;
-            }
-        }
-    }
-    for (i, r) in dead_results {
-        match (r.as_ref(), flushed.as_ref()) {
-            (Ok(()), Ok(())) => {
-                stats.dead_lettered.fetch_add(1, Relaxed);
-                ack(&msgs[i]).await;
-            }
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!("dead-lettering failed: {e}; the message will be redelivered");
+            Err(e) => {
+                tracing::warn!("{what} failed: {e}; the message will be redelivered");
                 retry(&msgs[i], stats).await;
             }
         }
