@@ -115,7 +115,10 @@ pub struct TrainingSummary {
     pub cv: Option<CvFigures>,
 }
 
-/// Out-of-fold figures (folds split by template: they measure unseen templates).
+/// Out-of-fold figures (folds split by template: they measure unseen templates),
+/// over the held-out lines that would reach the model tier (not from a source
+/// routed to the LLM, not decided by a rule that the fold's training part also
+/// meets).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CvFigures {

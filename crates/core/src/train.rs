@@ -10,6 +10,14 @@
 //!    are all on one side, so the figures measure templates the head has not
 //!    seen. The out-of-fold predictions choose the confidence threshold: the
 //!    lowest one at which the lines the model keeps reach `target_precision`.
+//!    Only held-out lines that would reach the model tier count here: a line
+//!    from a source routed to the LLM, or one decided by a rule that also
+//!    decides lines of the fold's training part, never meets the threshold,
+//!    so it must not move it. A rule met only on held-out templates does not
+//!    take their lines: rules are written or mined from the templates one has
+//!    seen, so such lines stand for the unseen templates of ruled kinds that
+//!    fall through to the model at run time. (Ruled lines still train the
+//!    head: they teach it what neighbouring, unruled lines look like.)
 //! 4. The head is fitted on everything.
 //!
 //! Everything is deterministic for a given seed: the same data and options
@@ -104,6 +112,9 @@ pub enum TrainError {
     /// Fitting failed.
     #[error("fitting the head failed: {0}")]
     Fit(String),
+    /// The bundle's rules do not compile.
+    #[error("{0}")]
+    Rules(#[from] crate::rules::RulesError),
 }
 
 /// What training measured, beside the bundle.
@@ -181,22 +192,37 @@ pub fn train(
         }
     }
 
-    // Distinct (template, label) pairs with their line counts, in first-seen order.
+    // Distinct (template, label) pairs with their line counts, in first-seen
+    // order; beside each count, which of its lines a rule decides (by rule)
+    // and how many can reach the model tier at all (not routed to the LLM).
     let masker = Masker::new(opts.mask);
+    let ruled = crate::rules::RulesTier::compile(&rules, std::path::Path::new("rules.toml"))?;
     let mut pair_index: HashMap<(String, usize), usize> = HashMap::new();
     let mut templates: Vec<String> = vec![];
     let mut y: Vec<usize> = vec![];
     let mut counts: Vec<f64> = vec![];
+    let mut unruled: Vec<f64> = vec![];
+    let mut by_rule: Vec<BTreeMap<usize, f64>> = vec![];
     for e in examples {
         let Some(&li) = label_index.get(e.label.as_str()) else { continue };
         let t = masker.mask(&e.message);
-        match pair_index.get(&(t.clone(), li)) {
-            Some(&i) => counts[i] += 1.0,
+        let i = match pair_index.get(&(t.clone(), li)) {
+            Some(&i) => i,
             None => {
                 pair_index.insert((t.clone(), li), templates.len());
                 templates.push(t);
                 y.push(li);
-                counts.push(1.0);
+                counts.push(0.0);
+                unruled.push(0.0);
+                by_rule.push(BTreeMap::new());
+                templates.len() - 1
+            }
+        };
+        counts[i] += 1.0;
+        if routes.get(&e.source) != Some(&Route::Llm) {
+            match ruled.matching_rule(&e.source, &e.message) {
+                Some(r) => *by_rule[i].entry(r).or_default() += 1.0,
+                None => unruled[i] += 1.0,
             }
         }
     }
@@ -220,8 +246,18 @@ pub fn train(
         SplitMix64::new(opts.seed).shuffle(&mut distinct);
         let fold_of: HashMap<&str, usize> = distinct.iter().enumerate().map(|(i, t)| (*t, i % k)).collect();
         let mut oof: Vec<(usize, f32)> = vec![(0, 0.0); texts.len()];
+        // Held-out lines that would reach the model: not routed to the LLM and
+        // not decided by a rule that also decides some of the fold's training
+        // lines. A rule met only on held-out templates stands for the rules a
+        // user writes (or mines) from the templates they have seen: held out,
+        // its lines are unseen lines the model must answer.
+        let mut reaching: Vec<f64> = vec![0.0; texts.len()];
         for f in 0..k {
             let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..texts.len()).partition(|&i| fold_of[texts[i]] == f);
+            let seen: std::collections::BTreeSet<usize> = fit_idx.iter().flat_map(|&i| by_rule[i].keys().copied()).collect();
+            for &i in &test {
+                reaching[i] = unruled[i] + by_rule[i].iter().filter(|(r, _)| !seen.contains(r)).map(|(_, n)| n).sum::<f64>();
+            }
             let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
             if fit_y.iter().collect::<std::collections::BTreeSet<_>>().len() < 2 {
                 continue;
@@ -233,16 +269,19 @@ pub fn train(
                 oof[i] = argmax(&head.predict_proba(&row_dense(&xt, j)));
             }
         }
-        let threshold = choose_threshold(&oof, &y, &counts, opts.target_precision);
+        // Rules and routes that take every line leave nothing to calibrate
+        // on: then every line counts, as without them.
+        let calibration = if reaching.iter().sum::<f64>() > 0.0 { &reaching } else { &counts };
+        let threshold = choose_threshold(&oof, &y, calibration, opts.target_precision);
         report.threshold = threshold;
-        // Expand to lines for the figures.
+        // Expand to the lines that reach the model for the figures.
         let mut truth: Vec<&str> = vec![];
         let mut all: Vec<Decision> = vec![];
         let mut kept: Vec<Decision> = vec![];
         for (i, &(p, conf)) in oof.iter().enumerate() {
             let d = Decision { label: labels[p].clone(), tier: TierKind::Model, confidence: conf, detail: Detail::None };
             let dk = if conf >= threshold { d.clone() } else { Decision::unclassified("below threshold") };
-            for _ in 0..counts[i] as usize {
+            for _ in 0..calibration[i] as usize {
                 truth.push(&head_labels[y[i]]);
                 all.push(d.clone());
                 kept.push(dk.clone());

@@ -347,3 +347,25 @@ fn bundles_record_the_weights_and_notice_others() {
     // A mismatch warns but still loads.
     assert!(bundle.pipeline(Arc::new(other), Box::new(DisabledLlm), 0).is_ok());
 }
+
+#[test]
+fn the_threshold_is_calibrated_on_the_lines_that_would_reach_the_model() {
+    let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
+    let calibrated_rows = |rules: &str, routes: &[(&str, Route)]| {
+        let opts = TrainOptions { routes: routes.iter().map(|(s, r)| (s.to_string(), *r)).collect(), ..TrainOptions::default() };
+        let (_, report) = train(&corpus(), enc.clone(), RulesFile::parse(rules, Path::new("r.toml")).unwrap(), None, &opts).unwrap();
+        report.cv_at_threshold.expect("cross-validated").rows
+    };
+    // 160 lines of the 4 head labels (the 2 rare-label lines never reach it).
+    assert_eq!(calibrated_rows("", &[]), 160);
+    // A rule over all ten "disk usage" templates meets some in every fold's
+    // training part: its 40 lines are the rules tier's, not the model's.
+    let broad = "[[rule]]\nid = \"disk\"\nlabel = \"Resource Usage\"\nregex = '^disk usage at'\n";
+    assert_eq!(calibrated_rows(broad, &[]), 120);
+    // A rule over one template only is met only where that template is held
+    // out: its lines stand for an unseen template, which the model answers.
+    let narrow = "[[rule]]\nid = \"disk-alpha\"\nlabel = \"Resource Usage\"\nregex = 'on volume alpha$'\n";
+    assert_eq!(calibrated_rows(narrow, &[]), 160);
+    // A source routed to the LLM never reaches the model.
+    assert_eq!(calibrated_rows("", &[("db", Route::Llm)]), 120);
+}
