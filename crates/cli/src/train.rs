@@ -281,11 +281,15 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     if let (Some(cv), Some(cvk)) = (&report.cv, &report.cv_at_threshold) {
         print_evaluation(
             cv,
-            &format!("cross-validation ({} folds split by template: unseen templates), head alone, every prediction kept:", args.cv),
+            &format!(
+                "cross-validation ({} folds split by template: unseen templates), head alone, every prediction kept, \
+                 on the {} held-out lines that would reach it (rules and routes take the rest):",
+                args.cv, cv.rows
+            ),
         );
         let covered = cvk.rows - cvk.tiers["unclassified"];
         println!(
-            "threshold {:.2}: the model keeps {:.1}% of lines at precision {:.4} (target {}); the rest go to the LLM tier",
+            "threshold {:.2}: the model keeps {:.1}% of those lines at precision {:.4} (target {}); the rest go to the LLM tier",
             report.threshold,
             100.0 * covered as f64 / cvk.rows.max(1) as f64,
             cvk.tier_accuracy["model"].accuracy,
