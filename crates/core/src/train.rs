@@ -193,8 +193,8 @@ pub fn train(
     }
 
     // Distinct (template, label) pairs with their line counts, in first-seen
-    // order; beside each count, which of its lines a rule decides (by rule)
-    // and how many can reach the model tier at all (not routed to the LLM).
+    // order. Of a pair's lines from sources not routed to the LLM: how many
+    // no rule decides, and how many each rule decides (for calibration, 3.).
     let masker = Masker::new(opts.mask);
     let ruled = crate::rules::RulesTier::compile(&rules, std::path::Path::new("rules.toml"))?;
     let mut pair_index: HashMap<(String, usize), usize> = HashMap::new();
@@ -246,11 +246,8 @@ pub fn train(
         SplitMix64::new(opts.seed).shuffle(&mut distinct);
         let fold_of: HashMap<&str, usize> = distinct.iter().enumerate().map(|(i, t)| (*t, i % k)).collect();
         let mut oof: Vec<(usize, f32)> = vec![(0, 0.0); texts.len()];
-        // Held-out lines that would reach the model: not routed to the LLM and
-        // not decided by a rule that also decides some of the fold's training
-        // lines. A rule met only on held-out templates stands for the rules a
-        // user writes (or mines) from the templates they have seen: held out,
-        // its lines are unseen lines the model must answer.
+        // Held-out lines that would reach the model (module docs, 3.): not
+        // routed, and not decided by a rule met on the fold's training side.
         let mut reaching: Vec<f64> = vec![0.0; texts.len()];
         for f in 0..k {
             let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..texts.len()).partition(|&i| fold_of[texts[i]] == f);
