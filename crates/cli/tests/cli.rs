@@ -966,7 +966,7 @@ fn mined_rules_cover_the_recurring_notification_and_user_lines_without_a_wrong_l
 
 /// The comparison with the Python original on unseen templates: its regex
 /// tier (8 hand-written rules) + MiniLM and logistic regression at threshold
-/// 0.5 reaches 99.2% accuracy with 8 `Unclassified` lines on a
+/// 0.5 is reported at 99.2% accuracy with 8 `Unclassified` lines on a
 /// template-grouped 5-fold split of the codebasics file. logsift with the
 /// rules a user writes for that file (the fixture), the same folds' kind and
 /// the same threshold, then with its own calibrated one.
