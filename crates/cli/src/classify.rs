@@ -150,9 +150,30 @@ fn stop_on_signals() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
+/// The bundle's spelling of each label named in `--keep`/`--drop` (matched
+/// without regard to case or surrounding space); a name the bundle cannot
+/// output is an error that lists the ones it can.
+fn resolve_labels(flag: &str, given: &[String], known: &[String]) -> Result<Vec<String>> {
+    let mut out = vec![];
+    for name in given.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+            Some(k) => out.push(k.clone()),
+            None => bail!("{flag}: the model has no label '{name}'; its labels are: {}", known.join(", ")),
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
+    let known = {
+        let mut k = loaded.bundle.known_labels();
+        k.push(logsift_core::record::UNCLASSIFIED.to_string());
+        k
+    };
+    let keep_names = resolve_labels("--keep", &args.keep, &known)?;
+    let drop_names = resolve_labels("--drop", &args.drop, &known)?;
     let inputs = if args.inputs.is_empty() { vec!["-".to_string()] } else { args.inputs.clone() };
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         bail!("stdin (-) can be read only once");
@@ -252,8 +273,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         })
     };
 
-    let keep: std::collections::HashSet<&str> = args.keep.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
-    let drop_labels: std::collections::HashSet<&str> = args.drop.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let keep: std::collections::HashSet<&str> = keep_names.iter().map(String::as_str).collect();
+    let drop_labels: std::collections::HashSet<&str> = drop_names.iter().map(String::as_str).collect();
     let mut dropped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let mut bad_shown = 0usize;
     let mut ended = false;

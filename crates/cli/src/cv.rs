@@ -57,7 +57,7 @@ pub struct CvArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Labels with fewer training rows are left to the LLM tier.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 1)]
     pub min_samples: usize,
     /// Precision the model tier must reach on the lines it keeps (sets each fold's threshold).
     #[arg(long, default_value_t = 0.98)]
@@ -192,7 +192,8 @@ pub fn cross_validate(
         trained.extend(bundle.manifest.labels.iter().filter(|l| l.in_head).map(|l| l.name.clone()));
         trained.extend(bundle.rules.rule.iter().map(|r| r.label.clone()));
         let (llm_tier, _) = crate::llm::tier(llm, &bundle)?;
-        let pipeline = bundle.pipeline(encoder.clone(), llm_tier, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
+        let fallback = if llm.strict { logsift_core::pipeline::Fallback::Strict } else { logsift_core::pipeline::Fallback::Guess };
+        let pipeline = bundle.pipeline(encoder.clone(), llm_tier, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?.with_fallback(fallback);
         let test: Vec<Record> = test_idx.iter().map(|&i| rows[i].0.clone()).collect();
         for (&i, d) in test_idx.iter().zip(pipeline.classify(&test)) {
             decisions[i] = Some(d);

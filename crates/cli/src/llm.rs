@@ -68,6 +68,19 @@ pub struct LlmArgs {
     #[arg(long)]
     #[serde(rename = "review")]
     pub llm_review: Option<std::path::PathBuf>,
+    /// A line the model is unsure of and no LLM decides becomes `Unclassified`
+    /// (the reason names the model's guess). Without it, such a line keeps the
+    /// model's best guess, tier `model`, with a detail that starts
+    /// `model: best guess`.
+    #[arg(long)]
+    #[serde(skip)]
+    pub strict: bool,
+    /// Ask the LLM about every line the model is unsure of, even when the
+    /// bundle records (`eval --record-llm`) that this LLM was less accurate on
+    /// such lines than the model's own guess (then, by default, the guess is kept).
+    #[arg(long)]
+    #[serde(skip)]
+    pub llm_always: bool,
 }
 
 /// An LLM tier and, when it is a real one, its counters.
@@ -89,6 +102,8 @@ impl LlmArgs {
             llm_timeout: self.llm_timeout.or(lower.llm_timeout),
             llm_retries: self.llm_retries.or(lower.llm_retries),
             llm_review: self.llm_review.or(lower.llm_review),
+            strict: self.strict || lower.strict,
+            llm_always: self.llm_always || lower.llm_always,
         }
     }
 }
@@ -109,6 +124,41 @@ fn settings(args: &LlmArgs, bundle: &Bundle) -> Result<LlmArgs> {
         None => LlmArgs::default(),
     };
     Ok(args.clone().or(file).or(in_bundle))
+}
+
+/// Which LLM the settings name (`MODEL at URL` without credentials or query,
+/// or `local:FILE`), or `None` when the LLM tier is off: the key of the
+/// bundle's `llm_measured` records.
+pub fn identity(args: &LlmArgs, bundle: &Bundle) -> Result<Option<String>> {
+    let a = settings(args, bundle)?;
+    if a.llm_preset.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("local")) {
+        let file =
+            a.llm_model.as_deref().map(|m| std::path::Path::new(m).file_name().map_or(m.to_string(), |f| f.to_string_lossy().into()));
+        return Ok(Some(format!("local:{}", file.unwrap_or_default())));
+    }
+    let p = a.llm_preset.as_deref().and_then(preset);
+    let Some(url) = a.llm_url.clone().or_else(|| p.map(|p| p.base_url.to_string())) else {
+        return Ok(None);
+    };
+    let model = a.llm_model.clone().or_else(|| p.map(|p| p.model.to_string())).unwrap_or_else(|| "default".into());
+    Ok(Some(format!("{model} at {}", redact_url(&url))))
+}
+
+/// `url` without user info and query (`http://u:p@h/v1?key=x` → `http://h/v1`).
+pub fn redact_url(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if path.is_empty() && !rest.contains('/') {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// The LLM tier the flags ask for (disabled when none), and its counters.

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use logsift_core::encoder::Concat;
 use logsift_core::lexical::{LexicalEncoder, LEXICAL_ID};
+use logsift_core::pipeline::Fallback;
 use logsift_core::{Bundle, Encoder, Pipeline};
 use logsift_embed::{resolve_model_dir, MiniLmEncoder, MINILM_ID};
 
@@ -134,7 +135,18 @@ pub fn load(choice: &ModelChoice, llm: &crate::llm::LlmArgs, cache_capacity: usi
         }
     };
     let (llm_tier, llm_stats) = crate::llm::tier(llm, &bundle)?;
-    let pipeline = bundle.pipeline(encoder, llm_tier, cache_capacity)?;
+    let fallback = if llm.strict { Fallback::Strict } else { Fallback::Guess };
+    let mut pipeline = bundle.pipeline(encoder, llm_tier, cache_capacity)?.with_fallback(fallback);
+    if let Some(id) = crate::llm::identity(llm, &bundle)? {
+        if !llm.llm_always && !bundle.manifest.escalation_pays(&id) {
+            eprintln!(
+                "logsift: {} records that {id} was less accurate than the model's own guess on the lines the model is unsure of: \
+                 keeping the guess for them (--llm-always asks the LLM anyway)",
+                bundle.dir.join("model.toml").display()
+            );
+            pipeline = pipeline.with_escalation(false);
+        }
+    }
     Ok(Loaded { bundle, pipeline, llm: llm_stats })
 }
 

@@ -132,7 +132,7 @@ struct Acc {
 
 const TIME_FIELDS: [&str; 4] = ["timestamp", "time", "@timestamp", "ts"];
 
-/// The timestamp of a record: a timestamp column/field, or an ISO-like prefix of the line.
+/// The timestamp of a record: a timestamp column/field, or one among the line's first words.
 fn timestamp(r: &Record, headers: Option<&[String]>) -> Option<String> {
     match (&r.passthrough, headers) {
         (Passthrough::Columns(cols), Some(h)) => {
@@ -149,28 +149,14 @@ fn timestamp(r: &Record, headers: Option<&[String]>) -> Option<String> {
         }
         _ => {}
     }
-    let b = r.message.as_bytes();
-    let iso = b.len() >= 19
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && (b[10] == b' ' || b[10] == b'T')
-        && b[13] == b':'
-        && b[16] == b':';
-    iso.then(|| r.message[..19].to_string())
+    // In the line: syslog, ctime/Apache, ISO, CLF or epoch forms among its first words.
+    logsift_core::timestamp::find(&r.message, 4).map(|range| r.message[range].to_string())
 }
 
-/// A key that orders timestamps as dates: `YYYY-MM-DD hh:mm:ss` and
-/// `M/D/YYYY h:mm[:ss]` (and their kin) become (y, m, d, h, min, s); other
-/// text orders as text.
-fn time_key(ts: &str) -> (Vec<u32>, String) {
-    let n: Vec<u32> = ts.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).take(6).filter_map(|p| p.parse().ok()).collect();
-    let key = match n.as_slice() {
-        [y, m, d, rest @ ..] if *y >= 1000 => [*y, *m, *d].into_iter().chain(rest.iter().copied()).collect(),
-        [m, d, y, rest @ ..] if *y >= 1000 => [*y, *m, *d].into_iter().chain(rest.iter().copied()).collect(),
-        _ => vec![],
-    };
-    (key, ts.to_string())
+/// A key that orders timestamps in time (month names and weekdays read as
+/// dates, see `logsift_core::timestamp::sort_key`); ties order as text.
+fn time_key(ts: &str) -> (Vec<u64>, String) {
+    (logsift_core::timestamp::sort_key(ts), ts.to_string())
 }
 
 fn label_of(r: &Record, headers: Option<&[String]>) -> Option<String> {

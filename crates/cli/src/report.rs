@@ -1,7 +1,8 @@
 //! `eval --report FILE`: one self-contained HTML page (inline CSS and SVG, no
 //! script, nothing fetched) with the headline figures, per-label scores, the
 //! confusion matrix as a heat map, lines per tier, the confidence histogram
-//! with the threshold marked, and the worst confusions with example lines.
+//! with the threshold marked, the threshold curve (coverage and precision at
+//! each level), and the worst confusions with example lines.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -156,6 +157,32 @@ th:first-child,td:first-child{{text-align:left}} .cards{{display:flex;gap:12px;f
         );
     }
     o.push_str("</svg>");
+
+    // The threshold's trade-off on these lines: coverage and precision of the
+    // model's answers kept at each level (the rest would be guesses or go to the LLM).
+    let asked: Vec<(f32, bool)> =
+        rows.iter().zip(decisions).filter_map(|((_, truth), d)| model_confidence(d).map(|(c, g)| (c, g == *truth))).collect();
+    if !asked.is_empty() {
+        let _ = write!(
+            o,
+            r#"<h2>Threshold curve</h2><p>Of the {} lines the model was asked about: the share it is confident on at each threshold, and how many of those are right.</p><table id="curve"><tr><th>threshold</th><th>confident</th><th>precision</th></tr>"#,
+            asked.len()
+        );
+        for k in 0..20 {
+            let t = k as f32 * 0.05;
+            let kept: Vec<bool> = asked.iter().filter(|(c, _)| *c >= t - 1e-6).map(|(_, ok)| *ok).collect();
+            let right = kept.iter().filter(|ok| **ok).count();
+            let mark = threshold.is_some_and(|th| (th - t).abs() < 0.025);
+            let _ = write!(
+                o,
+                r#"<tr{}><td>{t:.2}</td><td>{:.1}%</td><td>{:.4}</td></tr>"#,
+                if mark { r#" class="chosen""# } else { "" },
+                100.0 * kept.len() as f64 / asked.len() as f64,
+                if kept.is_empty() { 0.0 } else { right as f64 / kept.len() as f64 }
+            );
+        }
+        o.push_str("</table>");
+    }
 
     // Worst confusions.
     let mut pairs: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();

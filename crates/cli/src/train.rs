@@ -19,10 +19,21 @@ use sha2::{Digest, Sha256};
 use crate::model::EncoderArg;
 use crate::OnError;
 
+/// `--cv-group` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CvGroupArg {
+    /// Folds hold out whole templates.
+    Template,
+    /// Folds hold out whole sources.
+    Source,
+}
+
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Labeled CSV with columns source, log_message and target_label.
-    pub data: PathBuf,
+    /// Labeled CSV with columns source, log_message and target_label (several
+    /// files are read as one, in order).
+    #[arg(required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
     /// Directory to write the bundle to.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -43,11 +54,15 @@ pub struct TrainArgs {
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Labels with fewer training rows are left to the LLM tier.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 1)]
     pub min_samples: usize,
     /// Cross-validation folds, split by template (0: none).
     #[arg(long, default_value_t = 5)]
     pub cv: usize,
+    /// What a fold holds out: `template` (templates unseen, programs known) or
+    /// `source` (whole programs unseen: for a bundle meant for other people's logs).
+    #[arg(long, value_enum, default_value = "template")]
+    pub cv_group: CvGroupArg,
     /// Precision the model tier must reach on the lines it keeps; sets the threshold.
     #[arg(long, default_value_t = 0.98)]
     pub target_precision: f64,
@@ -92,6 +107,12 @@ fn parse_route(s: &str) -> Result<(String, Route), String> {
 pub struct EvalArgs {
     /// Labeled CSV with columns source, log_message and target_label.
     pub data: PathBuf,
+    /// With an LLM: record in the bundle's model.toml how the LLM did against
+    /// the model's own guess on the lines the model was unsure of, so that
+    /// `classify` asks this LLM only if it did better (measured with every such
+    /// line escalated).
+    #[arg(long)]
+    pub record_llm: bool,
     /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
     /// or models/lexical when the MiniLM weights are absent].
     #[arg(long)]
@@ -221,8 +242,15 @@ fn print_confusion(ev: &Evaluation) {
 }
 
 pub fn run_train(args: TrainArgs) -> Result<()> {
-    let (rows, sha) = read_labeled(&args.data, &args.label_column, args.on_error)?;
-    let mut examples: Vec<Example> = rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }).collect();
+    let mut examples: Vec<Example> = vec![];
+    let mut shas = vec![];
+    for path in &args.data {
+        let (rows, sha) = read_labeled(path, &args.label_column, args.on_error)?;
+        examples.extend(rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }));
+        shas.push(sha);
+    }
+    // One file: its sha256; several: the sha256 of their sha256s, in order.
+    let sha = if shas.len() == 1 { shas.remove(0) } else { format!("{:x}", Sha256::digest(shas.join("\n").as_bytes())) };
     for path in &args.feedback {
         let added = read_feedback(path, &mut examples)?;
         println!("feedback: {added} reviewed lines from {}", path.display());
@@ -256,6 +284,10 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         descriptions,
         name: args.name.clone(),
         data_sha256: sha,
+        cv_group: match args.cv_group {
+            CvGroupArg::Template => logsift_core::train::CvGroup::Template,
+            CvGroupArg::Source => logsift_core::train::CvGroup::Source,
+        },
         ..TrainOptions::default()
     };
     let start = std::time::Instant::now();
@@ -273,6 +305,8 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     for l in &m.labels {
         if !l.in_head {
             println!("  label '{}' has {} rows (< --min-samples {}): left to the LLM tier", l.name, l.rows, args.min_samples);
+        } else if l.rows < 5 {
+            println!("  label '{}' has only {} rows: in the head, but its figures rest on few lines", l.name, l.rows);
         }
     }
     for (s, r) in &m.routes {
@@ -282,19 +316,29 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         print_evaluation(
             cv,
             &format!(
-                "cross-validation ({} folds split by template: unseen templates), head alone, every prediction kept, \
+                "cross-validation ({} folds split by {:?}: unseen templates), head alone, every prediction kept, \
                  on the {} held-out lines that would reach it (rules and routes take the rest):",
-                args.cv, cv.rows
+                args.cv, args.cv_group, cv.rows
             ),
         );
         let covered = cvk.rows - cvk.tiers["unclassified"];
         println!(
-            "threshold {:.2}: the model keeps {:.1}% of those lines at precision {:.4} (target {}); the rest go to the LLM tier",
+            "threshold {:.2}: the model is confident on {:.1}% of those lines, at precision {:.4} (target {}); the rest go to \
+             the LLM tier, or keep the model's best guess (marked as such) when no LLM decides",
             report.threshold,
             100.0 * covered as f64 / cvk.rows.max(1) as f64,
             cvk.tier_accuracy["model"].accuracy,
             args.target_precision
         );
+        if let Some(fig) = m.training.as_ref().and_then(|t| t.cv.as_ref()) {
+            let points: Vec<String> = fig
+                .curve
+                .iter()
+                .filter(|p| (p[0] * 20.0).round() as i64 % 2 == 0)
+                .map(|p| format!("{:.1}: {:.3}/{:.3}", p[0], p[1], p[2]))
+                .collect();
+            println!("  threshold: coverage/precision  {}", points.join("  "));
+        }
     } else {
         println!("no cross-validation (--cv {} or too few templates): threshold {:.2}", args.cv, report.threshold);
     }
@@ -360,12 +404,44 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         return run_cv_eval(&args, k);
     }
     let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
-    let loaded = crate::model::load(&choice, &args.llm, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
+    let mut llm_args = args.llm.clone();
+    llm_args.llm_always |= args.record_llm;
+    let loaded = crate::model::load(&choice, &llm_args, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
     let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
     let mut decisions = Vec::with_capacity(records.len());
+    let mut guesses: Vec<Option<logsift_core::Decision>> = Vec::with_capacity(records.len());
     for chunk in records.chunks(4096) {
-        decisions.extend(loaded.pipeline.classify(chunk));
+        let (d, g) = loaded.pipeline.classify_explained(chunk);
+        decisions.extend(d);
+        guesses.extend(g);
+    }
+    // The lines the model was unsure of and the LLM decided: was asking worth it?
+    let (mut esc, mut llm_right, mut guess_right) = (0u64, 0u64, 0u64);
+    for ((d, g), t) in decisions.iter().zip(&guesses).zip(&truth) {
+        if let Some(g) = g {
+            esc += 1;
+            llm_right += (*d.label == *t) as u64;
+            guess_right += (*g.label == *t) as u64;
+        }
+    }
+    let ratio = |a: u64| if esc == 0 { 0.0 } else { (a as f64 / esc as f64 * 10_000.0).round() / 10_000.0 };
+    let llm_id = crate::llm::identity(&args.llm, &loaded.bundle)?;
+    if args.record_llm {
+        let Some(id) = &llm_id else { bail!("--record-llm needs an LLM (--llm-preset or --llm-url)") };
+        if esc == 0 {
+            bail!("--record-llm: the LLM decided none of the lines the model was unsure of; nothing to record");
+        }
+        let mut bundle = loaded.bundle.clone();
+        bundle.manifest.record_llm(logsift_core::bundle::LlmMeasure {
+            llm: id.clone(),
+            lines: esc,
+            llm_accuracy: ratio(llm_right),
+            guess_accuracy: ratio(guess_right),
+        });
+        let dir = bundle.dir.clone();
+        bundle.save(&dir)?;
+        eprintln!("logsift: recorded in {}: {id} on {esc} escalated lines", dir.join("model.toml").display());
     }
     let truth_ref: Vec<&str> = truth.iter().map(String::as_str).collect();
     let trained: Vec<String> = {
@@ -385,6 +461,16 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         let mut v = serde_json::to_value(&ev)?;
         let s = loaded.pipeline.stats();
         v["templates_asked"] = serde_json::json!({"model": s.model_queries, "llm": s.llm_queries, "cache_hits": s.cache_hits});
+        if let Some(id) = &llm_id {
+            v["escalated"] = serde_json::json!({
+                "llm": id,
+                "lines": esc,
+                "llm_correct": llm_right,
+                "llm_accuracy": ratio(llm_right),
+                "guess_correct": guess_right,
+                "guess_accuracy": ratio(guess_right),
+            });
+        }
         if let Some(llm) = &loaded.llm {
             use std::sync::atomic::Ordering::Relaxed;
             v["llm"] = serde_json::json!({
@@ -400,6 +486,13 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     } else {
         print_evaluation(&ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));
         print_confusion(&ev);
+        if let Some(id) = &llm_id {
+            println!(
+                "escalated to {id}: {esc} lines the model was unsure of; the LLM got {:.1}% right, the model's guess {:.1}%",
+                100.0 * ratio(llm_right),
+                100.0 * ratio(guess_right)
+            );
+        }
         let s = loaded.pipeline.stats();
         println!("  distinct templates asked: model {}, llm {}; cache hits {}", s.model_queries, s.llm_queries, s.cache_hits);
         if let Some(llm) = &loaded.llm {

@@ -59,6 +59,38 @@ pub struct Manifest {
     /// `logsift classify --llm-config`); flags override them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<toml::Table>,
+    /// What `eval --record-llm` measured of LLMs on the lines the model was
+    /// unsure of; `classify` escalates to an LLM recorded here only when it
+    /// beat the model's guess.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub llm_measured: Vec<LlmMeasure>,
+}
+
+/// One LLM measured against the model's below-threshold guesses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LlmMeasure {
+    /// Which LLM: `MODEL at URL` (credentials and query left out) or `local:FILE`.
+    pub llm: String,
+    /// Escalated lines measured.
+    pub lines: u64,
+    /// Share of them the LLM labeled right.
+    pub llm_accuracy: f64,
+    /// Share of them the model's guess had right.
+    pub guess_accuracy: f64,
+}
+
+impl Manifest {
+    /// Whether escalating to `llm` pays: not measured, or measured at least
+    /// as accurate as the model's guess.
+    pub fn escalation_pays(&self, llm: &str) -> bool {
+        self.llm_measured.iter().find(|m| m.llm == llm).is_none_or(|m| m.llm_accuracy >= m.guess_accuracy)
+    }
+
+    /// Records a measurement of `m.llm`, replacing an earlier one.
+    pub fn record_llm(&mut self, m: LlmMeasure) {
+        self.llm_measured.retain(|x| x.llm != m.llm);
+        self.llm_measured.push(m);
+    }
 }
 
 /// Which encoder, and which weights.
@@ -108,6 +140,9 @@ pub struct TrainingSummary {
     pub c: f64,
     /// Cross-validation folds (0: none).
     pub cv_folds: u32,
+    /// What each fold held out (`template` or `source`).
+    #[serde(default)]
+    pub cv_group: crate::train::CvGroup,
     /// Precision the threshold was chosen to reach.
     pub target_precision: f64,
     /// Cross-validated figures, if folds were run.
@@ -130,6 +165,11 @@ pub struct CvFigures {
     pub coverage_at_threshold: f64,
     /// Precision on the lines at or above the threshold.
     pub precision_at_threshold: f64,
+    /// The whole trade-off: `[threshold, coverage, precision]` at every 0.05
+    /// from 0 to 0.95 (held-out lines that reach the model, as above), so a
+    /// user can pick another threshold knowing what it keeps and costs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<[f64; 3]>,
 }
 
 /// A bundle that cannot be used.

@@ -29,7 +29,8 @@
 //!
 //! * [`record`]: [`Record`], [`Decision`], [`TierKind`].
 //! * [`tier`]: the [`Tier`] trait and the disabled LLM tier.
-//! * [`mask`], [`cache`]: templates and the bounded decision cache.
+//! * [`mask`], [`cache`]: templates and the bounded decision cache;
+//!   [`timestamp`]: the time forms masking and `patterns` recognise.
 //! * [`rules`]: `rules.toml` and the rules tier.
 //! * [`encoder`], [`lexical`]: the [`Encoder`] trait and the weight-free
 //!   lexical encoder (hashed word and character n-grams).
@@ -73,6 +74,7 @@ pub mod pipeline;
 pub mod record;
 pub mod rules;
 pub mod tier;
+pub mod timestamp;
 pub mod train;
 
 pub use bundle::Bundle;

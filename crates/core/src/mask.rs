@@ -39,6 +39,11 @@ pub struct MaskConfig {
     pub emails: bool,
     /// Absolute file-system and URL paths (`/var/log/x`, `C:\x`): `<PATH>`.
     pub paths: bool,
+    /// Timestamps of the usual forms (syslog, ctime, ISO 8601, RFC 2822,
+    /// common log format, times of day, epoch seconds; see
+    /// [`crate::timestamp`]): `<TS>`, so a line is one template whatever the
+    /// day, month or weekday it was logged.
+    pub timestamps: bool,
     /// Quoted single words (`'BulkEmailSender'`): `<STR>`. Off by default:
     /// quoted text often names the thing the line is about. Only quotes that
     /// hold no whitespace are masked, so a quoted request line survives.
@@ -47,18 +52,38 @@ pub struct MaskConfig {
 
 impl Default for MaskConfig {
     fn default() -> Self {
-        MaskConfig { numbers: true, hex: true, uuids: true, ipv4: true, ipv6: true, emails: true, paths: true, quoted: false }
+        MaskConfig {
+            numbers: true,
+            hex: true,
+            uuids: true,
+            ipv4: true,
+            ipv6: true,
+            emails: true,
+            paths: true,
+            timestamps: true,
+            quoted: false,
+        }
     }
 }
 
 impl MaskConfig {
     /// Every kind off: templates are the lines with whitespace normalised.
     pub fn none() -> Self {
-        MaskConfig { numbers: false, hex: false, uuids: false, ipv4: false, ipv6: false, emails: false, paths: false, quoted: false }
+        MaskConfig {
+            numbers: false,
+            hex: false,
+            uuids: false,
+            ipv4: false,
+            ipv6: false,
+            emails: false,
+            paths: false,
+            timestamps: false,
+            quoted: false,
+        }
     }
 
     /// The names accepted by [`MaskConfig::from_names`].
-    pub const NAMES: [&'static str; 8] = ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "quoted"];
+    pub const NAMES: [&'static str; 9] = ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted"];
 
     /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
     /// `"none"` turns all off, `"default"` gives the default.
@@ -80,6 +105,7 @@ impl MaskConfig {
                 "ipv6" => &mut c.ipv6,
                 "emails" => &mut c.emails,
                 "paths" => &mut c.paths,
+                "timestamps" => &mut c.timestamps,
                 "quoted" => &mut c.quoted,
                 other => {
                     return Err(format!(
@@ -107,6 +133,7 @@ const IP: &str = "<IP>";
 const EMAIL: &str = "<EMAIL>";
 const PATH: &str = "<PATH>";
 const STR: &str = "<STR>";
+const TS: &str = "<TS>";
 
 impl Masker {
     /// A masker with the given config.
@@ -135,11 +162,32 @@ impl Masker {
     /// Writes the template of `line` into `out` (cleared first), reusing its buffer.
     pub fn mask_into(&self, line: &str, out: &mut String) {
         out.clear();
-        for word in line.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()) {
+        let words = line.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty());
+        if !self.config.timestamps {
+            for word in words {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                self.mask_word(word, out);
+            }
+            return;
+        }
+        let words: Vec<&str> = words.collect();
+        let mut i = 0;
+        while i < words.len() {
             if !out.is_empty() {
                 out.push(' ');
             }
-            self.mask_word(word, out);
+            if let Some(ts) = crate::timestamp::at(&words[i..]) {
+                let last = words[i + ts.words - 1];
+                out.push_str(&words[i][..ts.lead]);
+                out.push_str(TS);
+                out.push_str(&last[last.len() - ts.trail..]);
+                i += ts.words;
+                continue;
+            }
+            self.mask_word(words[i], out);
+            i += 1;
         }
     }
 
@@ -334,9 +382,24 @@ mod tests {
     fn leaves_words_and_times_readable() {
         assert_eq!(m("Backup completed successfully."), "Backup completed successfully.");
         assert_eq!(m("GET /v2/servers HTTP/1.1\" status: 200"), "GET <PATH> HTTP/<NUM>\" status: <NUM>");
-        assert_eq!(m("at 10:30:31 decade deadbeef"), "at <NUM>:<NUM>:<NUM> decade deadbeef");
+        assert_eq!(m("at 10:30:31 decade deadbeef"), "at <TS> decade deadbeef");
+        let no_ts = Masker::new(MaskConfig { timestamps: false, ..MaskConfig::default() });
+        assert_eq!(no_ts.mask("at 10:30:31 decade"), "at <NUM>:<NUM>:<NUM> decade");
         assert_eq!(m("  spaced\tout \n line "), "spaced out line");
         assert_eq!(m(""), "");
+    }
+
+    #[test]
+    fn one_template_whatever_the_day() {
+        let a = m("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown");
+        assert_eq!(a, "<TS> combo sshd(pam_unix)[<NUM>]: check pass; user unknown");
+        assert_eq!(a, m("Jul  2 04:05:06 combo sshd(pam_unix)[7]: check pass; user unknown"));
+        let b = m("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties");
+        assert_eq!(b, "[<TS>] [notice] workerEnv.init() ok <PATH>");
+        assert_eq!(b, m("[Mon Jan 09 23:01:02 2006] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties"));
+        assert_eq!(m("10.0.0.1 - - [04/Dec/2005:04:47:44 -0700] \"GET / HTTP/1.1\" 200"), "<IP> - - [<TS>] \"GET / HTTP/<NUM>\" <NUM>");
+        assert_eq!(m("2024-03-01T10:00:00Z INFO started"), "<TS> INFO started");
+        assert_eq!(m("May I help"), "May I help");
     }
 
     #[test]

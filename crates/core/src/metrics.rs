@@ -59,6 +59,13 @@ pub struct Evaluation {
     pub tiers: BTreeMap<String, u64>,
     /// Accuracy of each tier on the lines it decided.
     pub tier_accuracy: BTreeMap<String, TierScore>,
+    /// Lines labeled with confidence (by a rule, the LLM, or the model at or
+    /// above its threshold) and how many were right: the precision of the
+    /// labels one can act on.
+    pub confident: TierScore,
+    /// Lines given the model's below-threshold guess (counted in the `model`
+    /// tier too) and how many were right.
+    pub guessed: TierScore,
     /// Per-label figures (every label of the data or the predictions).
     pub labels: BTreeMap<String, LabelScore>,
     /// Confusion matrix.
@@ -102,7 +109,14 @@ pub fn evaluate(truth: &[&str], decisions: &[Decision], trained: &[String]) -> E
         let ts = ev.tier_accuracy.get_mut(tier_key(d.tier)).expect("all tiers present");
         ts.lines += 1;
         ts.correct += right as u64;
+        if d.is_classified() {
+            let bucket = if d.is_guess() { &mut ev.guessed } else { &mut ev.confident };
+            bucket.lines += 1;
+            bucket.correct += right as u64;
+        }
     }
+    ev.confident.accuracy = ratio(ev.confident.correct, ev.confident.lines);
+    ev.guessed.accuracy = ratio(ev.guessed.correct, ev.guessed.lines);
     for ts in ev.tier_accuracy.values_mut() {
         ts.accuracy = ratio(ts.correct, ts.lines);
     }
@@ -184,5 +198,23 @@ mod tests {
         assert_eq!(ev.confusion.labels, ["A", "B", "C", "Unclassified"]);
         assert_eq!(ev.confusion.matrix[1], [0, 1, 0, 1]);
         assert_eq!(ev.confusion.matrix[2], [1, 0, 0, 0]);
+        assert_eq!((ev.confident.lines, ev.confident.correct, ev.guessed.lines), (4, 2, 0));
+    }
+
+    #[test]
+    fn guesses_are_counted_apart_from_confident_labels() {
+        let truth = ["A", "B", "B"];
+        let guess = |l: &str| Decision {
+            label: Arc::from(l),
+            tier: TierKind::Model,
+            confidence: 0.4,
+            detail: Detail::Guess(Arc::from("model: best guess")),
+        };
+        let pred = [d("A", TierKind::Model), guess("B"), guess("A")];
+        let ev = evaluate(&truth, &pred, &["A".into(), "B".into()]);
+        assert_eq!(ev.tiers["model"], 3);
+        assert_eq!((ev.confident.lines, ev.confident.correct), (1, 1));
+        assert_eq!((ev.guessed.lines, ev.guessed.correct), (2, 1));
+        assert!((ev.guessed.accuracy - 0.5).abs() < 1e-12);
     }
 }

@@ -191,7 +191,9 @@ pub fn template_regex(template: &str) -> String {
 }
 
 /// What each placeholder of the masker stands for, as a regex.
-const PLACEHOLDERS: [(&str, &str); 7] = [
+const PLACEHOLDERS: [(&str, &str); 8] = [
+    // A timestamp spans up to six words (`Sun Dec 04 04:47:44 2005`).
+    ("<TS>", r"\S+(?:\s+\S+){0,5}?"),
     ("<NUM>", r"\d+(?:[.,]\d+)*"),
     ("<HEX>", r"[0-9A-Fa-f]+"),
     ("<UUID>", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"),

@@ -87,7 +87,15 @@ impl Tier for ModelTier {
                 if p >= self.threshold {
                     Verdict::Decided(Decision { label: labels[i].clone(), tier: TierKind::Model, confidence: p, detail: Detail::None })
                 } else {
-                    Verdict::Pass(Arc::from(format!("model: best guess '{}' at {p:.2}, below threshold {:.2}", labels[i], self.threshold)))
+                    Verdict::Guess(Decision {
+                        label: labels[i].clone(),
+                        tier: TierKind::Model,
+                        confidence: p,
+                        detail: Detail::Guess(Arc::from(format!(
+                            "model: best guess '{}' at {p:.2}, below threshold {:.2}",
+                            labels[i], self.threshold
+                        ))),
+                    })
                 }
             })
             .collect())

@@ -96,6 +96,10 @@ pub enum Detail {
     Rule(Arc<str>),
     /// Why the record is `Unclassified`, or a note from the deciding tier.
     Reason(Arc<str>),
+    /// The model's best guess, below its threshold, kept because no later
+    /// tier decided (no LLM configured, or the LLM declined): the text says
+    /// why it was not trusted (tier `model`, its probability as confidence).
+    Guess(Arc<str>),
     /// Nothing to add (e.g. a confident model prediction).
     None,
 }
@@ -104,7 +108,7 @@ impl Detail {
     /// The detail as text (rule id, reason, or empty).
     pub fn as_str(&self) -> &str {
         match self {
-            Detail::Rule(s) | Detail::Reason(s) => s,
+            Detail::Rule(s) | Detail::Reason(s) | Detail::Guess(s) => s,
             Detail::None => "",
         }
     }
@@ -136,6 +140,11 @@ impl Decision {
     /// Whether a tier gave this record a real label.
     pub fn is_classified(&self) -> bool {
         self.tier != TierKind::None
+    }
+
+    /// Whether this is a below-threshold guess of the model ([`Detail::Guess`]).
+    pub fn is_guess(&self) -> bool {
+        matches!(self.detail, Detail::Guess(_))
     }
 }
 

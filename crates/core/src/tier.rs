@@ -28,6 +28,12 @@ pub enum Verdict {
     /// reason if no later tier decides either). Passing is an answer: the
     /// outcome may be cached for the template.
     Pass(Arc<str>),
+    /// The tier is not sure enough to decide and passes the query on, but
+    /// offers its best guess (a [`Decision`] whose detail says why it was not
+    /// trusted). The pipeline keeps the guess when no later tier decides,
+    /// unless it was built strict ([`crate::pipeline::Fallback::Strict`]).
+    /// Cached like a pass.
+    Guess(Decision),
     /// The tier could not answer this query now (a timeout, a spent budget):
     /// the record becomes `Unclassified` with this reason and nothing is cached,
     /// so the template is asked about again later.

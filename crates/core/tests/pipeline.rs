@@ -224,9 +224,27 @@ fn corpus() -> Vec<Example> {
 }
 
 #[test]
+fn by_default_every_label_with_rows_is_in_the_head() {
+    let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
+    let (bundle, _) = train(&corpus(), enc.clone(), RulesFile::default(), None, &TrainOptions::default()).unwrap();
+    let wf = bundle.manifest.labels.iter().find(|l| l.name == "Workflow Error").unwrap();
+    assert!(wf.in_head && wf.rows == 2, "{wf:?}");
+    assert!(bundle.manifest.routes.is_empty(), "no source is routed away: {:?}", bundle.manifest.routes);
+    let p = bundle.pipeline(enc, Box::new(DisabledLlm), 0).unwrap();
+    let out = p.classify(&recs(&[("crm", "Escalation for case 17 stalled")]));
+    assert_eq!(&*out[0].label, "Workflow Error", "{:?}", out[0]);
+    // The curve of the threshold's trade-off is stored with the figures.
+    let cv = bundle.manifest.training.as_ref().unwrap().cv.as_ref().unwrap();
+    assert_eq!(cv.curve.len(), 20);
+    assert_eq!(cv.curve[0][1], 1.0, "threshold 0 keeps every line");
+    assert!(cv.curve.windows(2).all(|w| w[1][1] <= w[0][1]), "coverage never grows with the threshold: {:?}", cv.curve);
+}
+
+#[test]
 fn training_leaves_rare_labels_to_the_llm_and_routes_their_source() {
     let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
-    let (bundle, report) = train(&corpus(), enc.clone(), RulesFile::default(), None, &TrainOptions::default()).unwrap();
+    let opts = TrainOptions { min_samples: 5, ..TrainOptions::default() };
+    let (bundle, report) = train(&corpus(), enc.clone(), RulesFile::default(), None, &opts).unwrap();
     let m = &bundle.manifest;
     let wf = m.labels.iter().find(|l| l.name == "Workflow Error").unwrap();
     assert!(!wf.in_head && wf.rows == 2);
@@ -298,7 +316,7 @@ fn corrupt_or_mismatched_bundles_are_clear_errors() {
     let toml = std::fs::read_to_string(d.join("model.toml")).unwrap();
     std::fs::write(d.join("model.toml"), toml.replace("dim = 4096", "dim = 4000")).unwrap();
     let e = Bundle::load(d).unwrap_err().to_string();
-    assert!(e.contains("head.safetensors") && e.contains("expected F32 [4, 4000]"), "{e}");
+    assert!(e.contains("head.safetensors") && e.contains("expected F32 [5, 4000]"), "{e}");
     std::fs::write(d.join("model.toml"), toml.replace("format = 1", "format = 99")).unwrap();
     assert!(Bundle::load(d).unwrap_err().to_string().contains("bundle format 99 is not supported"));
     std::fs::write(d.join("model.toml"), "threshold = [").unwrap();
@@ -352,7 +370,8 @@ fn bundles_record_the_weights_and_notice_others() {
 fn the_threshold_is_calibrated_on_the_lines_that_would_reach_the_model() {
     let enc: Arc<dyn Encoder> = Arc::new(LexicalEncoder::new(4096));
     let calibrated_rows = |rules: &str, routes: &[(&str, Route)]| {
-        let opts = TrainOptions { routes: routes.iter().map(|(s, r)| (s.to_string(), *r)).collect(), ..TrainOptions::default() };
+        let opts =
+            TrainOptions { routes: routes.iter().map(|(s, r)| (s.to_string(), *r)).collect(), min_samples: 5, ..TrainOptions::default() };
         let (_, report) = train(&corpus(), enc.clone(), RulesFile::parse(rules, Path::new("r.toml")).unwrap(), None, &opts).unwrap();
         report.cv_at_threshold.expect("cross-validated").rows
     };
@@ -368,4 +387,94 @@ fn the_threshold_is_calibrated_on_the_lines_that_would_reach_the_model() {
     assert_eq!(calibrated_rows(narrow, &[]), 160);
     // A source routed to the LLM never reaches the model.
     assert_eq!(calibrated_rows("", &[("db", Route::Llm)]), 120);
+}
+
+/// A model tier that is unsure of every template with "unsure" in it and
+/// offers a guess for it (as the real model tier does below its threshold).
+struct Guessing;
+
+impl Tier for Guessing {
+    fn kind(&self) -> TierKind {
+        TierKind::Model
+    }
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        Ok(queries
+            .iter()
+            .map(|q| {
+                if q.template.contains("unsure") {
+                    Verdict::Guess(Decision {
+                        label: Arc::from("Error"),
+                        tier: TierKind::Model,
+                        confidence: 0.4,
+                        detail: Detail::Guess(Arc::from("model: best guess 'Error' at 0.40, below threshold 0.60")),
+                    })
+                } else {
+                    Verdict::Decided(Decision { label: Arc::from("Error"), tier: TierKind::Model, confidence: 0.9, detail: Detail::None })
+                }
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn with_no_llm_an_unsure_line_keeps_the_models_guess_and_strict_drops_it() {
+    let input = recs(&[("A", "sure 1"), ("A", "unsure 2"), ("A", "unsure 3")]);
+    let p = Pipeline::builder().model(Guessing).build();
+    let out = p.classify(&input);
+    assert_eq!(out.len(), 3);
+    assert!(!out[0].is_guess() && out[0].confidence == 0.9);
+    for d in &out[1..] {
+        assert_eq!((&*d.label, d.tier, d.confidence), ("Error", TierKind::Model, 0.4));
+        assert!(d.is_guess(), "{d:?}");
+        assert!(d.detail.as_str().starts_with("model: best guess 'Error' at 0.40") && d.detail.as_str().ends_with("llm disabled"), "{d:?}");
+    }
+    assert_eq!(p.stats().guesses, 1, "one distinct template was guessed");
+
+    let strict = Pipeline::builder().model(Guessing).build().with_fallback(logsift_core::pipeline::Fallback::Strict);
+    let out = strict.classify(&input);
+    assert!(out[0].is_classified());
+    for d in &out[1..] {
+        assert_eq!((&*d.label, d.tier), (UNCLASSIFIED, TierKind::None));
+        assert!(d.detail.as_str().contains("best guess 'Error'"), "{d:?}");
+    }
+}
+
+#[test]
+fn a_deciding_llm_overrules_the_guess_and_the_guess_is_reported_beside_it() {
+    let llm = Recording::new(TierKind::Llm, "Critical Error");
+    let p = Pipeline::builder().model(Guessing).llm(Box::new(llm.clone())).build();
+    let input = recs(&[("A", "sure 1"), ("A", "unsure 2")]);
+    let (out, guesses) = p.classify_explained(&input);
+    assert_eq!((&*out[1].label, out[1].tier), ("Critical Error", TierKind::Llm));
+    assert!(guesses[0].is_none());
+    assert_eq!(guesses[1].as_ref().map(|g| &*g.label), Some("Error"));
+    assert_eq!(llm.seen(), ["unsure <NUM>"]);
+
+    // Escalation off (the LLM was measured worse than the guess): the LLM is
+    // not asked and the guess is kept, saying why.
+    let llm = Recording::new(TierKind::Llm, "Critical Error");
+    let p = Pipeline::builder().model(Guessing).llm(Box::new(llm.clone())).build().with_escalation(false);
+    let out = p.classify(&input);
+    assert!(llm.seen().is_empty(), "the LLM was asked: {:?}", llm.seen());
+    assert!(out[1].is_guess() && out[1].detail.as_str().contains("not escalated"), "{:?}", out[1]);
+}
+
+#[test]
+fn the_bundle_records_which_llm_earns_its_lines() {
+    use logsift_core::bundle::LlmMeasure;
+    let (mut bundle, _) =
+        train(&corpus(), Arc::new(LexicalEncoder::new(1 << 12)), RulesFile::default(), None, &TrainOptions::default()).unwrap();
+    let m = &mut bundle.manifest;
+    assert!(m.escalation_pays("gpt at https://x/v1"), "an LLM never measured is asked");
+    m.record_llm(LlmMeasure { llm: "gpt at https://x/v1".into(), lines: 10, llm_accuracy: 0.3, guess_accuracy: 0.5 });
+    m.record_llm(LlmMeasure { llm: "big at https://y/v1".into(), lines: 10, llm_accuracy: 0.9, guess_accuracy: 0.5 });
+    assert!(!m.escalation_pays("gpt at https://x/v1"));
+    assert!(m.escalation_pays("big at https://y/v1"));
+    m.record_llm(LlmMeasure { llm: "gpt at https://x/v1".into(), lines: 20, llm_accuracy: 0.6, guess_accuracy: 0.5 });
+    assert_eq!(m.llm_measured.len(), 2, "a new measurement replaces the old one");
+    assert!(m.escalation_pays("gpt at https://x/v1"));
+    let dir = tempfile::tempdir().unwrap();
+    bundle.save(dir.path()).unwrap();
+    let loaded = Bundle::load(dir.path()).unwrap();
+    assert_eq!(loaded.manifest.llm_measured, bundle.manifest.llm_measured);
 }

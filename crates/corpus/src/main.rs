@@ -8,11 +8,17 @@
 //! events, business-workflow failures, deprecation notices), each label with
 //! many phrasings. The same seed gives the same file, byte for byte.
 //!
+//! `--family-rows N` (default 3000) adds lines of the log families of real
+//! machines ([`families`]): syslog-framed daemons, web servers, databases,
+//! containers, JVM/Python services, big-data and cloud services.
+//!
 //! Every line is written by this program; no third-party data set is copied.
 
 use std::io::Write;
 
 use logsift_core::train::SplitMix64;
+
+mod families;
 
 /// Random choices for the generator, over logsift's own fixed SplitMix64 (so
 /// the corpus never changes with a dependency's version).
@@ -562,6 +568,7 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let mut seed = 2025u64;
     let mut rows = 6000usize;
+    let mut family_rows = 3000usize;
     let mut out: Option<String> = None;
     let mut i = 1;
     while i < args.len() {
@@ -569,9 +576,10 @@ fn main() -> std::io::Result<()> {
         match args[i].as_str() {
             "--seed" => seed = value.parse().unwrap_or(seed),
             "--rows" => rows = value.parse().unwrap_or(rows),
+            "--family-rows" => family_rows = value.parse().unwrap_or(family_rows),
             "-o" | "--output" => out = Some(value),
             "-h" | "--help" => {
-                println!("usage: logsift-corpus [--seed N] [--rows N] [-o FILE]");
+                println!("usage: logsift-corpus [--seed N] [--rows N] [--family-rows N] [-o FILE]");
                 return Ok(());
             }
             other => {
@@ -605,6 +613,14 @@ fn main() -> std::io::Result<()> {
             let message = gen(&mut rng);
             lines.push([String::new(), source, message, label.to_string()]);
         }
+    }
+    // Lines of real programs' families (syslog daemons, web servers,
+    // databases, containers, JVM/Python, big data), each template equally often.
+    let fam = families::templates();
+    for i in 0..family_rows {
+        let (source, label, gen) = fam[i % fam.len()];
+        let message = gen(&mut rng);
+        lines.push([String::new(), source.to_string(), message, label.to_string()]);
     }
     // Shuffle, then give timestamps in order.
     for i in (1..lines.len()).rev() {

@@ -150,6 +150,7 @@ fn reason(v: &Verdict) -> String {
     match v {
         Verdict::Failed(r) | Verdict::Pass(r) => r.to_string(),
         Verdict::Decided(d) => format!("decided {}", d.label),
+        Verdict::Guess(d) => format!("guessed {}", d.label),
     }
 }
 

@@ -405,6 +405,10 @@ fn result_json(d: &logsift_core::Decision) -> Value {
     match &d.detail {
         Detail::Rule(id) => v["rule"] = json!(&**id),
         Detail::Reason(r) => v["reason"] = json!(&**r),
+        Detail::Guess(r) => {
+            v["reason"] = json!(&**r);
+            v["guess"] = json!(true);
+        }
         Detail::None => {}
     }
     v

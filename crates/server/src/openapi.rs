@@ -60,7 +60,8 @@ pub fn spec() -> Value {
                     "tier": {"type": "string", "enum": ["rules", "model", "llm", "none"]},
                     "confidence": {"type": "number"},
                     "rule": {"type": "string", "description": "id of the rule that matched (tier rules)"},
-                    "reason": {"type": "string", "description": "why Unclassified, or a note of the deciding tier"}}},
+                    "reason": {"type": "string", "description": "why Unclassified, or a note of the deciding tier"},
+                    "guess": {"type": "boolean", "description": "true when the label is the model's below-threshold best guess, kept because no later tier decided"}}},
                 "ClassifyResponse": {"type": "object", "properties": {
                     "model": {"type": "string"},
                     "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}

@@ -130,6 +130,7 @@ async fn json_lines_come_back_in_order_with_rule_or_reason() {
         match &d.detail {
             Detail::Rule(id) => assert_eq!(r["rule"], &**id),
             Detail::Reason(why) => assert_eq!(r["reason"], &**why),
+            Detail::Guess(why) => assert!(r["reason"] == **why && r["guess"] == true),
             Detail::None => assert!(r.get("rule").is_none() && r.get("reason").is_none()),
         }
     }

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Labels the lines capture.sh collected and writes reallogs.csv.
+
+    python3 bench/reallogs/build.py RAWDIR [-o bench/reallogs/reallogs.csv]
+
+Each raw file is split into events (a line; for the two services of our own,
+a line with the traceback or stack trace that follows it), each event gets
+its program (the held-out unit of the benchmark) and source, and its label
+comes from the first row of templates.tsv whose program matches and whose
+regular expression is found in the line. The table was written by hand, one
+row per distinct template, each with a one-line justification that names the
+scenario that caused it. An event no row matches is an error: the table must
+cover everything captured.
+"""
+import argparse
+import csv
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SYSLOG = re.compile(r"^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ([^:\[ ]+)(?:\[\d+\])?:")
+# Which program a syslog tag belongs to (the unit held out by the splits).
+PROGRAM_OF_TAG = {
+    "useradd": "shadow", "usermod": "shadow", "userdel": "shadow", "groupadd": "shadow", "groupdel": "shadow",
+    "gpasswd": "shadow", "chpasswd": "shadow", "passwd": "shadow", "CRON": "cron", "cron": "cron",
+}
+FILES = {
+    "sshd-stderr.log": ("sshd", "sshd"),
+    "nginx-access.log": ("nginx", "nginx"),
+    "nginx-error.log": ("nginx", "nginx"),
+    "apache-access.log": ("apache2", "apache2"),
+    "apache-error.log": ("apache2", "apache2"),
+    "postgresql.log": ("postgresql", "postgres"),
+    "redis.log": ("redis", "redis"),
+    "vsftpd.log": ("vsftpd", "vsftpd"),
+    "shopd.log": ("shopd", "shopd"),
+    "billing.log": ("billing", "billing"),
+}
+# Events that span lines: a traceback or stack trace after its line (our
+# services), and PostgreSQL's tab-indented continuation lines (autovacuum figures).
+MULTILINE = {"shopd.log", "billing.log"}
+CONTINUED = {"postgresql.log"}
+STARTS_EVENT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def events(path: Path):
+    lines = path.read_text(errors="replace").splitlines()
+    multiline = path.name in MULTILINE
+    if not multiline and path.name not in CONTINUED:
+        yield from (l for l in lines if l.strip())
+        return
+    cur = None
+    for l in lines:
+        if not l.strip():
+            continue
+        starts = STARTS_EVENT.match(l) if multiline else not l[:1].isspace()
+        if starts or cur is None:
+            if cur is not None:
+                yield cur
+            cur = l
+        else:
+            cur += "\n" + l
+    if cur is not None:
+        yield cur
+
+
+def records(raw: Path):
+    for p in sorted(raw.iterdir()):
+        if p.name == "syslog.log":
+            for line in events(p):
+                m = SYSLOG.match(line)
+                tag = m.group(1) if m else "?"
+                base = tag.split("/")[0]
+                program = PROGRAM_OF_TAG.get(base, base)
+                yield program, tag if "/" not in tag else base, line, p.name
+        elif p.name in FILES:
+            program, source = FILES[p.name]
+            for line in events(p):
+                yield program, source, line, p.name
+        else:
+            print(f"build.py: {p.name}: not a known capture file; skipped", file=sys.stderr)
+
+
+def load_table(path: Path):
+    rows = []
+    with path.open(newline="") as f:
+        for i, r in enumerate(csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t"), start=2):
+            try:
+                rows.append((r["id"], r["program"], re.compile(r["regex"]), r["label"], r["why"]))
+            except re.error as e:
+                sys.exit(f"{path}:{i}: bad regex: {e}")
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("raw", type=Path)
+    ap.add_argument("-o", "--output", type=Path, default=HERE / "reallogs.csv")
+    ap.add_argument("--table", type=Path, default=HERE / "templates.tsv")
+    args = ap.parse_args()
+    table = load_table(args.table)
+    out, missing, used = [], {}, {}
+    for program, source, line, file in records(args.raw):
+        hit = next((t for t in table if t[1] == program and t[2].search(line)), None)
+        if hit is None:
+            missing.setdefault(program, []).append(line)
+            continue
+        used[hit[0]] = used.get(hit[0], 0) + 1
+        out.append({"program": program, "source": source, "log_message": line, "target_label": hit[3], "template_id": hit[0]})
+    if missing:
+        for program, lines in missing.items():
+            print(f"--- {program}: {len(lines)} lines match no template", file=sys.stderr)
+            for l in lines[:8]:
+                print("   ", l[:220].replace("\n", " | "), file=sys.stderr)
+        sys.exit(1)
+    unused = [t[0] for t in table if t[0] not in used]
+    if unused:
+        print(f"build.py: templates never seen in this capture: {', '.join(unused)}", file=sys.stderr)
+    with args.output.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["program", "source", "log_message", "target_label", "template_id"])
+        w.writeheader()
+        w.writerows(out)
+    by_label = {}
+    for r in out:
+        s = by_label.setdefault(r["target_label"], {})
+        s[r["program"]] = s.get(r["program"], 0) + 1
+    print(f"{len(out)} lines, {len({r['program'] for r in out})} programs, {len(used)} templates -> {args.output}", file=sys.stderr)
+    for label, per in sorted(by_label.items()):
+        print(f"  {label}: {sum(per.values())} lines from {len(per)} programs ({', '.join(f'{p} {n}' for p, n in sorted(per.items()))})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
