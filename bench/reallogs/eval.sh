@@ -22,7 +22,9 @@ row() { # name model test
   "$B" eval "$3" --model "$2" --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin); n = d["rows"]; c = d["confident"]; g = d["guessed"]
-print(f"| {sys.argv[1]} | {n} | {d[\"macro_f1\"]:.3f} | {d[\"accuracy\"]:.3f} | {d[\"tiers\"][\"unclassified\"] / n:.1%} | {g[\"lines\"] / n:.1%} | {c[\"accuracy\"]:.3f} |")' "$1"
+f1, acc, unc = d["macro_f1"], d["accuracy"], d["tiers"]["unclassified"] / n
+gs, cp = g["lines"] / n, c["accuracy"]
+print(f"| {sys.argv[1]} | {n} | {f1:.3f} | {acc:.3f} | {unc:.1%} | {gs:.1%} | {cp:.3f} |")' "$1"
 }
 echo "| bundle, split | test lines | macro-F1 | accuracy | Unclassified | guessed (Unclassified with --strict) | precision of confident labels |"
 echo "|---|---|---|---|---|---|---|"

@@ -247,7 +247,7 @@ pub fn run_mine(args: RulesMineArgs) -> Result<()> {
     RulesFile::parse(&text, std::path::Path::new("mined rules")).context("mined rules do not parse (a bug)")?;
     match &args.output {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?,
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     eprintln!(
         "logsift: {} rules from {} lines; they match {covered} lines ({:.1}%)",

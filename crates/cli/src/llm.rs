@@ -144,22 +144,7 @@ pub fn identity(args: &LlmArgs, bundle: &Bundle) -> Result<Option<String>> {
     Ok(Some(format!("{model} at {}", redact_url(&url))))
 }
 
-/// `url` without user info and query (`http://u:p@h/v1?key=x` → `http://h/v1`).
-pub fn redact_url(url: &str) -> String {
-    let url = url.split(['?', '#']).next().unwrap_or(url);
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            if path.is_empty() && !rest.contains('/') {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{host}/{path}")
-            }
-        }
-        None => url.to_string(),
-    }
-}
+pub use logsift_llm::redact_url;
 
 /// The LLM tier the flags ask for (disabled when none), and its counters.
 pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {

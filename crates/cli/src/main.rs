@@ -5,6 +5,19 @@
 //! figures out), `serve` (the HTTP service), `worker` (a NATS JetStream
 //! consumer) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
 
+/// `print!` for reports on stdout: a closed stdout (`logsift eval … | head -1`)
+/// ends the process quietly with exit 0, as the README promises, where
+/// `print!` would panic.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*)) };
+}
+
+/// `println!` with [`out!`]'s handling of a closed stdout.
+macro_rules! outln {
+    () => { $crate::write_stdout(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+
 mod classify;
 mod cv;
 mod embed;
@@ -71,6 +84,52 @@ pub enum OnError {
     Skip,
 }
 
+/// Writes a report's text to stdout (see [`out!`]).
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("logsift: error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// An error and its causes on one line, a cause that an outer message
+/// already quotes (a library error that prints its own source) said once.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if text.contains(&s) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&s);
+    }
+    text
+}
+
+/// Colour on stderr only for a terminal, and never with `NO_COLOR` set
+/// (<https://no-color.org>): a log file or CI output gets plain text.
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Whether an error is, at bottom, a write into a closed pipe (`| head`):
+/// the reader has all it wanted, which is no error worth a message.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>()
+                .is_some_and(|ce| matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = std::env::var("LOGSIFT_LOG").unwrap_or_else(|_| cli.log.clone());
@@ -78,6 +137,7 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")))
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(colour_on_stderr())
         .without_time()
         .init();
     let result = match cli.command {
@@ -94,10 +154,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A closed stdout (e.g. `| head`) is not an error worth a message.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("logsift: error: {e:#}");
+            eprintln!("logsift: error: {}", error_text(&e));
             ExitCode::from(1)
         }
     }

@@ -118,11 +118,11 @@ pub fn load(choice: &ModelChoice, llm: &crate::llm::LlmArgs, cache_capacity: usi
                     (bundle, encoder)
                 }
                 Err(why) => {
+                    // One line: it shows on every run without the weights.
+                    let why = why.lines().next().unwrap_or_default().trim().trim_end_matches('.').to_string();
                     eprintln!(
-                        "logsift: warning: the default model ({}) uses the all-MiniLM-L6-v2 weights, which are not here ({why}); \
-                         using the weight-free lexical model {} instead. To use MiniLM, run scripts/fetch-minilm.sh and set {} \
-                         to the directory it prints, or pass --encoder-dir.",
-                        default.display(),
+                        "logsift: warning: no all-MiniLM-L6-v2 weights ({why}): using the lexical model {}; \
+                         scripts/fetch-minilm.sh and {}=<its output> give the default one",
                         fallback.display(),
                         logsift_embed::DIR_ENV
                     );
@@ -134,6 +134,7 @@ pub fn load(choice: &ModelChoice, llm: &crate::llm::LlmArgs, cache_capacity: usi
             }
         }
     };
+    tracing::info!("model '{}' from {} (encoder {})", bundle.manifest.name, bundle.dir.display(), bundle.manifest.encoder.id);
     let (llm_tier, llm_stats) = crate::llm::tier(llm, &bundle)?;
     let fallback = if llm.strict { Fallback::Strict } else { Fallback::Guess };
     let mut pipeline = bundle.pipeline(encoder, llm_tier, cache_capacity)?.with_fallback(fallback);

@@ -38,6 +38,33 @@ pub struct ServeArgs {
     /// Most records in one pipeline batch (concurrent requests are joined up to it).
     #[arg(long, default_value_t = 4096)]
     pub batch_size: usize,
+    /// Most request-body MiB held at once by the CSV and JSON endpoints together;
+    /// past it a request gets 503 with Retry-After.
+    #[arg(long, default_value_t = 256)]
+    pub max_inflight_mib: usize,
+    /// Most columns in an uploaded CSV (more: 422).
+    #[arg(long, default_value_t = 1024)]
+    pub max_columns: usize,
+    /// Seconds a client has to send a request's headers, on a new connection
+    /// and between requests on a kept-alive one (so also the idle timeout).
+    #[arg(long, default_value_t = 10.0)]
+    pub header_timeout: f64,
+    /// Most open connections; more wait in the kernel's backlog.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
+    #[arg(long, default_value_t = 10.0)]
+    pub shutdown_grace: f64,
+    /// Host header values the service answers (repeatable). Default: on a
+    /// loopback address, localhost and the loopback addresses; on a specific
+    /// address, that address and localhost; on 0.0.0.0 or [::], any host.
+    /// Guards a local service against DNS rebinding.
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Origin whose web pages may call the service (repeatable; `*` for any).
+    /// Without it, a browser request from another origin gets 403.
+    #[arg(long, value_name = "ORIGIN")]
+    pub cors_origin: Vec<String>,
     /// Decisions kept in the template cache.
     #[arg(long, default_value_t = DEFAULT_CACHE_CAPACITY)]
     pub cache_size: usize,
@@ -77,7 +104,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         request_timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
         max_batch_lines: args.batch_size.max(1),
         max_line_bytes: args.max_line_bytes,
+        allowed_hosts: allowed_hosts(&args.addr, &args.allow_host),
+        cors_origins: args.cors_origin.iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+        max_inflight_bytes: args.max_inflight_mib.max(1).saturating_mul(1024 * 1024),
+        max_columns: args.max_columns.max(1),
+        conn: logsift_server::conn::ConnLimits {
+            header_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
+            max_connections: args.max_connections.max(1),
+            shutdown_grace: Duration::from_secs_f64(args.shutdown_grace.max(0.0)),
+        },
     };
+    let limits = cfg.conn.clone();
     let authed = cfg.token.is_some();
     let router = logsift_server::router(loaded.pipeline, info, loaded.llm, cfg);
     runtime.block_on(async move {
@@ -88,11 +125,38 @@ pub fn run(args: ServeArgs) -> Result<()> {
             loaded.bundle.dir.display(),
             if authed { "bearer token required" } else { "no token" }
         );
-        logsift_server::serve(listener, router, shutdown).await.context("the server failed")?;
+        logsift_server::conn::serve_with(listener, router, shutdown, limits).await.context("the server failed")?;
         eprintln!("logsift: stopped");
         Ok::<(), anyhow::Error>(())
     })?;
     // The pipeline thread ends when the router (and its queue) is dropped.
     runtime.shutdown_timeout(Duration::from_secs(5));
     Ok(())
+}
+
+/// The Host values the service answers (see `--allow-host`): `None` for any.
+fn allowed_hosts(addr: &str, given: &[String]) -> Option<Vec<String>> {
+    if !given.is_empty() {
+        return Some(given.iter().map(|h| h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()).collect());
+    }
+    let ip = addr.parse::<std::net::SocketAddr>().map(|a| a.ip()).ok();
+    let loopback = || vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    match ip {
+        Some(ip) if ip.is_unspecified() => None,
+        Some(ip) if ip.is_loopback() => Some(loopback()),
+        Some(ip) => {
+            let mut v = loopback();
+            v.push(ip.to_string());
+            Some(v)
+        }
+        // A name (`localhost:8000`): that name and the loopback names.
+        None => {
+            let name = addr.rsplit_once(':').map_or(addr, |(h, _)| h).to_ascii_lowercase();
+            let mut v = loopback();
+            if !v.contains(&name) {
+                v.push(name);
+            }
+            Some(v)
+        }
+    }
 }

@@ -201,8 +201,8 @@ fn read_feedback(path: &PathBuf, out: &mut Vec<Example>) -> Result<usize> {
 }
 
 fn print_evaluation(ev: &Evaluation, title: &str) {
-    println!("{title}");
-    println!(
+    outln!("{title}");
+    outln!(
         "  rows {}  accuracy {:.4}  macro-F1 {:.4} (over {} trained labels)  macro-F1 all labels {:.4}",
         ev.rows,
         ev.accuracy,
@@ -210,34 +210,34 @@ fn print_evaluation(ev: &Evaluation, title: &str) {
         ev.scored_labels.len(),
         ev.macro_f1_all_labels
     );
-    println!("  {:<24}{:>10}{:>10}{:>10}{:>9}", "label", "precision", "recall", "f1", "support");
+    outln!("  {:<24}{:>10}{:>10}{:>10}{:>9}", "label", "precision", "recall", "f1", "support");
     for (l, s) in &ev.labels {
-        println!("  {l:<24}{:>10.4}{:>10.4}{:>10.4}{:>9}", s.precision, s.recall, s.f1, s.support);
+        outln!("  {l:<24}{:>10.4}{:>10.4}{:>10.4}{:>9}", s.precision, s.recall, s.f1, s.support);
     }
-    println!("  {:<24}{:>10}{:>10}", "tier", "lines", "accuracy");
+    outln!("  {:<24}{:>10}{:>10}", "tier", "lines", "accuracy");
     for t in ["rules", "model", "llm", "unclassified"] {
         let s = &ev.tier_accuracy[t];
-        println!("  {t:<24}{:>10}{:>10.4}", s.lines, s.accuracy);
+        outln!("  {t:<24}{:>10}{:>10.4}", s.lines, s.accuracy);
     }
 }
 
 fn print_confusion(ev: &Evaluation) {
     let short: Vec<String> = ev.confusion.labels.iter().map(|l| l.chars().filter(|c| c.is_uppercase()).collect::<String>()).collect();
-    println!("  confusion (rows: true, columns: predicted)");
-    print!("  {:<24}", "");
+    outln!("  confusion (rows: true, columns: predicted)");
+    out!("  {:<24}", "");
     for s in &short {
-        print!("{s:>6}");
+        out!("{s:>6}");
     }
-    println!();
+    outln!();
     for (l, row) in ev.confusion.labels.iter().zip(&ev.confusion.matrix) {
         if row.iter().all(|&v| v == 0) {
             continue;
         }
-        print!("  {l:<24}");
+        out!("  {l:<24}");
         for v in row {
-            print!("{v:>6}");
+            out!("{v:>6}");
         }
-        println!();
+        outln!();
     }
 }
 
@@ -253,7 +253,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     let sha = if shas.len() == 1 { shas.remove(0) } else { format!("{:x}", Sha256::digest(shas.join("\n").as_bytes())) };
     for path in &args.feedback {
         let added = read_feedback(path, &mut examples)?;
-        println!("feedback: {added} reviewed lines from {}", path.display());
+        outln!("feedback: {added} reviewed lines from {}", path.display());
     }
     let (rules, rules_text) = match &args.rules {
         Some(p) => {
@@ -294,7 +294,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     let (bundle, report) = train(&examples, encoder, rules, rules_text, &opts)?;
     bundle.save(&args.output)?;
     let m = &bundle.manifest;
-    println!(
+    outln!(
         "trained {} on {} rows ({} distinct templates) in {:.1} s with encoder {}",
         args.output.display(),
         examples.len(),
@@ -304,13 +304,13 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     );
     for l in &m.labels {
         if !l.in_head {
-            println!("  label '{}' has {} rows (< --min-samples {}): left to the LLM tier", l.name, l.rows, args.min_samples);
+            outln!("  label '{}' has {} rows (< --min-samples {}): left to the LLM tier", l.name, l.rows, args.min_samples);
         } else if l.rows < 5 {
-            println!("  label '{}' has only {} rows: in the head, but its figures rest on few lines", l.name, l.rows);
+            outln!("  label '{}' has only {} rows: in the head, but its figures rest on few lines", l.name, l.rows);
         }
     }
     for (s, r) in &m.routes {
-        println!("  route: source '{s}' → {r:?}");
+        outln!("  route: source '{s}' → {r:?}");
     }
     if let (Some(cv), Some(cvk)) = (&report.cv, &report.cv_at_threshold) {
         print_evaluation(
@@ -322,7 +322,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
             ),
         );
         let covered = cvk.rows - cvk.tiers["unclassified"];
-        println!(
+        outln!(
             "threshold {:.2}: the model is confident on {:.1}% of those lines, at precision {:.4} (target {}); the rest go to \
              the LLM tier, or keep the model's best guess (marked as such) when no LLM decides",
             report.threshold,
@@ -337,10 +337,10 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
                 .filter(|p| (p[0] * 20.0).round() as i64 % 2 == 0)
                 .map(|p| format!("{:.1}: {:.3}/{:.3}", p[0], p[1], p[2]))
                 .collect();
-            println!("  threshold: coverage/precision  {}", points.join("  "));
+            outln!("  threshold: coverage/precision  {}", points.join("  "));
         }
     } else {
-        println!("no cross-validation (--cv {} or too few templates): threshold {:.2}", args.cv, report.threshold);
+        outln!("no cross-validation (--cv {} or too few templates): threshold {:.2}", args.cv, report.threshold);
     }
     Ok(())
 }
@@ -372,7 +372,7 @@ fn run_cv_eval(args: &EvalArgs, k: usize) -> Result<()> {
             );
             let n = r.evaluation.rows.max(1) as f64;
             let share = |t: &str| 100.0 * r.evaluation.tiers[t] as f64 / n;
-            println!(
+            outln!(
                 "  share of lines: rules {:.1}%, model {:.1}%, llm {:.1}%, unclassified {:.1}% ({} lines); thresholds {:?}{}",
                 share("rules"),
                 share("model"),
@@ -388,7 +388,7 @@ fn run_cv_eval(args: &EvalArgs, k: usize) -> Result<()> {
     if args.json {
         let v =
             if splits.len() == 1 { json.into_iter().next().map(|(_, v)| v).unwrap_or_default() } else { serde_json::Value::Object(json) };
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     }
     if let (Some(path), Some((r, name))) = (&args.report, first) {
         let title = format!("logsift: {k}-fold cross-validation ({name} split) on {}", args.data.display());
@@ -482,21 +482,21 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
                 "refused": llm.refused.load(Relaxed),
             });
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_evaluation(&ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));
         print_confusion(&ev);
         if let Some(id) = &llm_id {
-            println!(
+            outln!(
                 "escalated to {id}: {esc} lines the model was unsure of; the LLM got {:.1}% right, the model's guess {:.1}%",
                 100.0 * ratio(llm_right),
                 100.0 * ratio(guess_right)
             );
         }
         let s = loaded.pipeline.stats();
-        println!("  distinct templates asked: model {}, llm {}; cache hits {}", s.model_queries, s.llm_queries, s.cache_hits);
+        outln!("  distinct templates asked: model {}, llm {}; cache hits {}", s.model_queries, s.llm_queries, s.cache_hits);
         if let Some(llm) = &loaded.llm {
-            println!("  {}", crate::llm::summary(llm));
+            outln!("  {}", crate::llm::summary(llm));
         }
     }
     Ok(())

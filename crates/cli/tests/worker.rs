@@ -1,6 +1,6 @@
-//! `logsift worker` against a real NATS server with JetStream: the test
-//! setup installs `nats-server` from Debian when it is missing (as root) and
-//! starts one per test on a free loopback port, stopping it afterwards.
+//! `logsift worker` against a real NATS server with JetStream: each test
+//! starts its own `nats-server` (Debian's, installed by `.ci/run`) on a free
+//! loopback port and stops it afterwards.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -16,42 +16,17 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-fn find_nats_server() -> Option<PathBuf> {
+/// The `nats-server` binary (`$LOGSIFT_NATS_SERVER`, or Debian's on the
+/// PATH or in /usr/sbin). Tests never install it: `.ci/run` does. Without it
+/// the test says visibly that it skips, or fails under CI.
+fn nats_server_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LOGSIFT_NATS_SERVER") {
         return Some(PathBuf::from(p));
     }
-    let on_path =
-        |p: &str| Command::new(p).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    ["nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"].into_iter().find(|p| on_path(p)).map(PathBuf::from)
-}
-
-/// The `nats-server` binary: found, or installed from Debian when running as
-/// root; otherwise the test is skipped (saying so), or fails under CI.
-fn nats_server_binary() -> Option<PathBuf> {
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = INSTALL.lock().unwrap();
-    if let Some(p) = find_nats_server() {
-        return Some(p);
-    }
-    let root_user = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if root_user {
-        eprintln!("installing nats-server from Debian (apt-get install nats-server)");
-        let _ = Command::new("apt-get").args(["install", "-y", "-q", "nats-server"]).env("DEBIAN_FRONTEND", "noninteractive").status();
-        if find_nats_server().is_none() {
-            let _ = Command::new("apt-get").args(["update", "-q"]).status();
-            let _ = Command::new("apt-get").args(["install", "-y", "-q", "nats-server"]).env("DEBIAN_FRONTEND", "noninteractive").status();
-        }
-    }
-    match find_nats_server() {
-        Some(p) => Some(p),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("nats-server is missing and could not be installed (apt-get install nats-server)")
-        }
-        None => {
-            eprintln!("skipped: nats-server is not installed (apt-get install nats-server, or set LOGSIFT_NATS_SERVER)");
-            None
-        }
-    }
+    logsift_testkit::program(
+        &["nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"],
+        "apt-get install nats-server, or set LOGSIFT_NATS_SERVER",
+    )
 }
 
 /// A NATS server with JetStream on a free loopback port, for one test.

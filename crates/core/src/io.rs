@@ -127,8 +127,9 @@ fn check_length(message: &str, max: usize, problems: &mut Vec<String>) {
 
 /// Records from a CSV input.
 pub struct CsvInput<R: Read> {
-    rdr: csv::Reader<LineCap<R>>,
+    rdr: csv::Reader<QuoteWatch<LineCap<R>>>,
     cut: std::sync::Arc<std::sync::Mutex<Vec<(u64, usize)>>>,
+    unclosed: std::sync::Arc<std::sync::Mutex<Option<Unclosed>>>,
     file: String,
     headers: Vec<String>,
     message_idx: usize,
@@ -143,7 +144,9 @@ impl<R: Read> CsvInput<R> {
     pub fn new(reader: R, file: &str, opts: InputOptions) -> Result<Self, InputError> {
         let cap = LineCap::new(reader, opts.max_line_bytes.saturating_mul(16).max(4 << 20));
         let cut = cap.cut.clone();
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(cap);
+        let watch = QuoteWatch::new(cap);
+        let unclosed = watch.unclosed.clone();
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(watch);
         let raw = rdr
             .byte_headers()
             .map_err(|e| match e.into_kind() {
@@ -167,7 +170,18 @@ impl<R: Read> CsvInput<R> {
             found: headers.clone(),
         })?;
         let source_idx = find(&opts.source_field);
-        Ok(CsvInput { rdr, cut, file: file.into(), headers, message_idx, source_idx, row: 0, opts, record: csv::ByteRecord::new() })
+        Ok(CsvInput {
+            rdr,
+            cut,
+            unclosed,
+            file: file.into(),
+            headers,
+            message_idx,
+            source_idx,
+            row: 0,
+            opts,
+            record: csv::ByteRecord::new(),
+        })
     }
 
     /// The header row.
@@ -211,6 +225,16 @@ impl<R: Read> Iterator for CsvInput<R> {
             }
             false
         });
+        // A quote still open at the end of the input swallowed every line
+        // after it into this, the last row: say so rather than pass it on.
+        if let Some(u) = *self.unclosed.lock().expect("quote state") {
+            if end >= u.end_offset {
+                problems.push(format!(
+                    "a quote opened on line {} is never closed: lines {}–{} were read as one field of this row",
+                    u.open_line, u.open_line, u.last_line
+                ));
+            }
+        }
         let width = self.headers.len();
         let mut columns: Vec<String> =
             self.record.iter().enumerate().map(|(i, f)| check_text(f, &format!("column {}", i + 1), &mut problems)).collect();
@@ -238,6 +262,73 @@ impl<R: Read> Iterator for CsvInput<R> {
             passthrough: Passthrough::Columns(columns),
             invalid: (!problems.is_empty()).then(|| problems.join("; ")),
         }))
+    }
+}
+
+/// Where a CSV input ended inside a quoted field.
+#[derive(Clone, Copy, Debug)]
+struct Unclosed {
+    /// 1-based physical line where the quote opened.
+    open_line: u64,
+    /// The input's last physical line.
+    last_line: u64,
+    /// Bytes read in all.
+    end_offset: u64,
+}
+
+/// Follows the CSV quoting of the bytes read through it (RFC 4180, as the
+/// `csv` crate parses it: a quote opens a field only at its start, `""`
+/// inside is one quote) and records where the input ends inside a quoted
+/// field. The `csv` crate takes such a field to the end of the input
+/// without an error, silently merging every later line into one row.
+struct QuoteWatch<R: Read> {
+    inner: R,
+    /// 0: at a field's start, 1: in an unquoted field, 2: in a quoted field,
+    /// 3: just after a quote inside a quoted field.
+    state: u8,
+    line: u64,
+    open_line: u64,
+    pos: u64,
+    last_was_newline: bool,
+    unclosed: std::sync::Arc<std::sync::Mutex<Option<Unclosed>>>,
+}
+
+impl<R: Read> QuoteWatch<R> {
+    fn new(inner: R) -> Self {
+        QuoteWatch { inner, state: 0, line: 1, open_line: 0, pos: 0, last_was_newline: true, unclosed: Default::default() }
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        if n == 0 {
+            if self.state == 2 && !out.is_empty() {
+                let last_line = if self.last_was_newline { self.line - 1 } else { self.line };
+                *self.unclosed.lock().expect("quote state") =
+                    Some(Unclosed { open_line: self.open_line, last_line: last_line.max(self.open_line), end_offset: self.pos });
+            }
+            return Ok(0);
+        }
+        for &b in &out[..n] {
+            self.state = match (self.state, b) {
+                (2, b'"') => 3,
+                (2, _) => 2,
+                (0, b'"') => {
+                    self.open_line = self.line;
+                    2
+                }
+                (3, b'"') => 2,
+                (_, b',' | b'\n' | b'\r') => 0,
+                _ => 1,
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        self.pos += n as u64;
+        self.last_was_newline = out[n - 1] == b'\n';
+        Ok(n)
     }
 }
 
@@ -532,9 +623,18 @@ impl<W: Write> CsvOutput<W> {
 
     fn write_header(&mut self) -> std::io::Result<()> {
         if let Some(h) = self.header.take() {
-            self.w.write_record(&h)?;
+            self.w.write_record(&h).map_err(csv_io)?;
         }
         Ok(())
+    }
+}
+
+/// A CSV writer's error as the I/O error under it, kind kept: a closed pipe
+/// stays `BrokenPipe` (which the CLI ends on quietly), not `Other`.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
     }
 }
 
@@ -546,12 +646,12 @@ impl<W: Write> RecordWriter for CsvOutput<W> {
             let tail = [&*d.label, d.tier.as_str(), conf.as_str(), d.detail.as_str()];
             match &r.passthrough {
                 Passthrough::Columns(cols) if cols.len() == self.width => {
-                    self.w.write_record(cols.iter().map(String::as_str).chain(tail))?;
+                    self.w.write_record(cols.iter().map(String::as_str).chain(tail)).map_err(csv_io)?;
                 }
                 _ => {
                     let mut row: Vec<&str> = vec![&r.source, &r.message];
                     row.resize(self.width, "");
-                    self.w.write_record(row.into_iter().chain(tail))?;
+                    self.w.write_record(row.into_iter().chain(tail)).map_err(csv_io)?;
                 }
             }
         }
@@ -689,6 +789,27 @@ mod tests {
 
     fn csv_records(text: &[u8]) -> Result<Vec<Record>, InputError> {
         CsvInput::new(text, "in.csv", InputOptions::default())?.collect()
+    }
+
+    #[test]
+    fn a_quote_left_open_is_named_not_merged_silently() {
+        // The quote opens on line 3 (the row of source A) and is never
+        // closed: the csv parser reads lines 3-13 as one field.
+        let mut text = String::from("source,log_message\nZ,first\nA,\"hello\n");
+        for i in 0..10 {
+            text.push_str(&format!("B{i},fine\n"));
+        }
+        let recs = csv_records(text.as_bytes()).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].invalid, None);
+        let why = recs[1].invalid.as_deref().expect("the open quote is reported");
+        assert!(why.contains("quote opened on line 3 is never closed") && why.contains("lines 3–13"), "{why}");
+        // Quotes inside an unquoted field, doubled quotes and quoted newlines
+        // are fine, as is a last line without a newline.
+        let ok = "source,log_message\nA,say \"hi\nB,\"x \"\"y\"\" \nz\"\nC,\"done\"";
+        let recs = csv_records(ok.as_bytes()).unwrap();
+        assert_eq!(recs.len(), 3);
+        assert!(recs.iter().all(|r| r.invalid.is_none()), "{:?}", recs.iter().map(|r| &r.invalid).collect::<Vec<_>>());
     }
 
     #[test]

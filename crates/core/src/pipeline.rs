@@ -391,38 +391,42 @@ impl Pipeline {
         to_llm.sort_unstable();
         stats.llm_queries += to_llm.len() as u64;
         let queries: Vec<Query> = to_llm.iter().map(query).collect();
+        // A line the LLM passes on, or fails on, keeps the model's guess when
+        // there is one (and the policy is to guess): a dead LLM leaves the run
+        // where no LLM would, never worse. Failures are not cached, so the
+        // next batch asks again.
+        let mut unsure = |g: usize, why: Arc<str>, stats: &mut Stats| -> Decision {
+            let mut all = reasons.remove(&g).unwrap_or_default();
+            all.push(why);
+            let joined = all.join("; ");
+            match guesses.get(&g).cloned() {
+                Some(guess) if self.fallback == Fallback::Guess => {
+                    stats.guesses += 1;
+                    Decision { detail: Detail::Guess(Arc::from(joined)), ..guess }
+                }
+                _ => Decision::unclassified(joined),
+            }
+        };
         match run_tier(self.llm.as_ref(), &queries) {
             Ok(v) => {
                 for (&g, verdict) in to_llm.iter().zip(v) {
                     match verdict {
                         Verdict::Decided(d) => decided.push((g, d, true)),
-                        Verdict::Pass(reason) => {
-                            let mut all = reasons.remove(&g).unwrap_or_default();
-                            all.push(reason);
-                            let joined = all.join("; ");
-                            let d = match guesses.get(&g).cloned() {
-                                Some(guess) if self.fallback == Fallback::Guess => {
-                                    stats.guesses += 1;
-                                    Decision { detail: Detail::Guess(Arc::from(joined)), ..guess }
-                                }
-                                _ => Decision::unclassified(joined),
-                            };
-                            decided.push((g, d, true));
-                        }
+                        Verdict::Pass(reason) => decided.push((g, unsure(g, reason, &mut stats), true)),
                         Verdict::Guess(other) => {
                             // An LLM tier's own unsure answer: it is the last tier, so keep it
                             // under the same policy.
                             let d = if self.fallback == Fallback::Guess { other } else { Decision::unclassified(other.detail.as_str()) };
                             decided.push((g, d, true));
                         }
-                        Verdict::Failed(reason) => decided.push((g, Decision::unclassified(reason), false)),
+                        Verdict::Failed(reason) => decided.push((g, unsure(g, reason, &mut stats), false)),
                     }
                 }
             }
             Err(e) => {
                 *stats.tier_errors.entry(TierKind::Llm).or_default() += 1;
                 let reason: Arc<str> = Arc::from(e.to_string());
-                to_llm.iter().for_each(|&g| decided.push((g, Decision::unclassified(reason.clone()), false)));
+                to_llm.iter().for_each(|&g| decided.push((g, unsure(g, reason.clone(), &mut stats), false)));
             }
         }
 

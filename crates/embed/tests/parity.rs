@@ -11,16 +11,8 @@ use logsift_embed::sgemm::{has_avx512_bf16, Precision};
 use logsift_embed::{resolve_model_dir, BackendKind, MiniLmEncoder, MINILM_ID};
 
 fn weights() -> Option<PathBuf> {
-    match std::env::var_os("LOGSIFT_MINILM_DIR") {
-        Some(d) => Some(PathBuf::from(d)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("LOGSIFT_MINILM_DIR is not set; CI must fetch the weights (scripts/fetch-minilm.sh)")
-        }
-        None => {
-            eprintln!("skipped: LOGSIFT_MINILM_DIR is not set (run scripts/fetch-minilm.sh and export LOGSIFT_MINILM_DIR=<its output>)");
-            None
-        }
-    }
+    logsift_testkit::require_env("LOGSIFT_MINILM_DIR", "run scripts/fetch-minilm.sh and export LOGSIFT_MINILM_DIR=<its output>")
+        .map(PathBuf::from)
 }
 
 fn reference() -> Vec<(String, Vec<f32>)> {
@@ -87,7 +79,7 @@ fn missing_weights_error_lists_what_was_tried() {
 fn bf16_stays_within_the_reduced_precision_bound() {
     let Some(dir) = weights() else { return };
     if !has_avx512_bf16() {
-        eprintln!("skipped: this CPU has no AVX512-BF16, so bf16 falls back to f32 (covered by the f32 parity test)");
+        logsift_testkit::notice("this CPU has no AVX512-BF16, so bf16 falls back to f32 (covered by the f32 parity test)");
         return;
     }
     let enc = MiniLmEncoder::load_with(&dir, BackendKind::Builtin, Precision::Bf16).unwrap();

@@ -131,7 +131,7 @@ pub struct LlmConfig {
 impl std::fmt::Debug for LlmConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LlmConfig")
-            .field("base_url", &self.base_url)
+            .field("base_url", &crate::redact_url(&self.base_url))
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
             .field("format", &self.format)
@@ -189,6 +189,9 @@ struct Gate {
     minute_requests: u64,
     failures_in_row: u32,
     open_until: Option<Instant>,
+    /// The failure that opened the breaker (`HTTP 500`, `request timed
+    /// out`, …), repeated in the detail of each line it holds back.
+    open_cause: String,
     jitter: u64,
 }
 
@@ -213,6 +216,17 @@ impl CallError {
             CallError::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
             CallError::Transport(_) | CallError::Answer(_) => true,
             CallError::Local(_) => false,
+        }
+    }
+}
+
+impl CallError {
+    /// The failure in a few words: `HTTP 429`, `request timed out`, ….
+    fn cause(&self) -> String {
+        match self {
+            CallError::Status { status, .. } => format!("HTTP {status}"),
+            CallError::Transport(e) | CallError::Local(e) => e.chars().take(120).collect(),
+            CallError::Answer(e) => format!("bad answer: {}", e.chars().take(100).collect::<String>()),
         }
     }
 }
@@ -303,6 +317,7 @@ impl LlmTier {
                 minute_requests: 0,
                 failures_in_row: 0,
                 open_until: None,
+                open_cause: String::new(),
                 jitter: seed,
             }),
             stats: Arc::default(),
@@ -336,25 +351,28 @@ impl LlmTier {
     }
 
     /// Takes a request slot, or says why none is left.
-    fn admit(&self) -> Result<(), &'static str> {
-        let mut g = self.gate.lock().map_err(|_| "llm state poisoned")?;
+    fn admit(&self) -> Result<(), String> {
+        let mut g = self.gate.lock().map_err(|_| "llm state poisoned".to_string())?;
         let now = Instant::now();
         if let Some(t) = g.open_until {
             if now < t {
-                return Err("llm circuit open (endpoint failing)");
+                return Err(format!(
+                    "llm circuit open: {} failed requests in a row, the last {}; not called for {:?}",
+                    self.cfg.breaker_failures, g.open_cause, self.cfg.breaker_cooldown
+                ));
             }
             g.open_until = None;
             self.stats.circuit_open.store(false, Ordering::Relaxed);
         }
         if self.cfg.max_requests.is_some_and(|m| g.requests >= m) {
-            return Err("llm budget");
+            return Err("llm budget".into());
         }
         if now.duration_since(g.minute_start) >= Duration::from_secs(60) {
             g.minute_start = now;
             g.minute_requests = 0;
         }
         if self.cfg.max_per_minute.is_some_and(|m| g.minute_requests >= m) {
-            return Err("llm budget");
+            return Err("llm budget".into());
         }
         g.requests += 1;
         g.minute_requests += 1;
@@ -362,17 +380,25 @@ impl LlmTier {
         Ok(())
     }
 
-    fn record(&self, ok: bool) {
+    /// Counts a request's outcome: `None` for success, else its failure.
+    fn record(&self, failure: Option<&CallError>) {
         if let Ok(mut g) = self.gate.lock() {
-            if ok {
-                g.failures_in_row = 0;
-            } else {
-                g.failures_in_row += 1;
-                if g.failures_in_row >= self.cfg.breaker_failures {
-                    g.open_until = Some(Instant::now() + self.cfg.breaker_cooldown);
-                    self.stats.circuit_open.store(true, Ordering::Relaxed);
-                    g.failures_in_row = 0;
-                    tracing::warn!("LLM endpoint {} failing: not called for {:?}", self.cfg.base_url, self.cfg.breaker_cooldown);
+            match failure {
+                None => g.failures_in_row = 0,
+                Some(e) => {
+                    g.failures_in_row += 1;
+                    if g.failures_in_row >= self.cfg.breaker_failures {
+                        g.open_until = Some(Instant::now() + self.cfg.breaker_cooldown);
+                        g.open_cause = e.cause();
+                        self.stats.circuit_open.store(true, Ordering::Relaxed);
+                        g.failures_in_row = 0;
+                        tracing::warn!(
+                            "LLM endpoint {} failing ({}): not called for {:?}",
+                            crate::redact_url(&self.cfg.base_url),
+                            g.open_cause,
+                            self.cfg.breaker_cooldown
+                        );
+                    }
                 }
             }
         }
@@ -442,7 +468,7 @@ impl LlmTier {
         if let Some(key) = &self.cfg.api_key {
             req = req.bearer_auth(key);
         }
-        let resp = req.send().map_err(|e| CallError::Transport(describe_transport(&e)))?;
+        let resp = req.send().map_err(|e| CallError::Transport(describe_transport(e)))?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -451,7 +477,7 @@ impl LlmTier {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(Duration::from_secs_f64);
-        let text = resp.text().map_err(|e| CallError::Transport(format!("reading the body: {}", describe_transport(&e))))?;
+        let text = resp.text().map_err(|e| CallError::Transport(format!("reading the body: {}", describe_transport(e))))?;
         if !(200..300).contains(&status) {
             return Err(CallError::Status { status, retry_after, body: text });
         }
@@ -481,16 +507,16 @@ impl LlmTier {
         loop {
             if let Err(reason) = self.admit() {
                 self.stats.refused.fetch_add(items.len() as u64, Ordering::Relaxed);
-                return fail(reason.to_string());
+                return fail(reason);
             }
             match self.call(&body, items, templates) {
                 Ok(answers) => {
-                    self.record(true);
+                    self.record(None);
                     return answers.into_iter().map(|(a, c)| self.verdict(a, c)).collect();
                 }
                 Err(e) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                    self.record(false);
+                    self.record(Some(&e));
                     if !e.retryable() || attempt >= self.cfg.max_retries {
                         return fail(format!("llm: {e} (after {} attempt(s))", attempt + 1));
                     }
@@ -522,7 +548,10 @@ impl LlmTier {
     }
 }
 
-fn describe_transport(e: &reqwest::Error) -> String {
+/// A transport failure without the URL (which may carry credentials or a
+/// key in its query): it ends up in each failed line's detail.
+fn describe_transport(e: reqwest::Error) -> String {
+    let e = e.without_url();
     if e.is_timeout() {
         "request timed out".into()
     } else if e.is_connect() {
@@ -572,6 +601,6 @@ impl Tier for LlmTier {
     }
 
     fn describe(&self) -> String {
-        format!("llm ({} at {})", self.cfg.model, self.cfg.base_url)
+        format!("llm ({} at {})", self.cfg.model, crate::redact_url(&self.cfg.base_url))
     }
 }

@@ -5,8 +5,7 @@
 //! demand (429 with Retry-After, 500s, garbage or truncated bodies, hangs,
 //! wrong labels) are produced.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,62 +34,25 @@ struct Server {
 }
 
 fn serve(script: Vec<Reply>, then: Reply) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let bodies: Arc<Mutex<Vec<Value>>> = Arc::default();
     let seen = bodies.clone();
-    let script = Arc::new(Mutex::new(script.into_iter()));
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (seen, script, then) = (seen.clone(), script.clone(), then.clone());
-            std::thread::spawn(move || handle(stream, &seen, &script, &then));
-        }
+    let script = Mutex::new(script.into_iter());
+    let url = logsift_testkit::chat_server(move |request| {
+        seen.lock().unwrap().push(request.clone());
+        let reply = script.lock().unwrap().next().unwrap_or_else(|| then.clone());
+        Some(match reply {
+            Reply::Content(c) => logsift_testkit::Reply::completion(&c),
+            Reply::Echo => logsift_testkit::Reply::completion(&echo(request)),
+            Reply::Hang(d) => {
+                std::thread::sleep(d);
+                logsift_testkit::Reply::completion(&echo(request))
+            }
+            Reply::Raw(status, headers, body) => {
+                logsift_testkit::Reply { status, headers: headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), body }
+            }
+        })
     });
     Server { url, bodies }
-}
-
-fn handle(mut stream: TcpStream, seen: &Mutex<Vec<Value>>, script: &Mutex<std::vec::IntoIter<Reply>>, then: &Reply) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut len = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).unwrap();
-    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    seen.lock().unwrap().push(request.clone());
-    let reply = script.lock().unwrap().next().unwrap_or_else(|| then.clone());
-    let (status, headers, text) = match reply {
-        Reply::Content(c) => (200, vec![], completion(&c)),
-        Reply::Echo => (200, vec![], completion(&echo(&request))),
-        Reply::Hang(d) => {
-            std::thread::sleep(d);
-            (200, vec![], completion(&echo(&request)))
-        }
-        Reply::Raw(s, h, b) => (s, h, b),
-    };
-    let mut out =
-        format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", text.len());
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str("\r\n");
-    out.push_str(&text);
-    let _ = stream.write_all(out.as_bytes());
-}
-
-fn completion(content: &str) -> String {
-    json!({"choices": [{"message": {"role": "assistant", "content": content}}], "usage": {"prompt_tokens": 100, "completion_tokens": 10}})
-        .to_string()
 }
 
 /// Labels for the numbered lines of a request, by keyword.
@@ -237,6 +199,7 @@ fn timeouts_and_refused_connections_open_the_breaker() {
     assert!(reason(&v[0]).contains("cannot connect"), "{}", reason(&v[0]));
     assert!(reason(&v[2]).contains("cannot connect"), "{}", reason(&v[2]));
     assert!(reason(&v[4]).contains("circuit open"), "after 2 failed requests the breaker opens: {}", reason(&v[4]));
+    assert!(reason(&v[4]).contains("cannot connect"), "the held line says what opened the breaker: {}", reason(&v[4]));
     assert_eq!(tier.stats().requests.load(std::sync::atomic::Ordering::Relaxed), 2, "no request while open");
     assert!(tier.stats().circuit_open.load(std::sync::atomic::Ordering::Relaxed), "the open breaker is visible in the stats");
 }

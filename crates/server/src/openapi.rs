@@ -17,26 +17,38 @@ pub fn spec() -> Value {
         Value::Object(m)
     };
     let mut csv_responses = errors(&[
-        ("400", "Malformed CSV (the row and column at fault are given)"),
+        ("400", "Malformed CSV (the row and column at fault are given), or a bad query parameter"),
         ("401", "Missing or wrong bearer token"),
+        ("403", "Host not allowed, or a browser page of another origin"),
+        ("405", "Not POST"),
         ("413", "Body or row count over the limit"),
-        ("415", "Not multipart/form-data or text/csv"),
-        ("422", "No log_message column, or no 'file' field"),
-        ("503", "Time limit reached"),
+        ("415", "Not multipart/form-data, text/csv or text/plain"),
+        ("422", "No log_message column, too many columns, or no 'file' field"),
+        ("503", "Time limit reached, or too many bytes in flight (Retry-After)"),
     ]);
     csv_responses["200"] = json!({"description": "The CSV with every input column, then target_label, tier, confidence, detail",
         "content": {"text/csv": {"schema": {"type": "string"}}}});
     let mut json_responses = errors(&[
         ("400", "Malformed JSON"),
         ("401", "Missing or wrong bearer token"),
+        ("403", "Host not allowed, or a browser page of another origin"),
+        ("405", "Not POST"),
         ("413", "Body or row count over the limit"),
         ("415", "Not application/json"),
-        ("422", "No logs array, or an item without log_message (its row is given)"),
-        ("503", "Time limit reached"),
+        (
+            "422",
+            "No logs array, or an item without a string log_message or with a source that is neither a string nor null (its row is given)",
+        ),
+        ("503", "Time limit reached, or too many bytes in flight (Retry-After)"),
     ]);
     json_responses["200"] = json!({"description": "One result per log, in order",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClassifyResponse"}}}});
-    let mut stream_responses = errors(&[("401", "Missing or wrong bearer token"), ("415", "Not NDJSON")]);
+    let mut stream_responses = errors(&[
+        ("401", "Missing or wrong bearer token"),
+        ("403", "Host not allowed, or a browser page of another origin"),
+        ("405", "Not POST"),
+        ("415", "Not NDJSON"),
+    ]);
     stream_responses["200"] = json!({"description": "NDJSON: each input object plus target_label, tier, confidence, detail, in order, as decided",
         "content": {"application/x-ndjson": {"schema": {"type": "string"}}}});
     json!({
@@ -51,7 +63,8 @@ pub fn spec() -> Value {
                     "detail": {"type": "string"}, "row": {"type": "integer", "description": "1-based data row at fault"},
                     "column": {"type": "string", "description": "column or field at fault"}}},
                 "Log": {"type": "object", "required": ["log_message"], "properties": {
-                    "source": {"type": "string"}, "log_message": {"type": "string"}}},
+                    "source": {"type": ["string", "null"], "description": "null or absent: no source"},
+                    "log_message": {"type": "string"}}},
                 "ClassifyRequest": {"type": "object", "required": ["logs"], "properties": {
                     "logs": {"type": "array", "items": {"$ref": "#/components/schemas/Log"}}},
                     "example": {"logs": [{"source": "ModernCRM", "log_message": "User User123 logged in."}]}},
@@ -74,10 +87,13 @@ pub fn spec() -> Value {
                 "parameters": [
                     {"name": "only_label", "in": "query", "schema": {"type": "boolean"}, "description": "add target_label only"},
                     {"name": "on_error", "in": "query", "schema": {"type": "string", "enum": ["fail", "skip"]},
-                     "description": "skip: keep bad rows as Unclassified with the reason"}],
+                     "description": "skip: keep bad rows as Unclassified with the reason"},
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "text"]},
+                     "description": "how to read the body; by default text/plain (or a .log/.txt upload) is one log line a line, anything else CSV"}],
                 "requestBody": {"required": true, "content": {
                     "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
-                    "text/csv": {"schema": {"type": "string"}}}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/plain": {"schema": {"type": "string"}, "description": "a log file, one line a log line (output columns source, log_message, …)"}}},
                 "responses": csv_responses}},
             "/v1/classify": {"post": {
                 "summary": "Classify log lines given as JSON",

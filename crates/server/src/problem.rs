@@ -13,6 +13,7 @@ pub struct Problem {
     detail: String,
     row: Option<u64>,
     column: Option<String>,
+    retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -28,12 +29,18 @@ impl Problem {
 
     /// A problem with a status, a short title and the detail.
     pub fn new(status: StatusCode, title: &'static str, detail: String) -> Self {
-        Problem { status, title, detail, row: None, column: None }
+        Problem { status, title, detail, row: None, column: None, retry_after: None }
     }
 
     /// The 1-based data row at fault.
     pub fn row(mut self, row: u64) -> Self {
         self.row = Some(row);
+        self
+    }
+
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    pub fn retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -53,6 +60,10 @@ impl IntoResponse for Problem {
         if let Some(c) = self.column {
             body["column"] = json!(c);
         }
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+        let mut r = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(s));
+        }
+        r
     }
 }

@@ -22,17 +22,11 @@ fn root() -> PathBuf {
 
 /// The browser, or `None` (saying why) outside CI; under CI its absence fails.
 fn chromium() -> Option<String> {
-    let candidates = [std::env::var("LOGSIFT_CHROMIUM").ok(), Some("chromium".into()), Some("chromium-browser".into())];
-    for c in candidates.into_iter().flatten() {
-        if Command::new(&c).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
-            return Some(c);
-        }
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("chromium is not installed; CI must install it (apt-get install chromium)");
-    }
-    eprintln!("skipped: no chromium (apt-get install chromium, or set LOGSIFT_CHROMIUM)");
-    None
+    let own = std::env::var("LOGSIFT_CHROMIUM").ok();
+    let mut candidates: Vec<&str> = own.iter().map(String::as_str).collect();
+    candidates.extend(["chromium", "chromium-browser"]);
+    let found = logsift_testkit::program(&candidates, "apt-get install chromium, or set LOGSIFT_CHROMIUM")?;
+    Some(found.to_string_lossy().into_owned())
 }
 
 struct Browser(std::process::Child);
@@ -70,6 +64,11 @@ impl Page {
         self.call("Runtime.evaluate", json!({"expression": js, "returnByValue": true}))["result"]["value"].clone()
     }
 
+    /// Evaluates `js`, a promise, and returns what it resolves to.
+    fn eval_async(&mut self, js: &str) -> Value {
+        self.call("Runtime.evaluate", json!({"expression": js, "returnByValue": true, "awaitPromise": true}))["result"]["value"].clone()
+    }
+
     fn wait_for(&mut self, js: &str, what: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -105,6 +104,42 @@ fn http_get(port: u16, path: &str) -> String {
     String::from_utf8(body).unwrap()
 }
 
+/// Starts headless Chromium on `url` and connects to its page over DevTools.
+fn open(chrome: &str, url: &str) -> (Browser, Page, tempfile::TempDir) {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(chrome)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--remote-debugging-port=0",
+            "--window-size=1280,1400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let stderr = child.stderr.take().unwrap();
+    let browser = Browser(child);
+    let mut port = 0u16;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("DevTools listening on ws://127.0.0.1:").nth(1) {
+            port = rest.split('/').next().unwrap().parse().unwrap();
+            break;
+        }
+    }
+    assert!(port > 0, "chromium did not open its DevTools port");
+    let targets: Value = serde_json::from_str(&http_get(port, "/json/list")).unwrap();
+    let page = targets.as_array().unwrap().iter().find(|t| t["type"] == "page").expect("a page");
+    let (ws, _) = tungstenite::connect(page["webSocketDebuggerUrl"].as_str().unwrap()).unwrap();
+    (browser, Page { ws, next: 0 }, profile)
+}
+
 #[test]
 fn the_page_uploads_the_example_and_shows_table_and_charts() {
     let Some(chrome) = chromium() else { return };
@@ -118,38 +153,7 @@ fn the_page_uploads_the_example_and_shows_table_and_charts() {
     let router = logsift_server::router(pipeline, info, None, ServiceConfig::default());
     rt.spawn(logsift_server::serve(listener, router, std::future::pending()));
 
-    let profile = tempfile::tempdir().unwrap();
-    let mut child = Command::new(&chrome)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--remote-debugging-port=0",
-            "--window-size=1280,1400",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("{base}/"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chromium starts");
-    let stderr = child.stderr.take().unwrap();
-    let _browser = Browser(child);
-    let mut port = 0u16;
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("DevTools listening on ws://127.0.0.1:").nth(1) {
-            port = rest.split('/').next().unwrap().parse().unwrap();
-            break;
-        }
-    }
-    assert!(port > 0, "chromium did not open its DevTools port");
-    let targets: Value = serde_json::from_str(&http_get(port, "/json/list")).unwrap();
-    let page = targets.as_array().unwrap().iter().find(|t| t["type"] == "page").expect("a page");
-    let (ws, _) = tungstenite::connect(page["webSocketDebuggerUrl"].as_str().unwrap()).unwrap();
-    let mut page = Page { ws, next: 0 };
+    let (_browser, mut page, _profile) = open(&chrome, &format!("{base}/"));
     page.wait_for("document.readyState === 'complete' && !!document.getElementById('file')", "the page");
     page.wait_for("document.getElementById('model').textContent.includes('labels')", "the health line");
 
@@ -193,4 +197,73 @@ fn the_page_uploads_the_example_and_shows_table_and_charts() {
     let path = dir.join("web-page.png");
     std::fs::write(&path, png).unwrap();
     eprintln!("screenshot: {}", path.display());
+}
+
+/// A web page of another origin, served for this test (one fixed page, for
+/// any path): what a site the user happens to visit would be.
+fn other_origin_page() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut head = String::new();
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            while r.read_line(&mut head).is_ok_and(|n| n > 2) {
+                head.clear();
+            }
+            let page = "<!doctype html><title>another site</title><p>another site</p>";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    origin
+}
+
+#[test]
+fn a_page_of_another_origin_cannot_use_the_service() {
+    let Some(chrome) = chromium() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let origin = other_origin_page();
+    // Two services: one as configured by default (loopback hosts, no CORS),
+    // one that allows the page's origin with --cors-origin.
+    let start = |cors: Vec<String>| {
+        let bundle = Bundle::load(&root().join("models/lexical")).unwrap();
+        let pipeline = bundle.pipeline(bundle.builtin_encoder().unwrap(), Box::new(DisabledLlm), 1000).unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let cfg = ServiceConfig {
+            allowed_hosts: Some(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
+            cors_origins: cors,
+            ..ServiceConfig::default()
+        };
+        let router = logsift_server::router(pipeline, ModelInfo::default(), None, cfg);
+        rt.spawn(logsift_server::serve(listener, router, std::future::pending()));
+        base
+    };
+    let closed = start(vec![]);
+    let allowing = start(vec![origin.clone()]);
+    let (_browser, mut page, _profile) = open(&chrome, &format!("{origin}/"));
+    page.wait_for("document.readyState === 'complete' && document.title === 'another site'", "the other site's page");
+    // The CSRF form of the call: text/plain, no-cors, no preflight. The
+    // browser sends it; the service refuses it before classifying a line.
+    let post = |base: &str, mode: &str| {
+        format!(
+            "fetch('{base}/classify', {{method: 'POST', mode: '{mode}', headers: {{'content-type': 'text/plain'}}, body: 'User User1 logged in.\\n'}})\
+             .then(r => r.type === 'opaque' ? 'sent (opaque)' : r.text().then(t => r.status + ' ' + t), e => 'failed: ' + e)"
+        )
+    };
+    let sent = page.eval_async(&post(&closed, "no-cors"));
+    assert_eq!(sent, json!("sent (opaque)"), "the browser sends a simple cross-origin POST");
+    let read = page.eval_async(&post(&closed, "cors"));
+    assert!(read.as_str().unwrap().starts_with("failed"), "the page cannot read an answer: {read}");
+    let health: Value = serde_json::from_str(&http_get(closed.rsplit(':').next().unwrap().parse().unwrap(), "/health")).unwrap();
+    assert_eq!(health["lines"], 0, "no line of the other site was classified: {health}");
+    // The same page, allowed by --cors-origin, reads the CSV.
+    let read = page.eval_async(&post(&allowing, "cors"));
+    let text = read.as_str().unwrap();
+    assert!(text.starts_with("200 ") && text.contains("target_label") && text.contains("User User1 logged in."), "{text}");
 }

@@ -36,13 +36,15 @@ impl Running {
 
 async fn start_with(pipeline: Pipeline, cfg: ServiceConfig) -> Running {
     let info = ModelInfo { name: "lexical".into(), labels: vec!["User Action".into()], tiers: pipeline.describe(), ..ModelInfo::default() };
+    let limits = cfg.conn.clone();
     let router = logsift_server::router(pipeline, info, None, cfg);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let done = tokio::spawn(logsift_server::serve(listener, router, async move {
+    let stop = async move {
         let _ = rx.await;
-    }));
+    };
+    let done = tokio::spawn(logsift_server::conn::serve_with(listener, router, stop, limits));
     Running { base, stop: Some(tx), done }
 }
 
@@ -50,14 +52,7 @@ async fn start() -> Running {
     start_with(lexical_pipeline(), ServiceConfig::default()).await
 }
 
-fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect()
-}
+use logsift_testkit::csv_rows;
 
 fn example_csv() -> Vec<u8> {
     std::fs::read(root().join("examples/test.csv")).unwrap()
@@ -347,4 +342,205 @@ async fn health_openapi_docs_and_page_are_served_from_the_binary() {
         assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "{page} loads nothing from another host");
     }
     s.shutdown().await.unwrap();
+}
+
+/// A raw TCP connection to the service, for what a real client library will
+/// not do: send half a request, or nothing, and hold the socket.
+async fn raw(base: &str) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap()
+}
+
+/// Whether the server closed `conn` within `secs` (a read returns 0 or fails).
+async fn closed_within(conn: &mut tokio::net::TcpStream, secs: f64) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue, // a response (e.g. 408) before the close
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_and_idle_connections_are_closed_and_shutdown_is_bounded() {
+    use tokio::io::AsyncWriteExt;
+    let conn = logsift_server::conn::ConnLimits {
+        header_timeout: Duration::from_millis(500),
+        max_connections: 8,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let pipeline = Pipeline::builder().llm(Box::new(TestTier { delay: Duration::from_secs(30) })).build();
+    let s = start_with(pipeline, ServiceConfig { conn, ..ServiceConfig::default() }).await;
+    // Half a request's headers, then silence: closed at the header deadline.
+    let mut half = raw(&s.base).await;
+    half.write_all(b"POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le").await.unwrap();
+    assert!(closed_within(&mut half, 3.0).await, "a half-sent request is closed at the header deadline");
+    // A connection that never sends a byte is closed the same way.
+    let mut silent = raw(&s.base).await;
+    assert!(closed_within(&mut silent, 3.0).await, "an idle connection is closed");
+    // Keep-alive: after one answered request the connection idles out too.
+    let mut kept = raw(&s.base).await;
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    assert!(closed_within(&mut kept, 3.0).await, "a kept-alive connection closes once idle past the deadline");
+    // The cap: 8 held connections, and a 9th waits in the backlog; when
+    // they are closed at the deadline /health answers again.
+    let mut held = vec![];
+    for _ in 0..8 {
+        held.push(raw(&s.base).await);
+    }
+    let c = reqwest::Client::new();
+    let health = c.get(format!("{}/health", s.base)).timeout(Duration::from_secs(5)).send().await.unwrap();
+    assert_eq!(health.status(), 200, "served once the held connections time out");
+    // Shutdown with a request in flight that would take 30 s and a half-sent
+    // one: it returns within the grace period, whatever the clients do.
+    let mut stuck = raw(&s.base).await;
+    stuck.write_all(b"GET /heal").await.unwrap();
+    let slow = tokio::spawn({
+        let url = format!("{}/v1/classify", s.base);
+        async move { reqwest::Client::new().post(url).json(&json!({"logs": [{"log_message": "slow one"}]})).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), s.shutdown()).await.expect("shutdown ends within the grace period").unwrap();
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    slow.abort();
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_origins_and_methods_are_checked_and_small_things_hold() {
+    let cfg = ServiceConfig {
+        allowed_hosts: Some(vec!["localhost".into(), "127.0.0.1".into()]),
+        cors_origins: vec!["https://dash.example.com".into()],
+        token: Some("tok".into()),
+        ..ServiceConfig::default()
+    };
+    let s = start_with(lexical_pipeline(), cfg).await;
+    let c = reqwest::Client::new();
+    let url = format!("{}/v1/classify", s.base);
+    let body = json!({"logs": [{"source": null, "log_message": "User User1 logged in."}]});
+    // DNS rebinding: a page of evil.example whose name now points here.
+    let r = c.post(&url).header("host", "evil.example:8000").bearer_auth("tok").json(&body).send().await.unwrap();
+    let v = problem(r, 403).await;
+    assert!(v["detail"].as_str().unwrap().contains("evil.example"), "{v}");
+    // CSRF: a page of another origin posting text/plain (no preflight).
+    let r = c
+        .post(format!("{}/classify", s.base))
+        .header("origin", "https://evil.example")
+        .header("content-type", "text/plain")
+        .body("User User1 logged in.\n")
+        .send()
+        .await
+        .unwrap();
+    let v = problem(r, 403).await;
+    assert!(v["detail"].as_str().unwrap().contains("--cors-origin"), "{v}");
+    // An allowed origin: preflight answered, response marked.
+    let r = c
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://dash.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://dash.example.com");
+    // `bearer` in lower case is the same scheme; `source: null` is no source.
+    let r =
+        c.post(&url).header("origin", "https://dash.example.com").header("authorization", "bearer tok").json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "https://dash.example.com");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["results"][0]["target_label"], "User Action", "{v}");
+    // A source that is neither a string nor null is named.
+    let r = c.post(&url).bearer_auth("tok").json(&json!({"logs": [{"source": 7, "log_message": "x"}]})).send().await.unwrap();
+    let v = problem(r, 422).await;
+    assert_eq!((v["row"].as_u64(), v["column"].as_str()), (Some(1), Some("source")), "{v}");
+    // Unknown fields are skipped, whatever their size.
+    let big = format!(
+        "{{\"logs\": [{{\"log_message\": \"User User1 logged in.\", \"x\": [{}0]}}], \"y\": {{\"z\": [1, 2]}}}}",
+        "0,".repeat(100_000)
+    );
+    let r = c.post(&url).bearer_auth("tok").header("content-type", "application/json").body(big).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // A bad query parameter and a wrong method are problem+json too.
+    let r = c.post(format!("{}/classify?only_label=maybe", s.base)).bearer_auth("tok").send().await.unwrap();
+    let v = problem(r, 400).await;
+    assert!(v["detail"].as_str().unwrap().contains("only_label"), "{v}");
+    let r = c.get(&url).bearer_auth("tok").send().await.unwrap();
+    problem(r, 405).await;
+    // A plain log file is classified as the CLI would, line by line.
+    let r = c
+        .post(format!("{}/classify", s.base))
+        .bearer_auth("tok")
+        .header("content-type", "text/plain")
+        .body("User User1 logged in.\nUser User2 logged out.\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = csv_rows(&r.text().await.unwrap());
+    assert_eq!(rows[0][..3], ["source", "log_message", "target_label"]);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1][1], "User User1 logged in.");
+    // Too many columns: 422 before any row is built.
+    let header: Vec<String> = (0..2000).map(|i| format!("c{i}")).collect();
+    let csv = format!("{},log_message\n", header.join(","));
+    let r = c.post(format!("{}/classify", s.base)).bearer_auth("tok").header("content-type", "text/csv").body(csv).send().await.unwrap();
+    let v = problem(r, 422).await;
+    assert!(v["detail"].as_str().unwrap().contains("2001 columns"), "{v}");
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_in_flight_past_the_budget_get_503_with_retry_after() {
+    // A budget of 64 KiB; a slow request holds 40 KiB of it.
+    let pipeline = Pipeline::builder().llm(Box::new(TestTier { delay: Duration::from_millis(1500) })).build();
+    let cfg = ServiceConfig { max_inflight_bytes: 64 * 1024, ..ServiceConfig::default() };
+    let s = start_with(pipeline, cfg).await;
+    let url = format!("{}/v1/classify", s.base);
+    let pad = "p".repeat(40 * 1024);
+    let slow = tokio::spawn({
+        let (url, body) = (url.clone(), json!({"logs": [{"log_message": "slow one"}], "pad": pad}));
+        async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap().status() }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let c = reqwest::Client::new();
+    let r = c.post(&url).json(&json!({"logs": [{"log_message": "another"}], "pad": pad})).send().await.unwrap();
+    assert_eq!(r.headers()["retry-after"], "1");
+    let v = problem(r, 503).await;
+    assert!(v["detail"].as_str().unwrap().contains("--max-inflight-mib"), "{v}");
+    assert_eq!(slow.await.unwrap(), 200);
+    // The budget is given back when a request is answered.
+    let r = c.post(&url).json(&json!({"logs": [{"log_message": "slow one"}], "pad": pad})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_names_the_llm_without_its_credentials_or_query() {
+    use logsift_llm::client::{LlmConfig, LlmTier};
+    use logsift_llm::prompt::LabelSpec;
+    // No request is made: the URL only has to be described.
+    let url = "http://user:s3cret@127.0.0.1:9/v1?api_key=k-123";
+    let tier = tokio::task::spawn_blocking(move || {
+        let labels = vec![LabelSpec { name: "User Action".into(), description: String::new() }];
+        LlmTier::new(LlmConfig::new(url, "some-model"), labels, vec![]).unwrap()
+    })
+    .await
+    .unwrap();
+    let stats = tier.stats();
+    let pipeline = Pipeline::builder().llm(Box::new(tier)).build();
+    let info = ModelInfo { name: "t".into(), tiers: pipeline.describe(), ..ModelInfo::default() };
+    let router =
+        logsift_server::router(pipeline, info, Some(stats), ServiceConfig { token: Some("tok".into()), ..ServiceConfig::default() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(logsift_server::serve(listener, router, std::future::pending()));
+    let text = reqwest::get(format!("{base}/health")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("some-model at http://127.0.0.1:9/v1"), "{text}");
+    assert!(!text.contains("s3cret") && !text.contains("k-123") && !text.contains("user:"), "{text}");
+    server.abort();
 }

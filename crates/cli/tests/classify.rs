@@ -1,0 +1,433 @@
+//! `logsift classify`: files, stdin, formats, bad input, exit codes, pipes, streams, filters.
+
+mod common;
+use common::*;
+
+#[test]
+fn without_minilm_weights_the_default_falls_back_loudly() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = logsift_env(
+        &["classify", "examples/test.csv"],
+        None,
+        &[("LOGSIFT_MINILM_DIR", None), ("HF_HOME", Some(empty.path().to_str().unwrap())), ("HF_HUB_CACHE", None)],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("warning") && o.stderr.contains("all-MiniLM-L6-v2") && o.stderr.contains("models/lexical"), "{}", o.stderr);
+    assert!(o.stderr.contains("model models/lexical"), "the summary names the model used: {}", o.stderr);
+    assert_eq!(o.stderr.lines().filter(|l| l.contains("warning")).count(), 1, "one line: {}", o.stderr);
+    assert_eq!(csv_rows(&o.stdout).len(), 14);
+    // An explicit bundle that needs the weights is an error, not a fallback.
+    let o = logsift_env(
+        &["classify", "examples/test.csv", "--model", "models/default", "--encoder-dir", "/nonexistent"],
+        None,
+        &[("LOGSIFT_MINILM_DIR", None)],
+    );
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("/nonexistent") && o.stderr.contains("--encoder-dir"), "{}", o.stderr);
+}
+
+#[test]
+fn classifies_the_example_with_the_default_bundle() {
+    let o = logsift(&["classify", "examples/test.csv"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    let input = csv_rows(&std::fs::read_to_string(root().join("examples/test.csv")).unwrap());
+    assert_eq!(rows.len(), input.len());
+    assert_eq!(rows[0], ["source", "log_message", "target_label", "tier", "confidence", "detail"]);
+    for (out, inp) in rows.iter().zip(&input).skip(1) {
+        assert_eq!(&out[..2], &inp[..], "input columns kept, in order");
+        assert!(["rules", "model", "llm", "none"].contains(&out[3].as_str()));
+        let conf: f32 = out[4].parse().unwrap();
+        assert!((0.0..=1.0).contains(&conf));
+    }
+    // The cascade at work: rules with their ids, the model, and for an unknown line the model's guess, marked as one.
+    let signed_in = rows.iter().find(|r| r[1].starts_with("User priya signed in")).unwrap();
+    assert_eq!((signed_in[2].as_str(), signed_in[3].as_str(), signed_in[5].as_str()), ("User Action", "rules", "user-signed-in"));
+    let oom = rows.iter().find(|r| r[1].contains("Out of memory")).unwrap();
+    assert_eq!((oom[2].as_str(), oom[3].as_str()), ("Critical Error", "model"));
+    let odd = rows.iter().find(|r| r[1].contains("flux capacitor")).unwrap();
+    assert!(odd[2] != "Unclassified" && odd[3] == "model", "{odd:?}");
+    assert!(odd[5].starts_with("model: best guess") && odd[5].contains("llm disabled"), "{odd:?}");
+    assert!(o.stderr.contains("rules") && o.stderr.contains("model"), "summary on stderr: {}", o.stderr);
+    // --strict: the unsure line is Unclassified, its reason names the guess.
+    let o = logsift(&["classify", "examples/test.csv", "--strict"], None);
+    let rows = csv_rows(&o.stdout);
+    let odd = rows.iter().find(|r| r[1].contains("flux capacitor")).unwrap();
+    assert_eq!((odd[2].as_str(), odd[3].as_str()), ("Unclassified", "none"));
+    assert!(odd[5].contains("best guess") && odd[5].contains("llm disabled"), "{odd:?}");
+}
+
+#[test]
+fn jsonl_text_and_stdin() {
+    let jsonl = b"{\"source\":\"ModernHR\",\"log_message\":\"User bob changed their password.\",\"id\":1}\n{\"log_message\":\"kernel: Out of memory: Killed process 9 (java)\",\"id\":2}\n";
+    let o = logsift(&["classify", "-"], Some(jsonl));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<serde_json::Value> = o.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["target_label"], "User Action");
+    assert_eq!(lines[0]["detail"], "password-changed");
+    assert_eq!(lines[1]["tier"], "model");
+
+    let text = b"User bob changed their password.\n\nsshd[1]: Failed password for root from 10.1.1.1 port 22 ssh2\n";
+    let o = logsift(&["classify", "--format", "text", "--source", "host1"], Some(text));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<serde_json::Value> = o.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "blank lines are not records");
+    assert_eq!(lines[1]["source"], "host1");
+    assert_eq!(lines[1]["target_label"], "Security Alert");
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, text).unwrap();
+    let out = dir.path().join("out.csv");
+    // (--model: the default bundle's fallback warning is shown even with -q.)
+    let o = logsift(&["classify", log.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q", "--model", "models/lexical"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.is_empty(), "quiet: {}", o.stderr);
+    let rows = csv_rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(rows[0][..3], ["source", "log_message", "target_label"]);
+    assert_eq!(rows.len(), 3);
+}
+
+#[test]
+fn quoted_fields_round_trip_exactly() {
+    let input = "id,source,log_message,note\n1,ModernCRM,\"Timeout after 500ms calling order-api, then \"\"retry\"\"\nsecond line\",\"a,b\"\n2,ModernHR,plain,\"\"\n";
+    let o = logsift(&["classify", "--format", "csv"], Some(input.as_bytes()));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    let inp = csv_rows(input);
+    assert_eq!(rows.len(), 3);
+    for (a, b) in rows.iter().zip(&inp) {
+        assert_eq!(&a[..4], &b[..]);
+    }
+}
+
+#[test]
+fn missing_column_and_empty_inputs() {
+    let o = logsift(&["classify", "--format", "csv"], Some(b"source,message\nA,x\n"));
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no 'log_message' column") && o.stderr.contains("\"source\", \"message\""), "{}", o.stderr);
+
+    let o = logsift(&["classify", "--format", "csv"], Some(b""));
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("empty"), "{}", o.stderr);
+
+    let o = logsift(&["classify", "--format", "csv"], Some(b"source,log_message\n"));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "source,log_message,target_label,tier,confidence,detail\n");
+    assert!(o.stderr.contains("no data rows"), "{}", o.stderr);
+
+    // Empty text or JSON Lines input is an empty stream, not an error (a
+    // quiet `journalctl | logsift classify` must not fail the pipeline).
+    for format in ["text", "jsonl"] {
+        let o = logsift(&["classify", "--format", format, "--model", "models/lexical"], Some(b""));
+        assert_eq!(o.code, 0, "{format}: {}", o.stderr);
+        assert!(o.stderr.contains("no data rows"), "{format}: {}", o.stderr);
+    }
+}
+
+#[test]
+fn bad_rows_fail_with_their_row_number_or_are_kept_with_skip() {
+    let mut input = b"source,log_message\nA,User bob changed their password.\nB,bad \xff utf8\nC\nD,nul\0byte\nE,".to_vec();
+    input.extend(vec![b'x'; 1 << 20]);
+    input.extend(b"\nF,\"quoted, fine\"\n");
+
+    let o = logsift(&["classify", "--format", "csv"], Some(&input));
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("row 2: invalid UTF-8") && o.stderr.contains("--on-error skip"), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"));
+
+    let o = logsift(&["classify", "--format", "csv", "--on-error", "skip"], Some(&input));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 7, "header + every input row");
+    let firsts: Vec<&str> = rows.iter().skip(1).map(|r| r[0].as_str()).collect();
+    assert_eq!(firsts, ["A", "B", "C", "D", "E", "F"], "order kept");
+    assert_eq!(rows[1][2], "User Action");
+    for (r, why) in [(2, "invalid UTF-8"), (3, "row has 1 fields"), (4, "NUL byte"), (5, "over the limit of 65536")] {
+        assert_eq!(rows[r][2], "Unclassified");
+        assert_eq!(rows[r][3], "none");
+        assert!(rows[r][5].contains(why), "row {r}: {:?}", rows[r][5]);
+        assert!(o.stderr.contains(&format!("row {}: ", r)), "reported: {}", o.stderr);
+    }
+    assert_eq!(rows[5][1].len(), 1 << 20, "the long line is written back whole");
+    assert!(o.stderr.contains("bad rows 4"), "{}", o.stderr);
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(logsift(&["classify", "--no-such-flag"], None).code, 2);
+    assert_eq!(logsift(&["frobnicate"], None).code, 2);
+    let o = logsift(&["classify", "does-not-exist.csv"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("does-not-exist.csv"), "{}", o.stderr);
+    let o = logsift(&["classify", "examples/test.csv", "--model", "no/such/bundle"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no/such/bundle") && o.stderr.contains("not a logsift model bundle"), "{}", o.stderr);
+}
+
+#[test]
+fn several_inputs_are_one_output_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("a.csv"), dir.path().join("b.csv"), dir.path().join("c.csv"));
+    std::fs::write(&a, "source,log_message\nS,User bob changed their password.\n").unwrap();
+    std::fs::write(&b, "source,log_message\nS,kernel: Out of memory: Killed process 1 (java)\nS,Service order-api stopped gracefully.\n")
+        .unwrap();
+    std::fs::write(&c, "log_message,other\nx,y\n").unwrap();
+    let o = logsift(&["classify", a.to_str().unwrap(), b.to_str().unwrap()], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 4, "one header, then the rows of a and b in order");
+    assert_eq!((rows[1][2].as_str(), rows[3][5].as_str()), ("User Action", "service-stopped"));
+    let o = logsift(&["classify", a.to_str().unwrap(), c.to_str().unwrap()], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("c.csv") && o.stderr.contains("differ"), "{}", o.stderr);
+}
+
+#[test]
+fn a_slow_pipe_gets_each_result_before_the_next_line_and_sigterm_ends_cleanly() {
+    let mut child = spawn(&["classify", "-", "--format", "text", "--source", "ModernHR", "--model", "models/lexical", "-q"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
+    let lines = ["User User1 logged in.", "User User2 logged out.", "Backup completed successfully.", "Disk usage at 91% on /var"];
+    for (i, l) in lines.iter().enumerate() {
+        writeln!(stdin, "{l}").unwrap();
+        stdin.flush().unwrap();
+        // The pipe stays open: the result must come within the flush interval, not at EOF.
+        let got = read_line_within(out.clone(), 10).unwrap_or_else(|| panic!("no result for line {i} while the pipe is open"));
+        let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(v["log_message"], *l, "results in order");
+        assert!(v["target_label"].is_string());
+    }
+    // Two more lines then SIGTERM with stdin still open: both are written, exit 0.
+    writeln!(stdin, "User User3 logged in.\nUser User4 logged in.").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut *out.lock().unwrap(), &mut rest).unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{status:?} {err}");
+    assert_eq!(rest.lines().count(), 2, "everything read is written: {rest}");
+    assert!(rest.contains("User3") && rest.contains("User4"));
+    drop(stdin);
+}
+
+#[test]
+fn follow_reads_appended_lines_across_a_rotation_until_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "User User1 logged in.\n").unwrap();
+    let mut child = spawn(&["classify", "--follow", log.to_str().unwrap(), "--source", "ModernHR", "--model", "models/lexical", "-q"]);
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
+    let first = read_line_within(out.clone(), 10).expect("the existing line");
+    assert!(first.contains("User1"), "{first}");
+    // Appended.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(f, "User User2 logged out.").unwrap();
+    drop(f);
+    assert!(read_line_within(out.clone(), 10).expect("the appended line").contains("User2"));
+    // Rotated: renamed away, a new file in its place.
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    std::fs::write(&log, "Backup completed successfully.\n").unwrap();
+    assert!(read_line_within(out.clone(), 10).expect("the rotated file's line").contains("Backup"));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let o = logsift(&["classify", "--follow", "examples/test.csv"], None);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("line formats"), "{}", o.stderr);
+}
+
+#[test]
+fn a_full_disk_is_an_error_naming_the_output_and_a_closed_pipe_is_a_quiet_stop() {
+    // Disk full: /dev/full refuses every write with ENOSPC.
+    if Path::new("/dev/full").exists() {
+        let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "-o", "/dev/full"], None);
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(o.stderr.contains("cannot write output /dev/full") && o.stderr.contains("No space left"), "{}", o.stderr);
+    }
+    // Broken pipe: the reader goes away after one line (like `| head -1`).
+    let mut child = spawn(&["classify", "-", "--format", "text", "--model", "models/lexical", "-q"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for i in 0..200_000 {
+            if writeln!(stdin, "User User{i} logged in.").is_err() {
+                break;
+            }
+        }
+    });
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(first.contains("User"), "{first}");
+    // stdout is now closed.
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "a closed pipe ends the run quietly: {status:?} {err}");
+    assert!(!err.contains("error"), "{err}");
+}
+
+#[test]
+fn an_endless_stream_is_classified_in_constant_memory() {
+    let mut child = spawn(&["classify", "-", "--format", "text", "--model", "models/lexical", "-q", "-o", "/dev/null"]);
+    let pid = child.id();
+    let hwm = || -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
+    let mut written = 0usize;
+    let mut peak_early = 0;
+    let line = |i: usize| {
+        format!(
+            "GET /api/v2/orders/{i} HTTP/1.1 status: {} len: {} time: 0.{i:06} host=web-{} user=user{}\n",
+            200 + i % 5,
+            i % 9000,
+            i % 17,
+            i % 1000
+        )
+    };
+    for i in 0..2_000_000 {
+        let l = line(i);
+        stdin.write_all(l.as_bytes()).unwrap();
+        written += l.len();
+        if i == 200_000 {
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            peak_early = hwm();
+        }
+    }
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let peak = hwm();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    if peak == 0 {
+        logsift_testkit::notice(&format!("the memory check: /proc/{pid}/status is not readable here"));
+        return;
+    }
+    eprintln!("{} MB streamed; peak RSS {} MB after 10%, {} MB at the end", written >> 20, peak_early >> 10, peak >> 10);
+    assert!(written > 150 << 20);
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB for {} MB streamed", written >> 20);
+    assert!(peak < peak_early + 32 * 1024, "memory does not grow with the input: {peak_early} KiB after 10%, {peak} KiB at the end");
+}
+
+#[test]
+fn a_bundle_whose_rules_exceed_the_limits_is_refused_by_serve_and_classify() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    let o = logsift(&["train", "corpus/train.csv", "-o", model.to_str().unwrap(), "--cv", "0"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    std::fs::write(model.join("rules.toml"), "[[rule]]\nid = \"huge\"\nlabel = \"X\"\nregex = '(\\w{100}){1000}'\n").unwrap();
+    for cmd in [&["serve", "--addr", "127.0.0.1:0", "--model"][..], &["classify", "examples/test.csv", "--model"][..]] {
+        let mut args = cmd.to_vec();
+        args.push(model.to_str().unwrap());
+        let o = logsift(&args, None);
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(
+            o.stderr.contains("rules.toml") && o.stderr.contains("'huge'") && o.stderr.to_lowercase().contains("size limit"),
+            "{}",
+            o.stderr
+        );
+    }
+}
+
+#[test]
+fn keep_and_drop_filter_the_output_and_count_what_they_left_out() {
+    let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "--keep", "Security Alert,User Action"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert!(rows.len() > 1 && rows.iter().skip(1).all(|r| r[2] == "Security Alert" || r[2] == "User Action"), "{rows:?}");
+    assert!(o.stderr.contains(&format!("filtered out {} lines", 13 - (rows.len() - 1))), "{}", o.stderr);
+    let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "--strict", "--drop", "Unclassified"], None);
+    let rows = csv_rows(&o.stdout);
+    assert!(rows.iter().skip(1).all(|r| r[2] != "Unclassified"));
+    let dropped = 13 - (rows.len() - 1);
+    assert!(dropped >= 1 && o.stderr.contains(&format!("filtered out {dropped} lines (Unclassified: {dropped})")), "{}", o.stderr);
+}
+
+#[test]
+fn keep_and_drop_name_labels_the_model_has_or_fail_listing_them() {
+    let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "--keep", "security alert"], None);
+    assert_eq!(o.code, 0, "case does not matter: {}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert!(rows.len() > 1 && rows.iter().skip(1).all(|r| r[2] == "Security Alert"), "{rows:?}");
+    let o = logsift(&["classify", "examples/test.csv", "--model", "models/lexical", "--drop", "Security Alerts"], None);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("--drop") && o.stderr.contains("'Security Alerts'"), "{}", o.stderr);
+    assert!(o.stderr.contains("Security Alert,") || o.stderr.contains("Security Alert, "), "lists the labels: {}", o.stderr);
+    assert!(o.stderr.contains("Unclassified"), "{}", o.stderr);
+    assert!(o.stdout.is_empty(), "nothing classified: {}", o.stdout);
+}
+
+/// Runs the binary with its stdout a pipe whose reading end is already
+/// closed (what `… | head -0` leaves): the first write fails with EPIPE.
+fn into_a_closed_pipe(args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("LOGSIFT_MODEL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (child.wait().unwrap(), err)
+}
+
+#[test]
+fn csv_output_and_reports_into_a_closed_pipe_end_quietly() {
+    for args in [
+        &["classify", "examples/test.csv", "--model", "models/lexical"][..],
+        &["classify", "examples/test.csv", "--model", "models/lexical", "--format", "csv", "-q"],
+        &["eval", "corpus/train.csv", "--model", "models/lexical", "--json"],
+        &["eval", "corpus/train.csv", "--model", "models/lexical"],
+        &["rules", "mine", "corpus/train.csv"],
+    ] {
+        let (status, err) = into_a_closed_pipe(args);
+        assert_eq!(status.code(), Some(0), "{args:?}: a closed pipe is a quiet stop: {err}");
+        assert!(!err.contains("Broken pipe") && !err.contains("panicked") && !err.contains("error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_quote_left_open_is_an_error_naming_its_line_and_skip_keeps_the_count() {
+    // 13 lines: the header, 2 good rows, a row whose quote never closes, 9 more.
+    let mut input = String::from("source,log_message\nA,User bob logged in.\nB,fine\nC,\"hello\n");
+    for i in 0..9 {
+        input.push_str(&format!("D{i},fine\n"));
+    }
+    let o = logsift(&["classify", "--format", "csv", "--model", "models/lexical"], Some(input.as_bytes()));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("row 3") && o.stderr.contains("quote opened on line 4 is never closed"), "{}", o.stderr);
+    let o = logsift(&["classify", "--format", "csv", "--model", "models/lexical", "--on-error", "skip"], Some(input.as_bytes()));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(rows.len(), 4, "header + A, B and the merged row");
+    assert_eq!(rows[3][2], "Unclassified");
+    assert!(rows[3][5].contains("lines 4–13 were read as one field"), "the detail says how many lines it swallowed: {:?}", rows[3][5]);
+    assert!(o.stderr.contains("row 3: a quote opened on line 4"), "{}", o.stderr);
+}
+
+#[test]
+fn stderr_has_no_colour_codes_unless_a_terminal_and_an_error_says_its_cause_once() {
+    // A warning and an error through the log, stderr a pipe: plain text.
+    let o = logsift_env(&["classify", "examples/test.csv", "--model", "models/lexical", "--log", "info"], None, &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("INFO") && o.stderr.contains("model 'lexical'"), "the log is on: {}", o.stderr);
+    assert!(!o.stderr.contains('\u{1b}'), "no ANSI escape codes in a pipe: {:?}", o.stderr);
+    let o = logsift_env(&["classify", "examples/test.csv", "--model", "models/lexical", "--log", "info"], None, &[("NO_COLOR", Some("1"))]);
+    assert!(!o.stderr.contains('\u{1b}'), "{:?}", o.stderr);
+    // A missing bundle: the OS's cause is said once.
+    let o = logsift(&["classify", "examples/test.csv", "--model", "/nonexistent-bundle"], None);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr.matches("No such file or directory").count(), 1, "{}", o.stderr);
+}
