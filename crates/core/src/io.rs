@@ -616,6 +616,11 @@ impl<W: Write> CsvOutput<W> {
         CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width }
     }
 
+    /// The writer under it, flushed (call [`RecordWriter::finish`] first).
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+
     /// The names of input columns that were renamed because they collide with output columns.
     pub fn renamed(input_headers: &[String]) -> Vec<String> {
         input_headers.iter().filter(|c| OUTPUT_COLUMNS.contains(&c.trim())).cloned().collect()

@@ -490,6 +490,7 @@ async fn classify_csv(
     let _budget = admit_body(&svc, req.headers())?;
     let work = async {
         let (body, text) = upload(&svc, req, q.format.as_deref()).await?;
+        let body_len = body.len();
         let (input, headers): (Records, Option<Vec<String>>) = if text {
             (Box::new(LineInput::new(Cursor::new(body), "upload", false, input_options(&svc.cfg))), None)
         } else {
@@ -504,25 +505,14 @@ async fn classify_csv(
             }
             (Box::new(input), Some(headers))
         };
-        let mut records = vec![];
-        for r in input {
-            let r = r.map_err(input_problem)?;
-            if let (Some(why), false) = (&r.invalid, skip) {
-                let mut p = Problem::new(StatusCode::BAD_REQUEST, "malformed CSV", format!("row {}: {why}", r.row)).row(r.row);
-                if let Some(c) = headers.as_deref().and_then(|h| column_named(why, h)) {
-                    p = p.column(&c);
-                }
-                return Err(p);
-            }
-            if records.len() == svc.cfg.max_rows {
-                return Err(too_many_rows(svc.cfg.max_rows));
-            }
-            records.push(r);
-        }
-        let (records, decisions) = classify_records(&svc, records).await?;
-        let mut out = Vec::with_capacity(records.len() * 64);
-        if q.only_label {
-            let mut w = csv::Writer::from_writer(&mut out);
+        // Classified a chunk at a time and written as it goes: the request
+        // holds its body, its output and one chunk of records, not a record
+        // per row of the whole body (some 300 bytes a row, 7× a CSV of
+        // short lines).
+        let out_buf = || Vec::with_capacity(body_len + body_len / 2);
+        let mut full = (!q.only_label).then(|| CsvOutput::new(out_buf(), headers.as_deref()));
+        let mut labels_only = q.only_label.then(|| csv::Writer::from_writer(out_buf()));
+        if let Some(w) = labels_only.as_mut() {
             let plain = ["source".to_string(), "log_message".to_string()];
             let mut h: Vec<String> = headers
                 .as_deref()
@@ -532,20 +522,53 @@ async fn classify_csv(
                 .collect();
             h.push("target_label".into());
             w.write_record(&h).map_err(internal)?;
-            for (r, d) in records.iter().zip(&decisions) {
-                let mut row: Vec<&str> = match &r.passthrough {
-                    logsift_core::record::Passthrough::Columns(c) => c.iter().map(String::as_str).collect(),
-                    _ => vec![r.source.as_str(), r.message.as_str()],
-                };
-                row.push(&d.label);
-                w.write_record(&row).map_err(internal)?;
-            }
-            w.flush().map_err(internal)?;
-        } else {
-            let mut w = CsvOutput::new(&mut out, headers.as_deref());
-            w.write_batch(&records, &decisions).map_err(internal)?;
-            w.finish().map_err(internal)?;
         }
+        let chunk_rows = svc.cfg.max_batch_lines.max(1);
+        let mut rows = 0usize;
+        let mut input = input.peekable();
+        while input.peek().is_some() {
+            let mut chunk = Vec::with_capacity(chunk_rows.min(1 << 16));
+            for r in input.by_ref() {
+                let r = r.map_err(input_problem)?;
+                if let (Some(why), false) = (&r.invalid, skip) {
+                    let mut p = Problem::new(StatusCode::BAD_REQUEST, "malformed CSV", format!("row {}: {why}", r.row)).row(r.row);
+                    if let Some(c) = headers.as_deref().and_then(|h| column_named(why, h)) {
+                        p = p.column(&c);
+                    }
+                    return Err(p);
+                }
+                rows += 1;
+                if rows > svc.cfg.max_rows {
+                    return Err(too_many_rows(svc.cfg.max_rows));
+                }
+                chunk.push(r);
+                if chunk.len() == chunk_rows {
+                    break;
+                }
+            }
+            let (records, decisions) = classify_records(&svc, chunk).await?;
+            if let Some(w) = full.as_mut() {
+                w.write_batch(&records, &decisions).map_err(internal)?;
+            }
+            if let Some(w) = labels_only.as_mut() {
+                for (r, d) in records.iter().zip(&decisions) {
+                    let mut row: Vec<&str> = match &r.passthrough {
+                        logsift_core::record::Passthrough::Columns(c) => c.iter().map(String::as_str).collect(),
+                        _ => vec![r.source.as_str(), r.message.as_str()],
+                    };
+                    row.push(&d.label);
+                    w.write_record(&row).map_err(internal)?;
+                }
+            }
+        }
+        let out = match (full, labels_only) {
+            (Some(mut w), _) => {
+                w.finish().map_err(internal)?;
+                w.into_inner().map_err(internal)?
+            }
+            (None, Some(w)) => w.into_inner().map_err(internal)?,
+            (None, None) => unreachable!("one of the two writers is made"),
+        };
         Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"classified.csv\"")],
             out,
@@ -576,21 +599,6 @@ fn too_many_rows(max: usize) -> Problem {
     )
 }
 
-fn result_json(d: &logsift_core::Decision) -> Value {
-    let conf = (d.confidence as f64 * 10_000.0).round() / 10_000.0;
-    let mut v = json!({"target_label": &*d.label, "tier": d.tier.as_str(), "confidence": conf});
-    match &d.detail {
-        Detail::Rule(id) => v["rule"] = json!(&**id),
-        Detail::Reason(r) => v["reason"] = json!(&**r),
-        Detail::Guess(r) => {
-            v["reason"] = json!(&**r);
-            v["guess"] = json!(true);
-        }
-        Detail::None => {}
-    }
-    v
-}
-
 async fn classify_json(State(svc): State<Shared>, req: Request) -> Result<Response, Problem> {
     let mt = media_type(req.headers());
     if mt != "application/json" && !mt.ends_with("+json") {
@@ -603,31 +611,128 @@ async fn classify_json(State(svc): State<Shared>, req: Request) -> Result<Respon
     let _budget = admit_body(&svc, req.headers())?;
     let work = async {
         let body = Bytes::from_request(req, &svc).await.map_err(|e| body_problem(e.status(), e.body_text()))?;
-        let records = decode_logs(&body, svc.cfg.max_rows, svc.cfg.max_line_bytes)?;
-        let (_, decisions) = classify_records(&svc, records).await?;
-        let results: Vec<Value> = decisions.iter().map(result_json).collect();
-        Ok(Json(json!({"model": svc.info.name, "results": results})).into_response())
+        // Decoded, classified and written a chunk of logs at a time on a
+        // blocking thread (the decoder is synchronous): the request holds its
+        // body, its answer and one chunk, never a record and a result object
+        // per log of the whole body (which cost 30× the body for short logs).
+        let (svc2, rt) = (svc.clone(), tokio::runtime::Handle::current());
+        let out = tokio::task::spawn_blocking(move || json_answer(&svc2, &body, &rt)).await.map_err(internal)??;
+        Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
     };
     limited(&svc, work).await
+}
+
+/// `{"model", "results"}` for a `POST /v1/classify` body.
+fn json_answer(svc: &Service, body: &[u8], rt: &tokio::runtime::Handle) -> Result<Vec<u8>, Problem> {
+    // Grown as written: a body of skipped fields gets a small answer.
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"model\":");
+    serde_json::to_writer(&mut out, &svc.info.name).map_err(internal)?;
+    out.extend_from_slice(b",\"results\":[");
+    let chunk_rows = svc.cfg.max_batch_lines.max(1);
+    let mut chunk: Vec<Record> = Vec::with_capacity(chunk_rows.min(1 << 16));
+    let mut first = true;
+    let mut flush = |chunk: &mut Vec<Record>, out: &mut Vec<u8>| -> Result<(), Problem> {
+        let (_, decisions) = rt.block_on(classify_records(svc, std::mem::take(chunk)))?;
+        for d in &decisions {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut *out, &ResultOut::of(d)).map_err(internal)?;
+        }
+        Ok(())
+    };
+    decode_logs_with(body, svc.cfg.max_rows, svc.cfg.max_line_bytes, |r| {
+        chunk.push(r);
+        if chunk.len() == chunk_rows {
+            flush(&mut chunk, &mut out)?;
+        }
+        Ok(())
+    })?;
+    flush(&mut chunk, &mut out)?;
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// One result of `POST /v1/classify`, written straight to the answer.
+#[derive(serde::Serialize)]
+struct ResultOut<'a> {
+    target_label: &'a str,
+    tier: &'a str,
+    confidence: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    guess: bool,
+}
+
+impl<'a> ResultOut<'a> {
+    fn of(d: &'a logsift_core::Decision) -> Self {
+        let (rule, reason, guess) = match &d.detail {
+            Detail::Rule(id) => (Some(&**id), None, false),
+            Detail::Reason(r) => (None, Some(&**r), false),
+            Detail::Guess(r) => (None, Some(&**r), true),
+            Detail::None => (None, None, false),
+        };
+        let confidence = (d.confidence as f64 * 10_000.0).round() / 10_000.0;
+        ResultOut { target_label: &d.label, tier: d.tier.as_str(), confidence, rule, reason, guess }
+    }
 }
 
 /// The records of a `POST /v1/classify` body, `{"logs": [{"source", "log_message"}]}`,
 /// or the problem with it (400 malformed JSON, 413 too many rows, 422 a
 /// missing or mistyped field, with its row).
 pub fn decode_logs(body: &[u8], max_rows: usize, max_line_bytes: usize) -> Result<Vec<Record>, Problem> {
-    // Typed, so that fields other than `logs`, `source` and `log_message`
-    // are skipped as they are parsed, never built: a 63 MB body of unknown
-    // fields costs no more than its bytes.
-    let body: LogsBody = serde_json::from_slice(body)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed JSON", format!("line {} column {}: {e}", e.line(), e.column())))?;
-    let Some(logs) = body.logs else {
-        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "missing field", "the body needs a 'logs' array".into()).column("logs"));
-    };
-    if logs.len() > max_rows {
-        return Err(too_many_rows(max_rows));
+    let mut records = vec![];
+    decode_logs_with(body, max_rows, max_line_bytes, |r| {
+        records.push(r);
+        Ok(())
+    })?;
+    Ok(records)
+}
+
+/// [`decode_logs`], handing each record to `each` as it is parsed (an error
+/// from `each` stops the parse and is returned). Typed, so that fields other
+/// than `logs`, `source` and `log_message` are skipped as they are parsed,
+/// never built: a 63 MB body of unknown fields costs no more than its bytes.
+pub fn decode_logs_with(
+    body: &[u8],
+    max_rows: usize,
+    max_line_bytes: usize,
+    each: impl FnMut(Record) -> Result<(), Problem>,
+) -> Result<(), Problem> {
+    let mut sink = LogSink { each, rows: 0, max_rows, max_line_bytes, stopped: None, seen_logs: false };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = serde::de::DeserializeSeed::deserialize(BodySeed(&mut sink), &mut de).and_then(|()| de.end());
+    if let Some(p) = sink.stopped {
+        return Err(p);
     }
-    let mut records = Vec::with_capacity(logs.len());
-    for (i, item) in logs.into_iter().enumerate() {
+    parsed.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed JSON", format!("line {} column {}: {e}", e.line(), e.column())))?;
+    if !sink.seen_logs {
+        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "missing field", "the body needs a 'logs' array".into()).column("logs"));
+    }
+    Ok(())
+}
+
+struct LogSink<F> {
+    each: F,
+    rows: usize,
+    max_rows: usize,
+    max_line_bytes: usize,
+    /// The problem that stopped the parse (the serde error then says only "stopped").
+    stopped: Option<Problem>,
+    seen_logs: bool,
+}
+
+impl<F: FnMut(Record) -> Result<(), Problem>> LogSink<F> {
+    fn take(&mut self, item: LogItem) -> Result<(), Problem> {
+        let i = self.rows;
+        self.rows += 1;
+        if self.rows > self.max_rows {
+            return Err(too_many_rows(self.max_rows));
+        }
         let row = i as u64 + 1;
         let message = match item.log_message {
             Some(Field::Str(s)) => s,
@@ -657,20 +762,67 @@ pub fn decode_logs(body: &[u8], max_rows: usize, max_line_bytes: usize) -> Resul
         };
         let mut r = Record::new(source, message);
         r.row = row;
-        if r.message.len() > max_line_bytes {
-            r.invalid = Some(format!("line is {} bytes, over the limit of {}", r.message.len(), max_line_bytes));
+        if r.message.len() > self.max_line_bytes {
+            r.invalid = Some(format!("line is {} bytes, over the limit of {}", r.message.len(), self.max_line_bytes));
         } else if r.message.contains('\0') {
             r.invalid = Some("NUL byte in log_message".into());
         }
-        records.push(r);
+        (self.each)(r)
     }
-    Ok(records)
 }
 
-/// `{"logs": [...]}`; any other field is skipped unbuilt.
-#[derive(serde::Deserialize)]
-struct LogsBody {
-    logs: Option<Vec<LogItem>>,
+/// The body: a map whose `logs` goes to the sink, the rest skipped.
+struct BodySeed<'s, F>(&'s mut LogSink<F>);
+
+impl<'de, F: FnMut(Record) -> Result<(), Problem>> serde::de::DeserializeSeed<'de> for BodySeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, F: FnMut(Record) -> Result<(), Problem>> serde::de::Visitor<'de> for BodySeed<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object with a 'logs' array")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "logs" && !self.0.seen_logs {
+                self.0.seen_logs = true;
+                map.next_value_seed(LogsSeed(&mut *self.0))?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `logs` array: each item to the sink as it is parsed.
+struct LogsSeed<'s, F>(&'s mut LogSink<F>);
+
+impl<'de, F: FnMut(Record) -> Result<(), Problem>> serde::de::DeserializeSeed<'de> for LogsSeed<'_, F> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(Record) -> Result<(), Problem>> serde::de::Visitor<'de> for LogsSeed<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of logs")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<LogItem>()? {
+            if let Err(p) = self.0.take(item) {
+                self.0.stopped = Some(p);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One item of `logs`; any other field is skipped unbuilt.
