@@ -1,0 +1,43 @@
+//! `GET /health` and `GET /metrics`.
+
+use super::*;
+
+pub(crate) async fn health(State(svc): State<Shared>) -> Json<Value> {
+    let llm = match &svc.llm {
+        None => json!({"state": "disabled"}),
+        Some(l) => {
+            use std::sync::atomic::Ordering::Relaxed;
+            let (req, fail) = (l.requests.load(Relaxed), l.failures.load(Relaxed));
+            let state = if l.circuit_open.load(Relaxed) {
+                "broken (circuit open)"
+            } else if req > 0 && fail == req {
+                "failing"
+            } else if req == 0 {
+                "not used yet"
+            } else {
+                "ok"
+            };
+            json!({"state": state, "requests": req, "failures": fail})
+        }
+    };
+    let stats = svc.batcher.stats();
+    Json(json!({
+        "status": "ok",
+        "model": {
+            "name": svc.info.name,
+            "dir": svc.info.dir,
+            "encoder": svc.info.encoder,
+            "threshold": svc.info.threshold,
+            "labels": svc.info.labels,
+        },
+        "tiers": svc.info.tiers,
+        "llm": llm,
+        "lines": stats.records,
+        "uptime_s": svc.started.elapsed().as_secs(),
+    }))
+}
+
+pub(crate) async fn metrics(State(svc): State<Shared>) -> Response {
+    let text = svc.metrics.render(&svc.batcher.stats(), svc.batcher.batches(), svc.llm.as_deref());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
