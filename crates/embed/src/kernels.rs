@@ -16,10 +16,16 @@ macro_rules! multiversion {
             fn imp($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
+                /// # Safety
+                ///
+                /// Only on a CPU with AVX-512F.
                 #[target_feature(enable = "avx512f")]
                 unsafe fn v4($($arg: $ty),*) {
                     imp($($arg),*)
                 }
+                /// # Safety
+                ///
+                /// Only on a CPU with AVX2 and FMA.
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn v3($($arg: $ty),*) {
                     imp($($arg),*)

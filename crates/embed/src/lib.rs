@@ -6,7 +6,8 @@
 //! `sentence-transformers` library does: WordPiece tokens truncated at
 //! `max_seq_length` from `sentence_bert_config.json` (256 — the model's own
 //! `tokenizer.json` says 128, and trusting it changes the vector of every line
-//! longer than 128 tokens), the BERT forward pass (candle), mean pooling over
+//! longer than 128 tokens), the BERT forward pass (our own, [`bert`]; candle's as an
+//! option), mean pooling over
 //! the attention mask, and L2 normalisation.
 //!
 //! ## Key decisions
@@ -37,6 +38,7 @@
 //!   build is CPU-only and needs no CUDA toolkit.
 
 #![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 use std::path::{Path, PathBuf};
 

@@ -44,15 +44,56 @@ impl Precision {
     }
 }
 
+/// Proof that this CPU has AVX-512F: only [`Avx512::detect`] makes one, so
+/// a kernel that takes it needs no other check (memchr's fencing: the
+/// `unsafe` call sites hold the token, not a `bool` someone might set).
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512(());
+
+impl Avx512 {
+    /// The token, when the CPU has AVX-512F.
+    pub fn detect() -> Option<Avx512> {
+        has_avx512().then_some(Avx512(()))
+    }
+}
+
+/// Proof that this CPU has AVX-512F and AVX512-BF16 ([`Avx512Bf16::detect`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512Bf16(());
+
+impl Avx512Bf16 {
+    /// The token, when the CPU has both.
+    pub fn detect() -> Option<Avx512Bf16> {
+        has_avx512_bf16().then_some(Avx512Bf16(()))
+    }
+}
+
+/// Which code multiplies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// The `gemm` crate (any CPU).
+    Gemm,
+    /// The AVX-512 f32 kernel.
+    Avx512,
+    /// The AVX512-BF16 kernel.
+    Avx512Bf16,
+}
+
+/// How a weight matrix is held, for the kernel that will use it.
+enum Layout {
+    /// `W` as given, for the `gemm` crate.
+    Plain(Vec<f32>),
+    /// f32 panels of 32 columns (`k × 32` each), for the AVX-512 kernel.
+    Avx512(Avx512, Vec<f32>),
+    /// bf16 panels: per panel, per pair of `k`, 32 columns × 2 values.
+    Avx512Bf16(Avx512Bf16, Vec<u16>),
+}
+
 /// A weight matrix `W` (`n × k`, row-major) ready for `A · Wᵀ`.
 pub struct PackedW {
     n: usize,
     k: usize,
-    /// `W` as given (no AVX-512), or packed into panels (AVX-512).
-    data: Vec<f32>,
-    packed: bool,
-    /// bf16 panels: per panel, per pair of `k`, 32 columns × 2 values.
-    bf16: Option<Vec<u16>>,
+    layout: Layout,
 }
 
 /// Whether this CPU runs the bf16 kernel.
@@ -105,37 +146,66 @@ impl PackedW {
         Self::with_precision(w, n, k, Precision::F32)
     }
 
-    /// Packs `w` for this CPU and the given precision.
+    /// Packs `w` for this CPU and the given precision: the widest kernel
+    /// the CPU has (bf16 only when asked for).
     pub fn with_precision(w: Vec<f32>, n: usize, k: usize, precision: Precision) -> PackedW {
+        let wanted = if precision == Precision::Bf16 { [Kernel::Avx512Bf16, Kernel::Avx512] } else { [Kernel::Avx512, Kernel::Avx512] };
+        for kernel in wanted {
+            if let Some(p) = Self::for_kernel(&w, n, k, kernel) {
+                return p;
+            }
+        }
         assert_eq!(w.len(), n * k, "weight shape");
-        if precision == Precision::Bf16 && has_avx512_bf16() && n.is_multiple_of(NR) {
-            let kp = k.div_ceil(2);
-            let mut panels = vec![0u16; n / NR * kp * 2 * NR];
-            for j in 0..n / NR {
-                for q in 0..kp {
-                    let base = (j * kp + q) * 2 * NR;
-                    for c in 0..NR {
-                        let row = &w[(j * NR + c) * k..(j * NR + c + 1) * k];
-                        panels[base + 2 * c] = to_bf16(row[2 * q]);
-                        panels[base + 2 * c + 1] = if 2 * q + 1 < k { to_bf16(row[2 * q + 1]) } else { 0 };
+        PackedW { n, k, layout: Layout::Plain(w) }
+    }
+
+    /// Packs `w` for one kernel, or `None` when this CPU lacks it or the
+    /// shape does not fit it (`n` a multiple of 32 for the AVX-512 ones).
+    /// Tests call each kernel this way.
+    pub fn for_kernel(w: &[f32], n: usize, k: usize, kernel: Kernel) -> Option<PackedW> {
+        assert_eq!(w.len(), n * k, "weight shape");
+        let layout = match kernel {
+            Kernel::Gemm => Layout::Plain(w.to_vec()),
+            Kernel::Avx512 => {
+                let token = Avx512::detect().filter(|_| n.is_multiple_of(NR))?;
+                let mut data = vec![0.0f32; n * k];
+                for j in 0..n / NR {
+                    let panel = &mut data[j * k * NR..(j + 1) * k * NR];
+                    for p in 0..k {
+                        for c in 0..NR {
+                            panel[p * NR + c] = w[(j * NR + c) * k + p];
+                        }
                     }
                 }
+                Layout::Avx512(token, data)
             }
-            return PackedW { n, k, data: vec![], packed: true, bf16: Some(panels) };
-        }
-        if !(has_avx512() && n.is_multiple_of(NR)) {
-            return PackedW { n, k, data: w, packed: false, bf16: None };
-        }
-        let mut data = vec![0.0f32; n * k];
-        for j in 0..n / NR {
-            let panel = &mut data[j * k * NR..(j + 1) * k * NR];
-            for p in 0..k {
-                for c in 0..NR {
-                    panel[p * NR + c] = w[(j * NR + c) * k + p];
+            Kernel::Avx512Bf16 => {
+                let token = Avx512Bf16::detect().filter(|_| n.is_multiple_of(NR))?;
+                let kp = k.div_ceil(2);
+                let mut panels = vec![0u16; n / NR * kp * 2 * NR];
+                for j in 0..n / NR {
+                    for q in 0..kp {
+                        let base = (j * kp + q) * 2 * NR;
+                        for c in 0..NR {
+                            let row = &w[(j * NR + c) * k..(j * NR + c + 1) * k];
+                            panels[base + 2 * c] = to_bf16(row[2 * q]);
+                            panels[base + 2 * c + 1] = if 2 * q + 1 < k { to_bf16(row[2 * q + 1]) } else { 0 };
+                        }
+                    }
                 }
+                Layout::Avx512Bf16(token, panels)
             }
+        };
+        Some(PackedW { n, k, layout })
+    }
+
+    /// The kernel this matrix is packed for.
+    pub fn kernel(&self) -> Kernel {
+        match self.layout {
+            Layout::Plain(_) => Kernel::Gemm,
+            Layout::Avx512(..) => Kernel::Avx512,
+            Layout::Avx512Bf16(..) => Kernel::Avx512Bf16,
         }
-        PackedW { n, k, data, packed: true, bf16: None }
     }
 
     /// Output width `n`.
@@ -155,38 +225,40 @@ impl PackedW {
         if m == 0 {
             return;
         }
-        if !self.packed {
-            crate::bert::matmul_wt(a, &self.data, m, k, n, out, gemm::Parallelism::Rayon(0));
-            return;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(panels) = &self.bf16 {
-            let kp = k.div_ceil(2);
-            let mut pairs = vec![0u32; m * kp];
-            pairs.par_chunks_mut(MC * kp).zip(a[..m * k].par_chunks(MC * k)).for_each(|(o, a)| pair_rows(a, k, o));
-            out[..m * n].par_chunks_mut(MC * n).zip(pairs.par_chunks(MC * kp)).for_each(|(c, a)| {
-                let rows = a.len() / kp;
-                // SAFETY: the CPU has AVX-512F and AVX512-BF16 (checked when
-                // packing); `a` holds `rows × kp` pairs, `c` holds `rows × n`,
-                // the panels hold `n/32 × kp × 64` values.
-                #[allow(unsafe_code)]
-                unsafe {
-                    block_bf16(a, rows, kp, panels, n, c)
-                }
-            });
-            return;
-        }
-        #[cfg(target_arch = "x86_64")]
-        out[..m * n].par_chunks_mut(MC * n).zip(a[..m * k].par_chunks(MC * k)).for_each(|(c, a)| {
-            let rows = a.len() / k;
-            // SAFETY: the CPU has AVX-512F (checked when packing), `a` holds
-            // `rows × k` values, `c` holds `rows × n`, and the packed panels
-            // hold `n × k`; `block` indexes only within those bounds.
-            #[allow(unsafe_code)]
-            unsafe {
-                block(a, rows, k, &self.data, n, c)
+        match &self.layout {
+            Layout::Plain(w) => crate::bert::matmul_wt(a, w, m, k, n, out, gemm::Parallelism::Rayon(0)),
+            #[cfg(target_arch = "x86_64")]
+            Layout::Avx512Bf16(_token, panels) => {
+                let kp = k.div_ceil(2);
+                let mut pairs = vec![0u32; m * kp];
+                pairs.par_chunks_mut(MC * kp).zip(a[..m * k].par_chunks(MC * k)).for_each(|(o, a)| pair_rows(a, k, o));
+                out[..m * n].par_chunks_mut(MC * n).zip(pairs.par_chunks(MC * kp)).for_each(|(c, a)| {
+                    let rows = a.len() / kp;
+                    // SAFETY: the token proves AVX-512F and AVX512-BF16;
+                    // `a` holds `rows × kp` pairs, `c` `rows × n`, the
+                    // panels `n/32 × kp × 64` values (packed for this `n, k`).
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        block_bf16(a, rows, kp, panels, n, c)
+                    }
+                });
             }
-        });
+            #[cfg(target_arch = "x86_64")]
+            Layout::Avx512(_token, panels) => {
+                out[..m * n].par_chunks_mut(MC * n).zip(a[..m * k].par_chunks(MC * k)).for_each(|(c, a)| {
+                    let rows = a.len() / k;
+                    // SAFETY: the token proves AVX-512F; `a` holds `rows × k`
+                    // values, `c` `rows × n`, the panels `n × k` (packed for
+                    // this `n, k`); `block` indexes only within those.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        block(a, rows, k, panels, n, c)
+                    }
+                });
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("AVX-512 tokens are only made on x86-64"),
+        }
     }
 }
 
@@ -232,79 +304,119 @@ macro_rules! blocked {
 }
 
 /// `c[rows × n] = a[rows × k] · Wᵀ` for one block of rows.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F; `a` must hold `rows × k` values, `c`
+/// `rows × n`, `packed` the `n × k` panels (`n` a multiple of 32).
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f")]
 unsafe fn block(a: &[f32], rows: usize, k: usize, packed: &[f32], n: usize, c: &mut [f32]) {
-    blocked!(tile, a, rows, k, KC, packed, NR, n, c);
+    // SAFETY: the caller's contract: the pointers `blocked!` forms stay in
+    // `a`, `packed` and `c`, and the tiles use AVX-512F, which the CPU has.
+    unsafe { blocked!(tile, a, rows, k, KC, packed, NR, n, c) }
 }
 
 /// The bf16 twin of [`block`]: `a` holds bf16 pairs, `packed` bf16 panels.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F and AVX512-BF16; `a` must hold `rows × kp`
+/// pairs, `c` `rows × n`, `packed` the `n/32 × kp × 64` panel values.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f,avx512bf16")]
 unsafe fn block_bf16(a: &[u32], rows: usize, kp: usize, packed: &[u16], n: usize, c: &mut [f32]) {
-    blocked!(tile_bf16, a, rows, kp, KC / 2, packed, 2 * NR, n, c);
+    // SAFETY: as for `block`, with the bf16 features the caller checked.
+    unsafe { blocked!(tile_bf16, a, rows, kp, KC / 2, packed, 2 * NR, n, c) }
 }
 
 /// An `R × 32` tile in bf16 pairs: each step of `q` multiplies two values of `k`.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F and AVX512-BF16; `a` must be readable for
+/// `R` rows of `lda` pairs (`kc` used), `b` for `kc × 64` values, `c`
+/// writable (and, when `accumulate`, readable) for `R` rows of `ldc` with
+/// 32 used.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f,avx512bf16")]
 #[inline]
 unsafe fn tile_bf16<const R: usize>(kc: usize, a: *const u32, lda: usize, b: *const u16, c: *mut f32, ldc: usize, accumulate: bool) {
-    use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; R];
-    for q in 0..kc {
-        let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * 2 * NR) as *const __m512i));
-        let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * 2 * NR + NR) as *const __m512i));
-        for (r, acc) in acc.iter_mut().enumerate() {
-            let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(r * lda + q) as i32));
-            acc[0] = _mm512_dpbf16_ps(acc[0], av, b0);
-            acc[1] = _mm512_dpbf16_ps(acc[1], av, b1);
+    // SAFETY: the caller's contract above; the loads and stores stay in the rows and columns it names.
+    unsafe {
+        use std::arch::x86_64::*;
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for q in 0..kc {
+            let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * 2 * NR) as *const __m512i));
+            let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(b.add(q * 2 * NR + NR) as *const __m512i));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(r * lda + q) as i32));
+                acc[0] = _mm512_dpbf16_ps(acc[0], av, b0);
+                acc[1] = _mm512_dpbf16_ps(acc[1], av, b1);
+            }
         }
+        store_tile(&acc, c, ldc, accumulate);
     }
-    store_tile(&acc, c, ldc, accumulate);
 }
 
 /// Writes an `R × 32` tile of accumulators to `c` (adding to what is there
 /// when `accumulate`).
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F; `c` must be writable (and, when
+/// `accumulate`, readable) for `R` rows of `ldc` floats with 32 used.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn store_tile<const R: usize>(acc: &[[std::arch::x86_64::__m512; 2]; R], c: *mut f32, ldc: usize, accumulate: bool) {
-    use std::arch::x86_64::*;
-    for (r, acc) in acc.iter().enumerate() {
-        let cp = c.add(r * ldc);
-        let (mut x0, mut x1) = (acc[0], acc[1]);
-        if accumulate {
-            x0 = _mm512_add_ps(x0, _mm512_loadu_ps(cp));
-            x1 = _mm512_add_ps(x1, _mm512_loadu_ps(cp.add(16)));
+    // SAFETY: the caller's contract above.
+    unsafe {
+        use std::arch::x86_64::*;
+        for (r, acc) in acc.iter().enumerate() {
+            let cp = c.add(r * ldc);
+            let (mut x0, mut x1) = (acc[0], acc[1]);
+            if accumulate {
+                x0 = _mm512_add_ps(x0, _mm512_loadu_ps(cp));
+                x1 = _mm512_add_ps(x1, _mm512_loadu_ps(cp.add(16)));
+            }
+            _mm512_storeu_ps(cp, x0);
+            _mm512_storeu_ps(cp.add(16), x1);
         }
-        _mm512_storeu_ps(cp, x0);
-        _mm512_storeu_ps(cp.add(16), x1);
     }
 }
 
 /// An `R × 32` tile: `c = (accumulate ? c : 0) + a[R × kc] · b[kc × 32]`.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F; `a` must be readable for `R` rows of `lda`
+/// floats (`kc` used), `b` for `kc × 32`, `c` writable (and, when
+/// `accumulate`, readable) for `R` rows of `ldc` with 32 used.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn tile<const R: usize>(kc: usize, a: *const f32, lda: usize, b: *const f32, c: *mut f32, ldc: usize, accumulate: bool) {
-    use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; R];
-    for p in 0..kc {
-        let b0 = _mm512_loadu_ps(b.add(p * NR));
-        let b1 = _mm512_loadu_ps(b.add(p * NR + 16));
-        for (r, acc) in acc.iter_mut().enumerate() {
-            let av = _mm512_set1_ps(*a.add(r * lda + p));
-            acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-            acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+    // SAFETY: the caller's contract above; the loads and stores stay in the rows and columns it names.
+    unsafe {
+        use std::arch::x86_64::*;
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for p in 0..kc {
+            let b0 = _mm512_loadu_ps(b.add(p * NR));
+            let b1 = _mm512_loadu_ps(b.add(p * NR + 16));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*a.add(r * lda + p));
+                acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
+                acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
+            }
         }
+        store_tile(&acc, c, ldc, accumulate);
     }
-    store_tile(&acc, c, ldc, accumulate);
 }
 
 #[cfg(test)]
@@ -318,6 +430,7 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
         };
+        let mut lacking = std::collections::BTreeSet::new();
         for (m, k, n) in [(1, 3, 32), (7, 384, 64), (9, 300, 96), (70, 1536, 32), (130, 384, 1152), (5, 7, 5)] {
             let a: Vec<f32> = (0..m * k).map(|_| rnd()).collect();
             let w: Vec<f32> = (0..n * k).map(|_| rnd()).collect();
@@ -327,20 +440,34 @@ mod tests {
                     want[i * n + j] = (0..k).map(|p| a[i * k + p] as f64 * w[j * k + p] as f64).sum::<f64>() as f32;
                 }
             }
-            let pw = PackedW::new(w.clone(), n, k);
-            let mut got = vec![f32::NAN; m * n];
-            pw.matmul(&a, m, &mut got);
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= 1e-4 * (1.0 + w.abs()), "{m}x{k}x{n}: {g} vs {w}");
+            // Each kernel called explicitly; one this CPU lacks says so.
+            for kernel in [Kernel::Gemm, Kernel::Avx512, Kernel::Avx512Bf16] {
+                let Some(pw) = PackedW::for_kernel(&w, n, k, kernel) else {
+                    if n.is_multiple_of(NR) {
+                        lacking.insert(format!("{kernel:?}"));
+                    }
+                    continue;
+                };
+                assert_eq!(pw.kernel(), kernel);
+                let mut got = vec![f32::NAN; m * n];
+                pw.matmul(&a, m, &mut got);
+                // bf16: 8-bit mantissas, so about 2^-8 relative error per product.
+                let scale = (k as f32).sqrt() * 0.3;
+                for (g, w) in got.iter().zip(&want) {
+                    let ok = match kernel {
+                        Kernel::Avx512Bf16 => (g - w).abs() <= 0.02 * scale,
+                        _ => (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+                    };
+                    assert!(ok, "{kernel:?} {m}x{k}x{n}: {g} vs {w}");
+                }
             }
-            // bf16: 8-bit mantissas, so about 2^-8 relative error per product.
-            let pb = PackedW::with_precision(w, n, k, Precision::Bf16);
-            let mut got = vec![f32::NAN; m * n];
-            pb.matmul(&a, m, &mut got);
-            let scale = (k as f32).sqrt() * 0.3;
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() <= 0.02 * scale, "bf16 {m}x{k}x{n}: {g} vs {w}");
-            }
+            // What the encoder uses: the widest kernel the CPU has.
+            let best = PackedW::new(w.clone(), n, k).kernel();
+            let expect = if has_avx512() && n.is_multiple_of(NR) { Kernel::Avx512 } else { Kernel::Gemm };
+            assert_eq!(best, expect);
+        }
+        for kernel in lacking {
+            logsift_testkit::notice(&format!("the {kernel} kernel is not tested: this CPU lacks it"));
         }
     }
 }

@@ -91,3 +91,19 @@ fn bf16_stays_within_the_reduced_precision_bound() {
     assert!(worst >= 0.999, "bf16 min cosine {worst}");
     assert!(worst < 0.99999999, "bf16 should differ from f32 at all ({worst}): is the bf16 kernel running?");
 }
+
+/// candle's BertModel (feature `candle`, candle 0.11 as the LLM tier uses)
+/// computes the same vectors as the built-in forward pass.
+#[cfg(feature = "candle")]
+#[test]
+fn the_candle_backend_matches_sentence_transformers_too() {
+    let Some(dir) = weights() else { return };
+    let enc = MiniLmEncoder::load_with(&resolve_model_dir(Some(&dir)).unwrap(), BackendKind::CandleCpu, Precision::F32).unwrap();
+    let rows = reference();
+    let texts: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+    let got = enc.encode(&texts).unwrap();
+    for ((text, want), v) in rows.iter().zip(&got) {
+        let c = cosine(want, v);
+        assert!(c >= 0.9999, "candle: cosine {c} for {text:?}");
+    }
+}
