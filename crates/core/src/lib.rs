@@ -73,6 +73,7 @@ pub mod model;
 pub mod pipeline;
 pub mod record;
 pub mod rules;
+pub mod telemetry;
 pub mod tier;
 pub mod timestamp;
 pub mod train;

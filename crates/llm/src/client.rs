@@ -182,6 +182,37 @@ pub struct LlmStats {
     pub circuit_open: AtomicBool,
 }
 
+impl LlmStats {
+    /// The counters as metrics for `/metrics` ([`logsift_core::telemetry`]).
+    pub fn metrics(&self) -> Vec<logsift_core::telemetry::Metric> {
+        use logsift_core::telemetry::Metric;
+        vec![
+            Metric::counter(
+                "logsift_llm_requests_total",
+                "Requests sent to the LLM (retries included).",
+                self.requests.load(Ordering::Relaxed),
+            ),
+            Metric::counter("logsift_llm_failures_total", "LLM requests that failed.", self.failures.load(Ordering::Relaxed)),
+            Metric::counter("logsift_llm_prompt_tokens_total", "Prompt tokens used.", self.prompt_tokens.load(Ordering::Relaxed)),
+            Metric::counter(
+                "logsift_llm_completion_tokens_total",
+                "Completion tokens used.",
+                self.completion_tokens.load(Ordering::Relaxed),
+            ),
+            Metric::counter(
+                "logsift_llm_refused_lines_total",
+                "Lines refused by the LLM budget or breaker.",
+                self.refused.load(Ordering::Relaxed),
+            ),
+            Metric::gauge(
+                "logsift_llm_circuit_open",
+                "1 while the LLM circuit breaker is open.",
+                u64::from(self.circuit_open.load(Ordering::Relaxed)),
+            ),
+        ]
+    }
+}
+
 #[derive(Debug)]
 struct Gate {
     requests: u64,

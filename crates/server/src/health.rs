@@ -38,6 +38,7 @@ pub(crate) async fn health(State(svc): State<Shared>) -> Json<Value> {
 }
 
 pub(crate) async fn metrics(State(svc): State<Shared>) -> Response {
-    let text = svc.metrics.render(&svc.batcher.stats(), svc.batcher.batches(), svc.llm.as_deref());
+    let tiers = svc.llm.as_deref().map(LlmStats::metrics).unwrap_or_default();
+    let text = svc.metrics.render(&svc.batcher.stats(), svc.batcher.batches(), &tiers);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -379,18 +379,18 @@ async fn retry(m: &jetstream::Message, stats: &WorkerStats) {
 /// The worker's `/metrics`: the pipeline's counters as in the service, and
 /// the worker's own.
 pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&logsift_llm::client::LlmStats>) -> String {
-    let m = logsift_server::metrics::Metrics::default();
-    let mut text = m.render(&pipeline.stats(), stats.batches.load(Relaxed), llm);
-    let counters = [
+    use logsift_core::telemetry::{self, Metric};
+    let tiers = llm.map(logsift_llm::client::LlmStats::metrics).unwrap_or_default();
+    let mut text = telemetry::render(&pipeline.stats(), stats.batches.load(Relaxed), &tiers);
+    let own = [
         ("logsift_worker_messages_received_total", "Messages received (redeliveries included).", &stats.received),
         ("logsift_worker_results_published_total", "Results published.", &stats.published),
         ("logsift_worker_dead_letters_total", "Messages sent to the dead-letter subject.", &stats.dead_lettered),
         ("logsift_worker_redelivered_total", "Messages received again after an earlier delivery.", &stats.redelivered),
         ("logsift_worker_retried_total", "Messages handed back for redelivery.", &stats.retried),
     ];
-    for (name, help, v) in counters {
-        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", v.load(Relaxed)));
-    }
+    let own: Vec<Metric> = own.into_iter().map(|(name, help, v)| Metric::counter(name, help, v.load(Relaxed))).collect();
+    telemetry::write_metrics(&mut text, &own);
     text
 }
 
