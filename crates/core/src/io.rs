@@ -464,18 +464,10 @@ impl<R: BufRead> LineInput<R> {
         } else {
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(map)) => {
-                    match map.get(&self.opts.message_field) {
-                        Some(Value::String(s)) => rec.message = s.clone(),
-                        Some(other) => problems.push(format!("field '{}' is not a string: {other}", self.opts.message_field)),
-                        None => problems.push(format!("no '{}' field", self.opts.message_field)),
-                    }
-                    match map.get(&self.opts.source_field) {
-                        Some(Value::String(s)) => rec.source = s.clone(),
-                        Some(Value::Null) | None => {}
-                        Some(other) => rec.source = other.to_string(),
-                    }
-                    check_length(&rec.message, self.opts.max_line_bytes, &mut problems);
-                    rec.passthrough = Passthrough::Json(map);
+                    let row = rec.row;
+                    rec = json_record(map, &self.opts);
+                    rec.row = row;
+                    problems.extend(rec.invalid.take());
                 }
                 Ok(other) => {
                     problems.push(format!("not a JSON object but {}", kind_of(&other)));
@@ -490,6 +482,34 @@ impl<R: BufRead> LineInput<R> {
         rec.invalid = (!problems.is_empty()).then(|| problems.join("; "));
         rec
     }
+}
+
+/// The record of one JSON object: a line of JSON Lines, of the service's
+/// NDJSON stream, or a worker's message — one decoder, so all three treat a
+/// field alike. The message field must be a string; the source field a
+/// string, or null or absent for the default source; anything else makes
+/// the record bad input (`invalid`), never a guess. The object is kept
+/// whole for the output.
+pub fn json_record(map: Map<String, Value>, opts: &InputOptions) -> Record {
+    let mut problems = vec![];
+    let mut rec = Record { source: opts.default_source.clone(), ..Record::default() };
+    match map.get(&opts.message_field) {
+        Some(Value::String(s)) => rec.message = s.clone(),
+        Some(other) => problems.push(format!("field '{}' is not a string but {}", opts.message_field, kind_of(other))),
+        None => problems.push(format!("no '{}' field", opts.message_field)),
+    }
+    match map.get(&opts.source_field) {
+        Some(Value::String(s)) => rec.source = s.clone(),
+        Some(Value::Null) | None => {}
+        Some(other) => problems.push(format!("field '{}' is not a string or null but {}", opts.source_field, kind_of(other))),
+    }
+    if rec.message.contains('\0') {
+        problems.push(format!("NUL byte in '{}'", opts.message_field));
+    }
+    check_length(&rec.message, opts.max_line_bytes, &mut problems);
+    rec.passthrough = Passthrough::Json(map);
+    rec.invalid = (!problems.is_empty()).then(|| problems.join("; "));
+    rec
 }
 
 /// Reads one line (through its newline) into `buf`, keeping at most `cap`
@@ -862,6 +882,25 @@ mod tests {
         assert!(csv_records(b"source,log_message\n").unwrap().is_empty());
         let bom = csv_records("\u{feff}log_message\nx\n".as_bytes()).unwrap();
         assert_eq!(bom[0].message, "x");
+    }
+
+    #[test]
+    fn one_json_decoder_treats_fields_alike() {
+        let opts = InputOptions::default();
+        let obj = |t: &str| match serde_json::from_str::<Value>(t).unwrap() {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let r = json_record(obj(r#"{"source":"a","log_message":"b","x":1}"#), &opts);
+        assert_eq!((r.source.as_str(), r.message.as_str(), r.invalid.as_deref()), ("a", "b", None));
+        let r = json_record(obj(r#"{"source":null,"log_message":"b"}"#), &opts);
+        assert_eq!((r.source.as_str(), r.invalid.as_deref()), ("", None));
+        let r = json_record(obj(r#"{"source":7,"log_message":"b"}"#), &opts);
+        assert_eq!(r.invalid.as_deref(), Some("field 'source' is not a string or null but a number"));
+        let r = json_record(obj(r#"{"log_message":["b"]}"#), &opts);
+        assert_eq!(r.invalid.as_deref(), Some("field 'log_message' is not a string but an array"));
+        let r = json_record(obj(r#"{"log_message":"a\u0000b"}"#), &opts);
+        assert_eq!(r.invalid.as_deref(), Some("NUL byte in 'log_message'"));
     }
 
     #[test]

@@ -153,17 +153,23 @@ fn parse(payload: &[u8], cfg: &WorkerConfig) -> Result<(Record, Option<serde_jso
         InputFormat::Json => {
             let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
             let Value::Object(map) = v else { return Err("not a JSON object".into()) };
-            let message = match map.get(&cfg.message_field) {
-                Some(Value::String(s)) => s.clone(),
-                _ => return Err(format!("no string field '{}'", cfg.message_field)),
+            // The decoder JSON Lines and the service's stream use: fields are
+            // treated alike everywhere.
+            let opts = logsift_core::io::InputOptions {
+                message_field: cfg.message_field.clone(),
+                source_field: cfg.source_field.clone(),
+                default_source: cfg.default_source.clone(),
+                max_line_bytes: cfg.max_line_bytes,
             };
-            let source = match map.get(&cfg.source_field) {
-                Some(Value::String(s)) => s.clone(),
-                _ => cfg.default_source.clone(),
+            let mut r = logsift_core::io::json_record(map, &opts);
+            if let Some(why) = r.invalid.take() {
+                return Err(why);
+            }
+            let map = match &r.passthrough {
+                logsift_core::record::Passthrough::Json(m) => Some(m.clone()),
+                _ => None,
             };
-            let mut r = Record::new(source, message);
-            r.passthrough = logsift_core::record::Passthrough::Json(map.clone());
-            Ok((r, Some(map)))
+            Ok((r, map))
         }
     }
 }
@@ -425,7 +431,13 @@ mod tests {
         assert!(parse(&[b'a'; 101], &cfg).unwrap_err().contains("over the limit"));
         assert!(parse(b"plain text", &cfg).unwrap_err().contains("not valid JSON"));
         assert!(parse(b"[1]", &cfg).unwrap_err().contains("not a JSON object"));
-        assert!(parse(b"{\"msg\":\"x\"}", &cfg).unwrap_err().contains("no string field 'log_message'"));
+        assert!(parse(b"{\"msg\":\"x\"}", &cfg).unwrap_err().contains("no 'log_message' field"));
+        // The same decoder as JSON Lines and the service's stream: a source
+        // that is not a string or null is bad input, not the default source.
+        let e = parse(br#"{"source":7,"log_message":"b"}"#, &cfg).unwrap_err();
+        assert!(e.contains("field 'source' is not a string or null but a number"), "{e}");
+        let (r, _) = parse(br#"{"source":null,"log_message":"b"}"#, &cfg).unwrap();
+        assert_eq!(r.source, "");
         let (r, _) = parse(br#"{"source":"a","log_message":"b","id":7}"#, &cfg).unwrap();
         assert_eq!((r.source.as_str(), r.message.as_str()), ("a", "b"));
         let text = WorkerConfig { format: InputFormat::Text, default_source: "s".into(), ..cfg };
