@@ -2,7 +2,6 @@
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
@@ -76,14 +75,8 @@ pub struct ClassifyArgs {
     /// Output file; stdout when absent or `-`.
     #[arg(short, long)]
     pub output: Option<String>,
-    /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
-    /// or models/lexical when the MiniLM weights are absent].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them
-    /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
-    #[arg(long)]
-    pub encoder_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub bundle: crate::model::ModelArgs,
     /// Input format [default: from the extension; on stdin, from the first line].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -165,8 +158,7 @@ fn resolve_labels(flag: &str, given: &[String], known: &[String]) -> Result<Vec<
 }
 
 pub fn run(args: ClassifyArgs) -> Result<()> {
-    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
-    let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
+    let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
     let known = {
         let mut k = loaded.bundle.known_labels();
         k.push(logsift_core::record::UNCLASSIFIED.to_string());

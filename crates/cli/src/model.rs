@@ -73,11 +73,17 @@ pub struct Loaded {
     pub llm: Option<std::sync::Arc<logsift_llm::client::LlmStats>>,
 }
 
-/// Where the model comes from, as the user said it.
-pub struct ModelChoice {
-    /// `--model`, if given.
-    pub dir: Option<PathBuf>,
-    /// `--encoder-dir`, if given.
+/// The bundle and the encoder weights: `--model` and `--encoder-dir`, the
+/// same for `classify`, `eval`, `serve` and `worker` (flattened into each).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ModelArgs {
+    /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
+    /// or models/lexical when the MiniLM weights are absent].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them
+    /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
+    #[arg(long)]
     pub encoder_dir: Option<PathBuf>,
 }
 
@@ -96,8 +102,8 @@ fn default_dirs() -> (PathBuf, PathBuf) {
 /// The bundled default never downloads anything: when it needs MiniLM weights
 /// that are neither given nor in the Hugging Face cache, logsift says so on
 /// stderr and uses the bundled lexical model instead.
-pub fn load(choice: &ModelChoice, llm: &crate::llm::LlmArgs, cache_capacity: usize) -> Result<Loaded> {
-    let explicit = choice.dir.clone().or_else(|| std::env::var_os("LOGSIFT_MODEL").map(PathBuf::from));
+pub fn load(choice: &ModelArgs, llm: &crate::llm::LlmArgs, cache_capacity: usize) -> Result<Loaded> {
+    let explicit = choice.model.clone().or_else(|| std::env::var_os("LOGSIFT_MODEL").map(PathBuf::from));
     let (bundle, encoder) = match explicit {
         Some(dir) => {
             let bundle = Bundle::load(&dir).with_context(|| format!("cannot load model bundle {}", dir.display()))?;

@@ -1,6 +1,5 @@
 //! `logsift serve`: the HTTP service (see the `logsift-server` crate).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -13,12 +12,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0: any free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub addr: String,
-    /// Model bundle directory [default: as for classify].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them.
-    #[arg(long)]
-    pub encoder_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub bundle: crate::model::ModelArgs,
     /// Environment variable holding a bearer token that the classify endpoints
     /// and /metrics then require (the token itself is never a flag).
     #[arg(long)]
@@ -86,8 +81,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let _in_runtime = runtime.enter();
         logsift_server::shutdown_signal()
     };
-    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
-    let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
+    let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
     let m = &loaded.bundle.manifest;
     let info = ModelInfo {
         name: m.name.clone(),

@@ -113,13 +113,8 @@ pub struct EvalArgs {
     /// line escalated).
     #[arg(long)]
     pub record_llm: bool,
-    /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
-    /// or models/lexical when the MiniLM weights are absent].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them.
-    #[arg(long)]
-    pub encoder_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub bundle: crate::model::ModelArgs,
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -352,7 +347,7 @@ fn run_cv_eval(args: &EvalArgs, k: usize) -> Result<()> {
         bail!("--cv needs at least 2 folds");
     }
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
-    let encoder: Arc<dyn Encoder> = crate::model::new_encoder(args.cv.encoder, DEFAULT_DIM, args.encoder_dir.as_deref())?;
+    let encoder: Arc<dyn Encoder> = crate::model::new_encoder(args.cv.encoder, DEFAULT_DIM, args.bundle.encoder_dir.as_deref())?;
     let splits = match args.cv.split {
         SplitArg::Both => vec![SplitArg::Template, SplitArg::Random],
         s => vec![s],
@@ -403,10 +398,9 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     if let Some(k) = args.cv.cv {
         return run_cv_eval(&args, k);
     }
-    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
     let mut llm_args = args.llm.clone();
     llm_args.llm_always |= args.record_llm;
-    let loaded = crate::model::load(&choice, &llm_args, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
+    let loaded = crate::model::load(&args.bundle, &llm_args, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
     let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
     let mut decisions = Vec::with_capacity(records.len());

@@ -1,6 +1,5 @@
 //! `logsift worker`: the NATS JetStream worker (see the `logsift-worker` crate).
 
-use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,12 +65,8 @@ pub struct WorkerArgs {
     /// Serve GET /metrics (Prometheus) and /health on this address.
     #[arg(long)]
     pub metrics_addr: Option<String>,
-    /// Model bundle directory [default: as for classify].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them.
-    #[arg(long)]
-    pub encoder_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub bundle: crate::model::ModelArgs,
     /// Decisions kept in the template cache.
     #[arg(long, default_value_t = DEFAULT_CACHE_CAPACITY)]
     pub cache_size: usize,
@@ -86,8 +81,7 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         let _in_runtime = runtime.enter();
         logsift_server::shutdown_signal()
     };
-    let choice = crate::model::ModelChoice { dir: args.model.clone(), encoder_dir: args.encoder_dir.clone() };
-    let loaded = crate::model::load(&choice, &args.llm, args.cache_size)?;
+    let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
     let cfg = WorkerConfig {
         dead_letter: args.dead_letter.clone().unwrap_or_else(|| format!("{}.dead", args.input)),
         stream: args.stream.clone(),
