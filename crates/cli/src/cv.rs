@@ -1,5 +1,6 @@
 //! `logsift eval DATA --cv K`: train and evaluate per fold, figures pooled
-//! over the folds, and `logsift rules mine`.
+//! over the folds (rules mined per fold with `--mine-rules`, see
+//! [`crate::rules`]).
 //!
 //! Two splits. **template** (the headline): every line of a masked template
 //! falls in the same fold, so each fold's test lines come from templates the
@@ -17,12 +18,13 @@ use clap::{Args, ValueEnum};
 use logsift_core::head::FitOptions;
 use logsift_core::mask::Masker;
 use logsift_core::metrics::{evaluate, Evaluation};
-use logsift_core::mine::{mine, to_toml, MineOptions};
+use logsift_core::mine::mine;
 use logsift_core::rules::{RulesFile, RulesTier};
 use logsift_core::train::{train, Example, SplitMix64, TrainOptions};
 use logsift_core::{Decision, Encoder, Record};
 
 use crate::model::EncoderArg;
+use crate::rules::MineArgs;
 
 /// How folds are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,26 +73,6 @@ pub struct CvArgs {
     pub threshold: Option<f32>,
     #[command(flatten)]
     pub mine: MineArgs,
-}
-
-/// Options of rule mining.
-#[derive(Args, Debug, Clone)]
-pub struct MineArgs {
-    /// Lines a mined rule must match in the training data.
-    #[arg(long, default_value_t = 5)]
-    pub min_support: usize,
-    /// Share of a mined rule's lines that must carry its label.
-    #[arg(long, default_value_t = 1.0)]
-    pub min_purity: f64,
-    /// Share of word positions that must agree for two templates to merge.
-    #[arg(long, default_value_t = 0.7)]
-    pub similarity: f64,
-}
-
-impl MineArgs {
-    fn options(&self) -> MineOptions {
-        MineOptions { min_support: self.min_support.max(1), min_purity: self.min_purity, similarity: self.similarity }
-    }
 }
 
 /// Fold of each row.
@@ -221,39 +203,4 @@ pub fn cv_json(r: &CvResult, k: usize, split: SplitArg) -> Result<serde_json::Va
         "mined_rules_per_fold": r.mined,
     });
     Ok(v)
-}
-
-#[derive(Args, Debug)]
-pub struct RulesMineArgs {
-    /// Labeled CSV with columns source, log_message and target_label.
-    pub data: PathBuf,
-    /// Where to write the proposed rules.toml (stdout when absent).
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Column holding the label.
-    #[arg(long, default_value = "target_label")]
-    pub label_column: String,
-    #[command(flatten)]
-    pub mine: MineArgs,
-}
-
-pub fn run_mine(args: RulesMineArgs) -> Result<()> {
-    let (rows, _) = crate::train::read_labeled(&args.data, &args.label_column, crate::OnError::Skip)?;
-    let examples: Vec<Example> = rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }).collect();
-    let opts = args.mine.options();
-    let rules = mine(&examples, &Masker::default(), &opts);
-    let covered: usize = rules.iter().map(|r| r.support).sum();
-    let text = to_toml(&rules, &opts);
-    RulesFile::parse(&text, std::path::Path::new("mined rules")).context("mined rules do not parse (a bug)")?;
-    match &args.output {
-        Some(p) => std::fs::write(p, &text).with_context(|| format!("cannot write {}", p.display()))?,
-        None => out!("{text}"),
-    }
-    eprintln!(
-        "logsift: {} rules from {} lines; they match {covered} lines ({:.1}%)",
-        rules.len(),
-        examples.len(),
-        100.0 * covered as f64 / examples.len().max(1) as f64
-    );
-    Ok(())
 }

@@ -26,6 +26,7 @@ mod llm;
 mod model;
 mod patterns;
 mod report;
+mod rules;
 mod serve;
 mod train;
 mod worker;
@@ -72,7 +73,7 @@ enum Command {
 enum RulesCommand {
     /// Propose regex rules for recurring templates of a labeled CSV (support, purity and
     /// examples as comments), as a rules.toml to review.
-    Mine(cv::RulesMineArgs),
+    Mine(rules::RulesMineArgs),
 }
 
 /// What to do with a row that cannot be classified.
@@ -147,7 +148,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => embed::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Worker(a) => worker::run(a),
-        Command::Rules(RulesCommand::Mine(a)) => cv::run_mine(a),
+        Command::Rules(RulesCommand::Mine(a)) => rules::run_mine(a),
         Command::Patterns(a) => patterns::run(a),
     };
     match result {
