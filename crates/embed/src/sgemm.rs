@@ -149,8 +149,8 @@ impl PackedW {
     /// Packs `w` for this CPU and the given precision: the widest kernel
     /// the CPU has (bf16 only when asked for).
     pub fn with_precision(w: Vec<f32>, n: usize, k: usize, precision: Precision) -> PackedW {
-        let wanted = if precision == Precision::Bf16 { [Kernel::Avx512Bf16, Kernel::Avx512] } else { [Kernel::Avx512, Kernel::Avx512] };
-        for kernel in wanted {
+        let wanted: &[Kernel] = if precision == Precision::Bf16 { &[Kernel::Avx512Bf16, Kernel::Avx512] } else { &[Kernel::Avx512] };
+        for &kernel in wanted {
             if let Some(p) = Self::for_kernel(&w, n, k, kernel) {
                 return p;
             }

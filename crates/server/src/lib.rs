@@ -74,7 +74,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use logsift_core::io::{json_object, CsvInput, CsvOutput, InputError, InputOptions, LineInput, RecordWriter};
+use logsift_core::io::{json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineInput, RecordWriter};
 use logsift_core::record::Detail;
 use logsift_core::{Pipeline, Record};
 use logsift_llm::client::LlmStats;
@@ -171,7 +171,7 @@ type Shared = Arc<Service>;
 pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<LlmStats>>, cfg: ServiceConfig) -> Router {
     let batcher = Batcher::start(pipeline, cfg.max_batch_lines);
     let body_limit = cfg.max_body_bytes;
-    let inflight = Arc::new(tokio::sync::Semaphore::new((cfg.max_inflight_bytes / 1024).clamp(1, u32::MAX as usize)));
+    let inflight = Arc::new(tokio::sync::Semaphore::new(inflight_kib(&cfg)));
     let svc = Arc::new(Service { batcher, cfg, info, metrics: Metrics::default(), llm, started: Instant::now(), inflight });
     let guarded = Router::new()
         .route("/classify", post(classify_csv))
@@ -272,25 +272,23 @@ fn input_options(cfg: &ServiceConfig) -> InputOptions {
 fn admit_body(svc: &Service, headers: &HeaderMap) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     let bytes = declared.unwrap_or(svc.cfg.max_body_bytes).min(svc.cfg.max_body_bytes);
-    let kib = (bytes / 1024).max(1).min(svc.inflight_capacity()) as u32;
+    let kib = (bytes / 1024).clamp(1, inflight_kib(&svc.cfg)) as u32;
     svc.inflight.clone().try_acquire_many_owned(kib).map_err(|_| {
-        let mut p = Problem::new(
+        Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
             format!(
                 "requests in flight already hold the limit of {} MiB of bodies (--max-inflight-mib); retry shortly",
                 svc.cfg.max_inflight_bytes >> 20
             ),
-        );
-        p = p.retry_after(1);
-        p
+        )
+        .retry_after(1)
     })
 }
 
-impl Service {
-    fn inflight_capacity(&self) -> usize {
-        (self.cfg.max_inflight_bytes / 1024).clamp(1, u32::MAX as usize)
-    }
+/// The in-flight body budget in KiB (the semaphore's permits).
+fn inflight_kib(cfg: &ServiceConfig) -> usize {
+    (cfg.max_inflight_bytes / 1024).clamp(1, u32::MAX as usize)
 }
 
 /// Runs `work` under the request time limit.

@@ -45,9 +45,9 @@ pub(crate) async fn upload(svc: &Shared, req: Request, format: Option<&str>) -> 
                     .column("file"));
                 };
                 if field.name() == Some("file") {
-                    let name = field.file_name().unwrap_or("").to_ascii_lowercase();
+                    let named_text = field.file_name().and_then(Format::from_path) == Some(Format::Text);
                     let typed_text = field.content_type().is_some_and(|t| t.starts_with("text/plain"));
-                    let text = forced.unwrap_or(typed_text || name.ends_with(".log") || name.ends_with(".txt"));
+                    let text = forced.unwrap_or(typed_text || named_text);
                     let bytes = field.bytes().await.map_err(|e| body_problem(e.status(), e.body_text()))?;
                     return Ok((bytes, text));
                 }
@@ -132,9 +132,8 @@ pub(crate) async fn classify_csv(
         // per row of the whole body (some 300 bytes a row, 7× a CSV of
         // short lines).
         let out_buf = || Vec::with_capacity(body_len + body_len / 2);
-        let mut full = (!q.only_label).then(|| CsvOutput::new(out_buf(), headers.as_deref()));
-        let mut labels_only = q.only_label.then(|| csv::Writer::from_writer(out_buf()));
-        if let Some(w) = labels_only.as_mut() {
+        let mut writer = if q.only_label {
+            let mut w = csv::Writer::from_writer(out_buf());
             let plain = ["source".to_string(), "log_message".to_string()];
             let mut h: Vec<String> = headers
                 .as_deref()
@@ -144,7 +143,10 @@ pub(crate) async fn classify_csv(
                 .collect();
             h.push("target_label".into());
             w.write_record(&h).map_err(internal)?;
-        }
+            Answer::LabelOnly(w)
+        } else {
+            Answer::Full(CsvOutput::new(out_buf(), headers.as_deref()))
+        };
         let chunk_rows = svc.cfg.max_batch_lines.max(1);
         let mut rows = 0usize;
         let mut input = input.peekable();
@@ -169,27 +171,26 @@ pub(crate) async fn classify_csv(
                 }
             }
             let (records, decisions) = classify_records(&svc, chunk).await?;
-            if let Some(w) = full.as_mut() {
-                w.write_batch(&records, &decisions).map_err(internal)?;
-            }
-            if let Some(w) = labels_only.as_mut() {
-                for (r, d) in records.iter().zip(&decisions) {
-                    let mut row: Vec<&str> = match &r.passthrough {
-                        logsift_core::record::Passthrough::Columns(c) => c.iter().map(String::as_str).collect(),
-                        _ => vec![r.source.as_str(), r.message.as_str()],
-                    };
-                    row.push(&d.label);
-                    w.write_record(&row).map_err(internal)?;
+            match &mut writer {
+                Answer::Full(w) => w.write_batch(&records, &decisions).map_err(internal)?,
+                Answer::LabelOnly(w) => {
+                    for (r, d) in records.iter().zip(&decisions) {
+                        let mut row: Vec<&str> = match &r.passthrough {
+                            logsift_core::record::Passthrough::Columns(c) => c.iter().map(String::as_str).collect(),
+                            _ => vec![r.source.as_str(), r.message.as_str()],
+                        };
+                        row.push(&d.label);
+                        w.write_record(&row).map_err(internal)?;
+                    }
                 }
             }
         }
-        let out = match (full, labels_only) {
-            (Some(mut w), _) => {
+        let out = match writer {
+            Answer::Full(mut w) => {
                 w.finish().map_err(internal)?;
                 w.into_inner().map_err(internal)?
             }
-            (None, Some(w)) => w.into_inner().map_err(internal)?,
-            (None, None) => unreachable!("one of the two writers is made"),
+            Answer::LabelOnly(w) => w.into_inner().map_err(internal)?,
         };
         Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"classified.csv\"")],
@@ -198,4 +199,10 @@ pub(crate) async fn classify_csv(
             .into_response())
     };
     limited(&svc, work).await
+}
+
+/// The CSV being written: every column with the decision, or `?only_label`.
+enum Answer {
+    Full(CsvOutput<Vec<u8>>),
+    LabelOnly(csv::Writer<Vec<u8>>),
 }

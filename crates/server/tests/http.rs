@@ -487,6 +487,18 @@ async fn hosts_origins_and_methods_are_checked_and_small_things_hold() {
     assert_eq!(rows[0][..3], ["source", "log_message", "target_label"]);
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[1][1], "User User1 logged in.");
+    // The same file uploaded as `app.log` (the name says text, as for the CLI).
+    let part = reqwest::multipart::Part::bytes(b"User User1 logged in.\n".to_vec()).file_name("app.log");
+    let r = c
+        .post(format!("{}/classify", s.base))
+        .bearer_auth("tok")
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = csv_rows(&r.text().await.unwrap());
+    assert_eq!((rows.len(), rows[1][1].as_str()), (2, "User User1 logged in."));
     // Too many columns: 422 before any row is built.
     let header: Vec<String> = (0..2000).map(|i| format!("c{i}")).collect();
     let csv = format!("{},log_message\n", header.join(","));
