@@ -248,14 +248,9 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                         }
                     },
                 };
-                let name = inp.name.clone();
                 for r in inp.records {
-                    let item = r.map_err(anyhow::Error::from).map(|mut r| {
-                        if let Some(why) = r.invalid.take() {
-                            r.invalid = Some(format!("{name}: {why}"));
-                        }
-                        r
-                    });
+                    // A bad row names its input itself (`BadRow::file`).
+                    let item = r.map_err(anyhow::Error::from);
                     let failed = item.is_err();
                     if tx.send(item).is_err() || failed || stop.load(Ordering::Relaxed) {
                         return;
@@ -309,23 +304,21 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         if batch.is_empty() {
             continue;
         }
-        for r in batch.iter_mut().filter(|r| r.invalid.is_some()) {
-            let full = r.invalid.clone().unwrap_or_default();
-            let (name, reason) = full.split_once(": ").unwrap_or(("<input>", full.as_str()));
+        for r in batch.iter().filter(|r| r.invalid.is_some()) {
+            let bad = input::bad_row(r);
             match args.read.on_error {
                 OnError::Fail => {
-                    bail!("{name}: row {}: {reason} (use --on-error skip to write such rows as Unclassified and go on)", r.row)
+                    bail!("{bad} (use --on-error skip to write such rows as Unclassified and go on)")
                 }
                 OnError::Skip => {
                     if bad_shown < 20 {
-                        eprintln!("logsift: {name}: row {}: {reason}; written as Unclassified", r.row);
+                        eprintln!("logsift: {bad}; written as Unclassified");
                     } else if bad_shown == 20 {
-                        eprintln!("logsift: {name}: more bad rows; the count is in the summary");
+                        eprintln!("logsift: more bad rows; the count is in the summary");
                     }
                     bad_shown += 1;
                 }
             }
-            r.invalid = Some(reason.to_string());
         }
         let decisions = loaded.pipeline.classify(&batch);
         let out_name = out_path.as_deref().unwrap_or("<stdout>");

@@ -58,10 +58,11 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         let mut chunk: Vec<Record> = Vec::with_capacity(args.chunk);
         for r in records.by_ref() {
             let r = r?;
-            if let Some(reason) = &r.invalid {
+            if r.invalid.is_some() {
+                let bad = crate::input::bad_row(&r);
                 match args.read.on_error {
-                    OnError::Fail => bail!("{}: row {}: {reason} (use --on-error skip to embed what was read of it)", input.name, r.row),
-                    OnError::Skip => eprintln!("logsift: {}: row {}: {reason}; embedded as read", input.name, r.row),
+                    OnError::Fail => bail!("{bad} (use --on-error skip to embed what was read of it)"),
+                    OnError::Skip => eprintln!("logsift: {bad}; embedded as read"),
                 }
             }
             chunk.push(r);

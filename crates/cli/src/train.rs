@@ -152,12 +152,15 @@ pub fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Re
             logsift_core::record::Passthrough::Columns(c) => c[label_idx].trim().to_string(),
             _ => String::new(),
         };
-        let problem = r.invalid.clone().or_else(|| label.is_empty().then(|| "empty label".to_string()));
+        let problem = match &r.invalid {
+            Some(_) => Some(crate::input::bad_row(&r)),
+            None => label.is_empty().then(|| format!("{name}: row {}: empty label", r.row)),
+        };
         if let Some(p) = problem {
             match on_error {
-                OnError::Fail => bail!("{name}: row {}: {p} (use --on-error skip to leave such rows out)", r.row),
+                OnError::Fail => bail!("{p} (use --on-error skip to leave such rows out)"),
                 OnError::Skip => {
-                    eprintln!("logsift: {name}: row {}: {p}; left out", r.row);
+                    eprintln!("logsift: {p}; left out");
                     skipped += 1;
                     continue;
                 }

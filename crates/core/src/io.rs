@@ -12,7 +12,9 @@ use std::io::{BufRead, Read, Write};
 
 use serde_json::{Map, Value};
 
-use crate::record::{Decision, Passthrough, Record};
+use std::sync::Arc;
+
+use crate::record::{BadRow, Decision, Passthrough, Place, Problem, Record};
 
 /// Input and output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,24 +106,25 @@ pub enum InputError {
     },
 }
 
-fn check_text(bytes: &[u8], what: &str, problems: &mut Vec<String>) -> String {
+fn check_text(bytes: &[u8], place: Place, problems: &mut Vec<Problem>) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => {
             if s.contains('\0') {
-                problems.push(format!("NUL byte in {what}"));
+                problems.push(Problem::Nul { place });
             }
             s.to_string()
         }
         Err(e) => {
-            problems.push(format!("invalid UTF-8 in {what} at byte {}", e.valid_up_to()));
+            problems.push(Problem::InvalidUtf8 { place, at: e.valid_up_to() });
             String::from_utf8_lossy(bytes).into_owned()
         }
     }
 }
 
-fn check_length(message: &str, max: usize, problems: &mut Vec<String>) {
+/// The message's length against the limit.
+pub fn check_length(message: &str, max: usize, problems: &mut Vec<Problem>) {
     if message.len() > max {
-        problems.push(format!("line is {} bytes, over the limit of {max} (--max-line-bytes)", message.len()));
+        problems.push(Problem::TooLong { bytes: message.len(), max });
     }
 }
 
@@ -130,7 +133,7 @@ pub struct CsvInput<R: Read> {
     rdr: csv::Reader<QuoteWatch<LineCap<R>>>,
     cut: std::sync::Arc<std::sync::Mutex<Vec<(u64, usize)>>>,
     unclosed: std::sync::Arc<std::sync::Mutex<Option<Unclosed>>>,
-    file: String,
+    file: Arc<str>,
     headers: Vec<String>,
     message_idx: usize,
     source_idx: Option<usize>,
@@ -206,8 +209,8 @@ impl<R: Read> Iterator for CsvInput<R> {
                 self.row += 1;
                 let row = self.row;
                 return Some(Err(match e.into_kind() {
-                    csv::ErrorKind::Io(source) => InputError::Io { file: self.file.clone(), source },
-                    other => InputError::Csv { file: self.file.clone(), row, message: format!("{other:?}") },
+                    csv::ErrorKind::Io(source) => InputError::Io { file: self.file.to_string(), source },
+                    other => InputError::Csv { file: self.file.to_string(), row, message: format!("{other:?}") },
                 }));
             }
         }
@@ -221,7 +224,7 @@ impl<R: Read> Iterator for CsvInput<R> {
                 return true;
             }
             if at >= start {
-                problems.push(format!("a line of this row is {len} bytes, over the reading limit; only its start was read"));
+                problems.push(Problem::LineCut { bytes: len });
             }
             false
         });
@@ -229,18 +232,15 @@ impl<R: Read> Iterator for CsvInput<R> {
         // after it into this, the last row: say so rather than pass it on.
         if let Some(u) = *self.unclosed.lock().expect("quote state") {
             if end >= u.end_offset {
-                problems.push(format!(
-                    "a quote opened on line {} is never closed: lines {}–{} were read as one field of this row",
-                    u.open_line, u.open_line, u.last_line
-                ));
+                problems.push(Problem::UnclosedQuote { open_line: u.open_line, last_line: u.last_line });
             }
         }
         let width = self.headers.len();
         let mut columns: Vec<String> =
-            self.record.iter().enumerate().map(|(i, f)| check_text(f, &format!("column {}", i + 1), &mut problems)).collect();
+            self.record.iter().enumerate().map(|(i, f)| check_text(f, Place::Column(i + 1), &mut problems)).collect();
         if columns.len() != width {
             let line = self.record.position().map_or(0, |p| p.line());
-            problems.push(format!("row has {} fields, the header has {width} (line {line})", columns.len()));
+            problems.push(Problem::Ragged { fields: columns.len(), width, line });
             if columns.len() > width && width > 0 {
                 // Most often an unquoted comma in the last field: keep the text.
                 let extra = columns.split_off(width);
@@ -260,7 +260,7 @@ impl<R: Read> Iterator for CsvInput<R> {
             source,
             message,
             passthrough: Passthrough::Columns(columns),
-            invalid: (!problems.is_empty()).then(|| problems.join("; ")),
+            invalid: BadRow::from_problems(Some(self.file.clone()), problems),
         }))
     }
 }
@@ -426,61 +426,151 @@ impl<R: Read> Read for LineCap<R> {
     }
 }
 
-/// Records from JSON Lines or plain text; blank lines are not records.
+/// Lines of text or JSON Lines as records, from bytes pushed in as they
+/// arrive: the one line framer of logsift. [`LineInput`] pulls a reader
+/// through it (CLI files and stdin); the service's NDJSON stream pushes
+/// request chunks through it. It holds at most `max_line_bytes` (and a
+/// newline) of any line, however long the line is; a longer line comes out
+/// as a bad record with the length it had and the start that was read.
+/// Blank lines are not records, but they count as rows.
+pub struct LineDecoder {
+    file: Arc<str>,
+    json: bool,
+    opts: InputOptions,
+    /// The current line, through its newline, cut at the cap.
+    buf: Vec<u8>,
+    /// The current line's whole length so far.
+    total: usize,
+    row: u64,
+}
+
+impl LineDecoder {
+    /// JSON Lines (`json = true`) or plain text, from the input named `file`.
+    pub fn new(file: &str, json: bool, opts: InputOptions) -> Self {
+        LineDecoder { file: file.into(), json, opts, buf: vec![], total: 0, row: 0 }
+    }
+
+    fn cap(&self) -> usize {
+        self.opts.max_line_bytes.saturating_add(2)
+    }
+
+    /// Takes bytes of `data` up to and including its first newline; returns
+    /// how many it took, and the record when that ended a line that is one.
+    pub fn push(&mut self, data: &[u8]) -> (usize, Option<Record>) {
+        let (n, done) = match data.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (data.len(), false),
+        };
+        let room = self.cap().saturating_sub(self.buf.len());
+        self.buf.extend_from_slice(&data[..n.min(room)]);
+        self.total += n;
+        (n, if done { self.end_line(true) } else { None })
+    }
+
+    /// Pushes all of `data`, adding the records of the lines it ends to `out`.
+    pub fn feed(&mut self, mut data: &[u8], out: &mut Vec<Record>) {
+        while !data.is_empty() {
+            let (n, rec) = self.push(data);
+            out.extend(rec);
+            data = &data[n..];
+        }
+    }
+
+    /// The input ended: the record of a last line without a newline, if any.
+    pub fn finish(&mut self) -> Option<Record> {
+        if self.total == 0 {
+            return None;
+        }
+        self.end_line(false)
+    }
+
+    /// The record of the line read; `newline`: it ended with one.
+    fn end_line(&mut self, newline: bool) -> Option<Record> {
+        self.row += 1;
+        let total = std::mem::take(&mut self.total);
+        let truncated = total > self.buf.len();
+        let mut bytes = std::mem::take(&mut self.buf);
+        let rec = if truncated {
+            // Cut at a character boundary; say how long the line was.
+            while let Err(e) = std::str::from_utf8(&bytes) {
+                if e.error_len().is_some() {
+                    break;
+                }
+                bytes.truncate(e.valid_up_to());
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let mut rec = Record { row: self.row, source: self.opts.default_source.clone(), ..Record::default() };
+            if self.json {
+                rec.passthrough = Passthrough::Raw(text);
+            } else {
+                rec.message = text;
+            }
+            let cut = Problem::Cut { bytes: total - usize::from(newline), max: self.opts.max_line_bytes, read: bytes.len() };
+            rec.invalid = BadRow::from_problems(Some(self.file.clone()), vec![cut]);
+            Some(rec)
+        } else {
+            let mut end = bytes.len();
+            while end > 0 && (bytes[end - 1] == b'\n' || bytes[end - 1] == b'\r') {
+                end -= 1;
+            }
+            (!bytes[..end].iter().all(u8::is_ascii_whitespace)).then(|| {
+                let mut rec = line_record(&bytes[..end], self.json, &self.opts);
+                rec.row = self.row;
+                if let Some(bad) = rec.invalid.as_mut() {
+                    bad.file = Some(self.file.clone());
+                }
+                rec
+            })
+        };
+        bytes.clear();
+        self.buf = bytes; // keep the allocation
+        rec
+    }
+
+}
+
+/// The record of one line of text or JSON Lines (without its newline), with
+/// `invalid` set when it is bad input; `row` and the input's name are the
+/// caller's to set.
+pub fn line_record(bytes: &[u8], json: bool, opts: &InputOptions) -> Record {
+    let mut problems = vec![];
+    let text = check_text(bytes, Place::Line, &mut problems);
+    let mut rec = Record { source: opts.default_source.clone(), ..Record::default() };
+    if !json {
+        check_length(&text, opts.max_line_bytes, &mut problems);
+        rec.message = text;
+    } else {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => {
+                rec = json_record(map, opts);
+                problems.extend(rec.invalid.take().into_iter().flat_map(|b| b.problems));
+            }
+            Ok(other) => {
+                problems.push(Problem::NotObject(kind_of(&other)));
+                rec.passthrough = Passthrough::Raw(text);
+            }
+            Err(e) => {
+                problems.push(Problem::BadJson(e.to_string()));
+                rec.passthrough = Passthrough::Raw(text);
+            }
+        }
+    }
+    rec.invalid = BadRow::from_problems(None, problems);
+    rec
+}
+
+/// Records from JSON Lines or plain text (a reader pulled through a
+/// [`LineDecoder`]); blank lines are not records.
 pub struct LineInput<R: BufRead> {
     reader: R,
     file: String,
-    json: bool,
-    line_no: u64,
-    opts: InputOptions,
-    buf: Vec<u8>,
+    decoder: LineDecoder,
 }
 
 impl<R: BufRead> LineInput<R> {
     /// JSON Lines (`json = true`) or plain text.
     pub fn new(reader: R, file: &str, json: bool, opts: InputOptions) -> Self {
-        LineInput { reader, file: file.into(), json, line_no: 0, opts, buf: vec![] }
-    }
-
-    /// A record of a line cut at the limit: its text as the message, not parsed.
-    fn record_raw(&self, bytes: &[u8]) -> Record {
-        let text = String::from_utf8_lossy(bytes).into_owned();
-        let mut rec = Record { row: self.line_no, source: self.opts.default_source.clone(), ..Record::default() };
-        if self.json {
-            rec.passthrough = Passthrough::Raw(text);
-        } else {
-            rec.message = text;
-        }
-        rec
-    }
-
-    fn record(&self, bytes: &[u8]) -> Record {
-        let mut problems = vec![];
-        let text = check_text(bytes, "the line", &mut problems);
-        let mut rec = Record { row: self.line_no, source: self.opts.default_source.clone(), ..Record::default() };
-        if !self.json {
-            check_length(&text, self.opts.max_line_bytes, &mut problems);
-            rec.message = text;
-        } else {
-            match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => {
-                    let row = rec.row;
-                    rec = json_record(map, &self.opts);
-                    rec.row = row;
-                    problems.extend(rec.invalid.take());
-                }
-                Ok(other) => {
-                    problems.push(format!("not a JSON object but {}", kind_of(&other)));
-                    rec.passthrough = Passthrough::Raw(text);
-                }
-                Err(e) => {
-                    problems.push(format!("not valid JSON: {e}"));
-                    rec.passthrough = Passthrough::Raw(text);
-                }
-            }
-        }
-        rec.invalid = (!problems.is_empty()).then(|| problems.join("; "));
-        rec
+        LineInput { reader, file: file.into(), decoder: LineDecoder::new(file, json, opts) }
     }
 }
 
@@ -495,51 +585,25 @@ pub fn json_record(map: Map<String, Value>, opts: &InputOptions) -> Record {
     let mut rec = Record { source: opts.default_source.clone(), ..Record::default() };
     match map.get(&opts.message_field) {
         Some(Value::String(s)) => rec.message = s.clone(),
-        Some(other) => problems.push(format!("field '{}' is not a string but {}", opts.message_field, kind_of(other))),
-        None => problems.push(format!("no '{}' field", opts.message_field)),
+        Some(other) => {
+            problems.push(Problem::NotString { field: opts.message_field.clone(), kind: kind_of(other), nullable: false })
+        }
+        None => problems.push(Problem::MissingField(opts.message_field.clone())),
     }
     match map.get(&opts.source_field) {
         Some(Value::String(s)) => rec.source = s.clone(),
         Some(Value::Null) | None => {}
-        Some(other) => problems.push(format!("field '{}' is not a string or null but {}", opts.source_field, kind_of(other))),
+        Some(other) => {
+            problems.push(Problem::NotString { field: opts.source_field.clone(), kind: kind_of(other), nullable: true })
+        }
     }
     if rec.message.contains('\0') {
-        problems.push(format!("NUL byte in '{}'", opts.message_field));
+        problems.push(Problem::Nul { place: Place::Field(opts.message_field.clone()) });
     }
     check_length(&rec.message, opts.max_line_bytes, &mut problems);
     rec.passthrough = Passthrough::Json(map);
-    rec.invalid = (!problems.is_empty()).then(|| problems.join("; "));
+    rec.invalid = BadRow::from_problems(None, problems);
     rec
-}
-
-/// Reads one line (through its newline) into `buf`, keeping at most `cap`
-/// bytes of it and skipping the rest; returns the line's whole length and
-/// whether it was cut.
-fn read_line_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, cap: usize) -> std::io::Result<(usize, bool)> {
-    let (mut total, mut truncated) = (0usize, false);
-    loop {
-        let avail = match r.fill_buf() {
-            Ok(a) => a,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if avail.is_empty() {
-            break;
-        }
-        let (n, done) = match avail.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (avail.len(), false),
-        };
-        let room = cap.saturating_sub(buf.len());
-        buf.extend_from_slice(&avail[..n.min(room)]);
-        truncated |= n > room;
-        total += n;
-        r.consume(n);
-        if done {
-            break;
-        }
-    }
-    Ok((total, truncated))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -558,42 +622,19 @@ impl<R: BufRead> Iterator for LineInput<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            self.buf.clear();
-            // Never more than the limit (and a little) in memory, however long the line.
-            let cap = self.opts.max_line_bytes.saturating_add(2);
-            let (total, truncated) = match read_line_bounded(&mut self.reader, &mut self.buf, cap) {
-                Ok((0, _)) => return None,
-                Ok(r) => r,
+            let avail = match self.reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(source) => return Some(Err(InputError::Io { file: self.file.clone(), source })),
             };
-            self.line_no += 1;
-            if truncated {
-                // Cut at a character boundary; say how long the line was.
-                while let Err(e) = std::str::from_utf8(&self.buf) {
-                    if e.error_len().is_some() {
-                        break;
-                    }
-                    self.buf.truncate(e.valid_up_to());
-                }
-                let mut rec = self.record_raw(&self.buf);
-                rec.invalid = Some(format!(
-                    "line is {total} bytes, over the limit of {} (--max-line-bytes); only its first {} bytes were read",
-                    self.opts.max_line_bytes,
-                    self.buf.len()
-                ));
-                return Some(Ok(rec));
+            if avail.is_empty() {
+                return self.decoder.finish().map(Ok);
             }
-            let mut end = self.buf.len();
-            while end > 0 && (self.buf[end - 1] == b'\n' || self.buf[end - 1] == b'\r') {
-                end -= 1;
+            let (n, rec) = self.decoder.push(avail);
+            self.reader.consume(n);
+            if let Some(r) = rec {
+                return Some(Ok(r));
             }
-            if self.buf[..end].iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
-            }
-            let bytes = std::mem::take(&mut self.buf);
-            let rec = self.record(&bytes[..end]);
-            self.buf = bytes;
-            return Some(Ok(rec));
         }
     }
 }
@@ -751,6 +792,10 @@ impl<W: Write> RecordWriter for JsonlOutput<W> {
 mod tests {
     use super::*;
 
+    fn why(r: &Record) -> Option<String> {
+        r.invalid.as_ref().map(ToString::to_string)
+    }
+
     /// A reader of `n` bytes of 'x' (and then a newline and a short line),
     /// produced on the fly: nothing of that size is ever in the test's memory.
     struct Huge {
@@ -779,8 +824,8 @@ mod tests {
         let mut input = LineInput::new(reader, "big.log", false, InputOptions::default());
         let first = input.next().unwrap().unwrap();
         assert!(first.message.len() <= 64 * 1024 + 2, "only the start is kept: {}", first.message.len());
-        let why = first.invalid.unwrap();
-        assert!(why.contains("line is 104857601 bytes") && why.contains("over the limit of 65536"), "{why}");
+        let why = first.invalid.unwrap().to_string();
+        assert!(why.contains("line is 104857600 bytes") && why.contains("over the limit of 65536"), "{why}");
         let second = input.next().unwrap().unwrap();
         assert_eq!((second.row, second.message.as_str(), second.invalid), (2, "next line", None));
         assert!(input.next().is_none());
@@ -793,7 +838,7 @@ mod tests {
         let rows: Vec<Record> = CsvInput::new(reader, "big.csv", InputOptions::default()).unwrap().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
         assert!(rows[0].message.len() <= 4 << 20, "not read whole: {}", rows[0].message.len());
-        assert!(rows[0].invalid.as_deref().unwrap().contains("over the reading limit"), "{:?}", rows[0].invalid);
+        assert!(why(&rows[0]).unwrap().contains("over the reading limit"), "{:?}", rows[0].invalid);
         assert_eq!((rows[1].source.as_str(), rows[1].message.as_str(), rows[1].invalid.clone()), ("B", "short line", None));
     }
 
@@ -827,7 +872,7 @@ mod tests {
         let recs = csv_records(text.as_bytes()).unwrap();
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].invalid, None);
-        let why = recs[1].invalid.as_deref().expect("the open quote is reported");
+        let why = why(&recs[1]).expect("the open quote is reported");
         assert!(why.contains("quote opened on line 3 is never closed") && why.contains("lines 3–13"), "{why}");
         // Quotes inside an unquoted field, doubled quotes and quoted newlines
         // are fine, as is a last line without a newline.
@@ -865,11 +910,14 @@ mod tests {
         let recs = csv_records(&input).unwrap();
         assert_eq!(recs.len(), 6);
         assert!(recs[0].invalid.is_none());
-        assert!(recs[1].invalid.as_deref().unwrap().contains("invalid UTF-8 in column 2"));
-        assert!(recs[2].invalid.as_deref().unwrap().contains("row has 1 fields, the header has 2"));
+        assert!(why(&recs[1]).unwrap().contains("invalid UTF-8 in column 2"));
+        // Typed, so the service can name the column without reading the text.
+        assert_eq!(recs[1].invalid.as_ref().and_then(BadRow::place), Some(Place::Column(2)));
+        assert_eq!(recs[1].invalid.as_ref().and_then(|b| b.file.as_deref().map(str::to_string)).as_deref(), Some("in.csv"));
+        assert!(why(&recs[2]).unwrap().contains("row has 1 fields, the header has 2"));
         assert_eq!(recs[3].message, "x,y", "extra fields are kept in the last column");
-        assert!(recs[4].invalid.as_deref().unwrap().contains("NUL byte"));
-        assert!(recs[5].invalid.as_deref().unwrap().contains("over the limit of 65536"));
+        assert!(why(&recs[4]).unwrap().contains("NUL byte"));
+        assert!(why(&recs[5]).unwrap().contains("over the limit of 65536"));
         assert_eq!(recs.iter().map(|r| r.row).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
     }
 
@@ -892,15 +940,15 @@ mod tests {
             _ => unreachable!(),
         };
         let r = json_record(obj(r#"{"source":"a","log_message":"b","x":1}"#), &opts);
-        assert_eq!((r.source.as_str(), r.message.as_str(), r.invalid.as_deref()), ("a", "b", None));
+        assert_eq!((r.source.as_str(), r.message.as_str(), why(&r).as_deref()), ("a", "b", None));
         let r = json_record(obj(r#"{"source":null,"log_message":"b"}"#), &opts);
-        assert_eq!((r.source.as_str(), r.invalid.as_deref()), ("", None));
+        assert_eq!((r.source.as_str(), why(&r).as_deref()), ("", None));
         let r = json_record(obj(r#"{"source":7,"log_message":"b"}"#), &opts);
-        assert_eq!(r.invalid.as_deref(), Some("field 'source' is not a string or null but a number"));
+        assert_eq!(why(&r).as_deref(), Some("field 'source' is not a string or null but a number"));
         let r = json_record(obj(r#"{"log_message":["b"]}"#), &opts);
-        assert_eq!(r.invalid.as_deref(), Some("field 'log_message' is not a string but an array"));
+        assert_eq!(why(&r).as_deref(), Some("field 'log_message' is not a string but an array"));
         let r = json_record(obj(r#"{"log_message":"a\u0000b"}"#), &opts);
-        assert_eq!(r.invalid.as_deref(), Some("NUL byte in 'log_message'"));
+        assert_eq!(why(&r).as_deref(), Some("NUL byte in 'log_message'"));
     }
 
     #[test]
@@ -909,9 +957,9 @@ mod tests {
         let recs: Vec<Record> = LineInput::new(&input[..], "in.jsonl", true, InputOptions::default()).collect::<Result<_, _>>().unwrap();
         assert_eq!(recs.len(), 4, "blank lines are not records");
         assert_eq!((recs[0].source.as_str(), recs[0].message.as_str(), recs[0].row), ("S", "m1", 1));
-        assert!(recs[1].invalid.as_deref().unwrap().contains("not a JSON object but an array"));
-        assert!(recs[2].invalid.as_deref().unwrap().contains("not valid JSON"));
-        assert!(recs[3].invalid.as_deref().unwrap().contains("not a string"));
+        assert!(why(&recs[1]).unwrap().contains("not a JSON object but an array"));
+        assert!(why(&recs[2]).unwrap().contains("not valid JSON"));
+        assert!(why(&recs[3]).unwrap().contains("not a string"));
         let obj = json_object(&recs[0], &Decision::unclassified("r"));
         assert_eq!(obj["id"], 7);
         assert_eq!(obj["target_label"], "Unclassified");

@@ -28,7 +28,178 @@ pub struct Record {
     ///
     /// An invalid record still flows through the pipeline and comes out, in its
     /// place, as `Unclassified` with this reason: output rows = input rows.
-    pub invalid: Option<String>,
+    pub invalid: Option<BadRow>,
+}
+
+/// Why a record is bad input: the problems found reading it, and the input
+/// it came from. A typed value, so each edge (the CLI's message, the
+/// service's problem+json with its `column`, the worker's dead-letter
+/// header) formats it once and never parses text back.
+///
+/// `Display` gives the problems alone, joined by `; ` (what a decision's
+/// detail says); [`BadRow::located`] adds the input and row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BadRow {
+    /// The input's name (a file, `<stdin>`, `upload`), when the reader knows it.
+    pub file: Option<Arc<str>>,
+    /// What is wrong with the row, in the order found; never empty.
+    pub problems: Vec<Problem>,
+}
+
+impl BadRow {
+    /// A bad row with one problem and no input name.
+    pub fn new(problem: Problem) -> Self {
+        BadRow { file: None, problems: vec![problem] }
+    }
+
+    /// The row's problems as a bad row, or `None` when there are none.
+    pub fn from_problems(file: Option<Arc<str>>, problems: Vec<Problem>) -> Option<Self> {
+        (!problems.is_empty()).then_some(BadRow { file, problems })
+    }
+
+    /// The first place a problem names, if any names one.
+    pub fn place(&self) -> Option<Place> {
+        self.problems.iter().find_map(Problem::place)
+    }
+
+    /// `FILE: row ROW: PROBLEMS`, for a message that stands alone.
+    pub fn located(&self, row: u64) -> String {
+        match &self.file {
+            Some(f) => format!("{f}: row {row}: {self}"),
+            None => format!("row {row}: {self}"),
+        }
+    }
+}
+
+impl fmt::Display for BadRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Problem> for BadRow {
+    fn from(p: Problem) -> Self {
+        BadRow::new(p)
+    }
+}
+
+/// Where in a row a problem is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The whole line (plain text, JSON Lines).
+    Line,
+    /// A CSV column, 1-based.
+    Column(usize),
+    /// A JSON field, by name.
+    Field(String),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Line => f.write_str("the line"),
+            Place::Column(n) => write!(f, "column {n}"),
+            Place::Field(name) => write!(f, "'{name}'"),
+        }
+    }
+}
+
+/// One thing wrong with a row.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Bytes that are not UTF-8.
+    #[error("invalid UTF-8 in {place} at byte {at}")]
+    InvalidUtf8 {
+        /// Where.
+        place: Place,
+        /// Offset of the first bad byte.
+        at: usize,
+    },
+    /// A NUL byte.
+    #[error("NUL byte in {place}")]
+    Nul {
+        /// Where.
+        place: Place,
+    },
+    /// The message is longer than the limit.
+    #[error("line is {bytes} bytes, over the limit of {max}")]
+    TooLong {
+        /// Its length.
+        bytes: usize,
+        /// The limit (`--max-line-bytes`).
+        max: usize,
+    },
+    /// A line longer than the reading limit: only its start was kept.
+    #[error("line is {bytes} bytes, over the limit of {max}; only its first {read} bytes were read")]
+    Cut {
+        /// Its length.
+        bytes: usize,
+        /// The limit (`--max-line-bytes`).
+        max: usize,
+        /// How much was kept.
+        read: usize,
+    },
+    /// A physical line of a CSV row was longer than the reading limit.
+    #[error("a line of this row is {bytes} bytes, over the reading limit; only its start was read")]
+    LineCut {
+        /// Its length.
+        bytes: usize,
+    },
+    /// A CSV quote never closed: every later line became one field of this row.
+    #[error("a quote opened on line {open_line} is never closed: lines {open_line}–{last_line} were read as one field of this row")]
+    UnclosedQuote {
+        /// The physical line the quote opened on.
+        open_line: u64,
+        /// The input's last line.
+        last_line: u64,
+    },
+    /// A CSV row with more or fewer fields than the header.
+    #[error("row has {fields} fields, the header has {width} (line {line})")]
+    Ragged {
+        /// Fields in the row.
+        fields: usize,
+        /// Fields in the header.
+        width: usize,
+        /// Physical line of the row.
+        line: u64,
+    },
+    /// A JSON value that is not an object.
+    #[error("not a JSON object but {0}")]
+    NotObject(&'static str),
+    /// Not JSON at all.
+    #[error("not valid JSON: {0}")]
+    BadJson(String),
+    /// The message field is missing.
+    #[error("no '{0}' field")]
+    MissingField(String),
+    /// A field that must be a string (or null, for the source) is not.
+    #[error("field '{field}' is not a string{} but {kind}", if *.nullable { " or null" } else { "" })]
+    NotString {
+        /// The field.
+        field: String,
+        /// What it is instead ("a number", "an array", …).
+        kind: &'static str,
+        /// Whether null was allowed.
+        nullable: bool,
+    },
+}
+
+impl Problem {
+    /// The column or field this problem is in, if it names one.
+    pub fn place(&self) -> Option<Place> {
+        match self {
+            Problem::InvalidUtf8 { place, .. } | Problem::Nul { place } => Some(place.clone()),
+            Problem::MissingField(field) | Problem::NotString { field, .. } => Some(Place::Field(field.clone())),
+            _ => None,
+        }
+    }
 }
 
 impl Record {

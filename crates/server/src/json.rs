@@ -166,11 +166,12 @@ impl<F: FnMut(Record) -> Result<(), Problem>> LogSink<F> {
         };
         let mut r = Record::new(source, message);
         r.row = row;
-        if r.message.len() > self.max_line_bytes {
-            r.invalid = Some(format!("line is {} bytes, over the limit of {}", r.message.len(), self.max_line_bytes));
-        } else if r.message.contains('\0') {
-            r.invalid = Some("NUL byte in log_message".into());
+        let mut problems = vec![];
+        logsift_core::io::check_length(&r.message, self.max_line_bytes, &mut problems);
+        if r.message.contains('\0') {
+            problems.push(BadProblem::Nul { place: Place::Field("log_message".into()) });
         }
+        r.invalid = BadRow::from_problems(None, problems);
         (self.each)(r)
     }
 }

@@ -57,7 +57,6 @@ use access::*;
 use health::*;
 use json::*;
 pub use json::{decode_logs, decode_logs_with};
-pub use stream::stream_records;
 use stream::*;
 use upload::*;
 
@@ -74,8 +73,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use logsift_core::io::{json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineInput, RecordWriter};
-use logsift_core::record::Detail;
+use logsift_core::io::{json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter};
+use logsift_core::record::{BadRow, Detail, Place, Problem as BadProblem};
 use logsift_core::{Pipeline, Record};
 use logsift_llm::client::LlmStats;
 use serde_json::{json, Value};
@@ -344,18 +343,29 @@ mod tests {
     }
 
     #[test]
-    fn reader_messages_name_their_column() {
+    fn bad_rows_name_their_column() {
         let h = vec!["source".to_string(), "log_message".to_string()];
-        assert_eq!(column_named("invalid UTF-8 in column 2 at byte 3", &h).as_deref(), Some("log_message"));
-        assert_eq!(column_named("row has 3 fields", &h), None);
+        let utf8 = BadRow::new(BadProblem::InvalidUtf8 { place: Place::Column(2), at: 3 });
+        assert_eq!(column_named(&utf8, Some(&h)).as_deref(), Some("log_message"));
+        let ragged = BadRow::new(BadProblem::Ragged { fields: 3, width: 2, line: 4 });
+        assert_eq!(column_named(&ragged, Some(&h)), None);
+        let field = BadRow::new(BadProblem::MissingField("msg".into()));
+        assert_eq!(column_named(&field, None).as_deref(), Some("msg"));
     }
 
     #[test]
     fn over_long_stream_lines_keep_their_place() {
-        let lines = vec![br#"{"log_message":"a"}"#.to_vec(), b"  ".to_vec(), br#"{"log_message":"c"}"#.to_vec()];
-        let r = stream_records(lines, vec![(6, 99_999)], 5, 1000);
-        assert_eq!(r.iter().map(|r| r.row).collect::<Vec<_>>(), [5, 6, 8], "the blank line 7 is not a record");
+        let mut lines = LineDecoder::new("stream", true, InputOptions { max_line_bytes: 1000, ..InputOptions::default() });
+        let mut r = vec![];
+        lines.feed(br#"{"log_message":"a"}"#, &mut r);
+        lines.feed(b"\n", &mut r);
+        for _ in 0..100 {
+            lines.feed(&[b'x'; 1000], &mut r);
+        }
+        lines.feed(b"\n  \n{\"log_message\":\"c\"}", &mut r);
+        r.extend(lines.finish());
+        assert_eq!(r.iter().map(|r| r.row).collect::<Vec<_>>(), [1, 2, 4], "the blank line 3 is not a record");
         assert_eq!((r[0].message.as_str(), r[2].message.as_str()), ("a", "c"));
-        assert!(r[1].invalid.as_deref().unwrap().contains("99999 bytes"));
+        assert!(r[1].invalid.as_ref().unwrap().to_string().contains("100000 bytes"));
     }
 }

@@ -66,10 +66,13 @@ pub(crate) async fn upload(svc: &Shared, req: Request, format: Option<&str>) -> 
     }
 }
 
-/// `column N` in a reader's message, as the header's name.
-pub(crate) fn column_named(message: &str, headers: &[String]) -> Option<String> {
-    let n: usize = message.split("column ").nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
-    headers.get(n.checked_sub(1)?).cloned()
+/// The column a bad row's problem is in, by the header's name.
+pub(crate) fn column_named(bad: &BadRow, headers: Option<&[String]>) -> Option<String> {
+    match bad.place()? {
+        Place::Column(n) => headers?.get(n.checked_sub(1)?).cloned(),
+        Place::Field(name) => Some(name),
+        Place::Line => None,
+    }
 }
 
 pub(crate) fn input_problem(e: InputError) -> Problem {
@@ -156,7 +159,7 @@ pub(crate) async fn classify_csv(
                 let r = r.map_err(input_problem)?;
                 if let (Some(why), false) = (&r.invalid, skip) {
                     let mut p = Problem::new(StatusCode::BAD_REQUEST, "malformed CSV", format!("row {}: {why}", r.row)).row(r.row);
-                    if let Some(c) = headers.as_deref().and_then(|h| column_named(why, h)) {
+                    if let Some(c) = column_named(why, headers.as_deref()) {
                         p = p.column(&c);
                     }
                     return Err(p);

@@ -40,6 +40,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use logsift_core::io::json_object;
+use logsift_core::record::{BadRow, Problem};
 use logsift_core::{Pipeline, Record};
 use serde_json::Value;
 
@@ -139,39 +140,44 @@ pub enum WorkerError {
     },
 }
 
-/// Why a message cannot be classified, or `Ok` with its record.
-fn parse(payload: &[u8], cfg: &WorkerConfig) -> Result<(Record, Option<serde_json::Map<String, Value>>), String> {
+/// A publication that did not reach the broker: the message is handed back
+/// for redelivery.
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error("{0}")]
+    Stream(#[from] async_nats::jetstream::context::PublishError),
+    #[error("{0}")]
+    Plain(#[from] async_nats::client::PublishError),
+    #[error("{0}")]
+    Flush(#[from] async_nats::client::FlushError),
+}
+
+/// The message's record (and its JSON object, to echo), or why it is bad
+/// input. Core's line decoder, as JSON Lines and the service's stream use:
+/// fields are treated alike everywhere.
+fn parse(payload: &[u8], cfg: &WorkerConfig) -> Result<(Record, Option<serde_json::Map<String, Value>>), BadRow> {
     if payload.len() > cfg.max_line_bytes {
-        return Err(format!("message is {} bytes, over the limit of {} (--max-line-bytes)", payload.len(), cfg.max_line_bytes));
+        return Err(BadRow::new(Problem::TooLong { bytes: payload.len(), max: cfg.max_line_bytes }));
     }
-    let text = std::str::from_utf8(payload).map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-    if text.contains('\0') {
-        return Err("NUL byte in the message".into());
+    let opts = logsift_core::io::InputOptions {
+        message_field: cfg.message_field.clone(),
+        source_field: cfg.source_field.clone(),
+        default_source: cfg.default_source.clone(),
+        max_line_bytes: cfg.max_line_bytes,
+    };
+    let mut end = payload.len();
+    while end > 0 && matches!(payload[end - 1], b'\r' | b'\n') {
+        end -= 1;
     }
-    match cfg.format {
-        InputFormat::Text => Ok((Record::new(cfg.default_source.clone(), text.trim_end_matches(['\r', '\n'])), None)),
-        InputFormat::Json => {
-            let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-            let Value::Object(map) = v else { return Err("not a JSON object".into()) };
-            // The decoder JSON Lines and the service's stream use: fields are
-            // treated alike everywhere.
-            let opts = logsift_core::io::InputOptions {
-                message_field: cfg.message_field.clone(),
-                source_field: cfg.source_field.clone(),
-                default_source: cfg.default_source.clone(),
-                max_line_bytes: cfg.max_line_bytes,
-            };
-            let mut r = logsift_core::io::json_record(map, &opts);
-            if let Some(why) = r.invalid.take() {
-                return Err(why);
-            }
-            let map = match &r.passthrough {
-                logsift_core::record::Passthrough::Json(m) => Some(m.clone()),
-                _ => None,
-            };
-            Ok((r, map))
-        }
+    let mut r = logsift_core::io::line_record(&payload[..end], cfg.format == InputFormat::Json, &opts);
+    if let Some(why) = r.invalid.take() {
+        return Err(why);
     }
+    let map = match &r.passthrough {
+        logsift_core::record::Passthrough::Json(m) => Some(m.clone()),
+        _ => None,
+    };
+    Ok((r, map))
 }
 
 /// Where results and dead letters go: a JetStream stream (publish awaited
@@ -185,17 +191,17 @@ struct Publisher {
 }
 
 impl Publisher {
-    async fn send(&self, subject: &str, in_stream: bool, headers: HeaderMap, payload: Bytes) -> Result<(), String> {
+    async fn send(&self, subject: &str, in_stream: bool, headers: HeaderMap, payload: Bytes) -> Result<(), SendError> {
         if in_stream {
-            let ack = self.js.publish_with_headers(subject.to_string(), headers, payload).await.map_err(|e| e.to_string())?;
-            ack.await.map(|_| ()).map_err(|e| e.to_string())
+            let ack = self.js.publish_with_headers(subject.to_string(), headers, payload).await?;
+            Ok(ack.await.map(|_| ())?)
         } else {
-            self.client.publish_with_headers(subject.to_string(), headers, payload).await.map_err(|e| e.to_string())
+            Ok(self.client.publish_with_headers(subject.to_string(), headers, payload).await?)
         }
     }
 
-    async fn flush(&self) -> Result<(), String> {
-        self.client.flush().await.map_err(|e| e.to_string())
+    async fn flush(&self) -> Result<(), SendError> {
+        Ok(self.client.flush().await?)
     }
 }
 
@@ -291,7 +297,7 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
         }
         match parse(&m.payload, cfg) {
             Ok((r, _)) => good.push((i, r)),
-            Err(why) => dead.push((i, why)),
+            Err(why) => dead.push((i, why.to_string())),
         }
     }
     let records: Vec<Record> = good.iter().map(|(_, r)| r.clone()).collect();
@@ -348,8 +354,8 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
 /// counting it in `done`; hands the others back for redelivery.
 async fn settle(
     msgs: &[jetstream::Message],
-    results: Vec<(usize, Result<(), String>)>,
-    flushed: &Result<(), String>,
+    results: Vec<(usize, Result<(), SendError>)>,
+    flushed: &Result<(), SendError>,
     done: &AtomicU64,
     what: &str,
     stats: &WorkerStats,
@@ -427,14 +433,14 @@ mod tests {
     #[test]
     fn bad_payloads_say_why() {
         let cfg = WorkerConfig { max_line_bytes: 100, ..WorkerConfig::new("x", "in", "out") };
-        assert!(parse(b"\xff\xfe", &cfg).unwrap_err().contains("invalid UTF-8"));
-        assert!(parse(&[b'a'; 101], &cfg).unwrap_err().contains("over the limit"));
-        assert!(parse(b"plain text", &cfg).unwrap_err().contains("not valid JSON"));
-        assert!(parse(b"[1]", &cfg).unwrap_err().contains("not a JSON object"));
-        assert!(parse(b"{\"msg\":\"x\"}", &cfg).unwrap_err().contains("no 'log_message' field"));
+        assert!(parse(b"\xff\xfe", &cfg).unwrap_err().to_string().contains("invalid UTF-8"));
+        assert!(parse(&[b'a'; 101], &cfg).unwrap_err().to_string().contains("over the limit"));
+        assert!(parse(b"plain text", &cfg).unwrap_err().to_string().contains("not valid JSON"));
+        assert!(parse(b"[1]", &cfg).unwrap_err().to_string().contains("not a JSON object"));
+        assert!(parse(b"{\"msg\":\"x\"}", &cfg).unwrap_err().to_string().contains("no 'log_message' field"));
         // The same decoder as JSON Lines and the service's stream: a source
         // that is not a string or null is bad input, not the default source.
-        let e = parse(br#"{"source":7,"log_message":"b"}"#, &cfg).unwrap_err();
+        let e = parse(br#"{"source":7,"log_message":"b"}"#, &cfg).unwrap_err().to_string();
         assert!(e.contains("field 'source' is not a string or null but a number"), "{e}");
         let (r, _) = parse(br#"{"source":null,"log_message":"b"}"#, &cfg).unwrap();
         assert_eq!(r.source, "");
