@@ -3,13 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::ValueEnum;
-use logsift_core::encoder::Concat;
-use logsift_core::lexical::{LexicalEncoder, LEXICAL_ID};
 use logsift_core::pipeline::Fallback;
 use logsift_core::{Bundle, Encoder, Pipeline};
-use logsift_embed::{resolve_model_dir, MiniLmEncoder, MINILM_ID};
+use logsift_embed::assemble::{self, EncoderKind, Weights};
+use logsift_embed::EmbedError;
 
 /// Encoders a bundle can be trained with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -22,47 +21,19 @@ pub enum EncoderArg {
     Both,
 }
 
-/// Loads the MiniLM encoder from `dir` or wherever [`resolve_model_dir`] finds it.
-pub fn minilm(dir: Option<&Path>) -> Result<Arc<dyn Encoder>> {
-    let dir = resolve_model_dir(dir)?;
-    minilm_from(&dir)
+impl From<EncoderArg> for EncoderKind {
+    fn from(a: EncoderArg) -> Self {
+        match a {
+            EncoderArg::Lexical => EncoderKind::Lexical,
+            EncoderArg::Minilm => EncoderKind::Minilm,
+            EncoderArg::Both => EncoderKind::Both,
+        }
+    }
 }
 
-fn minilm_from(dir: &Path) -> Result<Arc<dyn Encoder>> {
-    let enc = MiniLmEncoder::load(dir)?;
-    tracing::info!("MiniLM weights from {}", dir.display());
-    Ok(Arc::new(enc))
-}
-
-/// A fresh encoder of the given kind.
+/// A fresh encoder of the given kind (weights from `encoder_dir`, the cache or the Hub).
 pub fn new_encoder(kind: EncoderArg, lexical_dim: usize, encoder_dir: Option<&Path>) -> Result<Arc<dyn Encoder>> {
-    Ok(match kind {
-        EncoderArg::Lexical => Arc::new(LexicalEncoder::new(lexical_dim)),
-        EncoderArg::Minilm => minilm(encoder_dir)?,
-        EncoderArg::Both => Arc::new(Concat::new(vec![(Arc::new(LexicalEncoder::new(lexical_dim)), 1.0), (minilm(encoder_dir)?, 1.0)])),
-    })
-}
-
-/// The encoder a bundle was trained with.
-pub fn encoder_for(bundle: &Bundle, encoder_dir: Option<&Path>) -> Result<Arc<dyn Encoder>> {
-    if let Some(e) = bundle.builtin_encoder() {
-        return Ok(e);
-    }
-    let spec = &bundle.manifest.encoder;
-    let both = format!("{LEXICAL_ID}+{MINILM_ID}");
-    if spec.id == MINILM_ID {
-        return minilm(encoder_dir).with_context(|| format!("{} needs the MiniLM encoder", bundle.dir.display()));
-    }
-    if spec.id == both && spec.dim > 384 {
-        let lexical = Arc::new(LexicalEncoder::new(spec.dim - 384));
-        let m = minilm(encoder_dir).with_context(|| format!("{} needs the MiniLM encoder", bundle.dir.display()))?;
-        return Ok(Arc::new(Concat::new(vec![(lexical, 1.0), (m, 1.0)])));
-    }
-    bail!(
-        "{}: the bundle needs encoder '{}', which this build of logsift does not provide (it has '{LEXICAL_ID}', '{MINILM_ID}' and '{both}')",
-        bundle.dir.display(),
-        spec.id
-    )
+    Ok(assemble::new_encoder(kind.into(), lexical_dim, encoder_dir, Weights::Anywhere)?)
 }
 
 /// A loaded bundle and the pipeline over it.
@@ -107,36 +78,30 @@ pub fn load(choice: &ModelArgs, llm: &crate::llm::LlmArgs, cache_capacity: usize
     let (bundle, encoder) = match explicit {
         Some(dir) => {
             let bundle = Bundle::load(&dir).with_context(|| format!("cannot load model bundle {}", dir.display()))?;
-            let encoder = encoder_for(&bundle, choice.encoder_dir.as_deref())?;
+            let encoder = assemble::bundle_encoder(&bundle, choice.encoder_dir.as_deref(), Weights::Anywhere)
+                .with_context(|| format!("{} needs its encoder", bundle.dir.display()))?;
             (bundle, encoder)
         }
         None => {
             let (default, fallback) = default_dirs();
             let bundle = Bundle::load(&default).with_context(|| format!("cannot load the default model bundle {}", default.display()))?;
-            let local = if bundle.manifest.encoder.id.contains(MINILM_ID) {
-                local_minilm_dir(choice.encoder_dir.as_deref()).map(Some)
-            } else {
-                Ok(None)
-            };
-            match local {
-                Ok(d) => {
-                    let encoder = encoder_for(&bundle, d.as_deref())?;
-                    (bundle, encoder)
-                }
-                Err(why) => {
+            match assemble::bundle_encoder(&bundle, choice.encoder_dir.as_deref(), Weights::LocalOnly) {
+                Ok(encoder) => (bundle, encoder),
+                Err(why @ EmbedError::NotFound { .. }) => {
                     // One line: it shows on every run without the weights.
-                    let why = why.lines().next().unwrap_or_default().trim().trim_end_matches('.').to_string();
                     eprintln!(
-                        "logsift: warning: no all-MiniLM-L6-v2 weights ({why}): using the lexical model {}; \
+                        "logsift: warning: no all-MiniLM-L6-v2 weights ({}): using the lexical model {}; \
                          scripts/fetch-minilm.sh and {}=<its output> give the default one",
+                        why.one_line(),
                         fallback.display(),
                         logsift_embed::DIR_ENV
                     );
                     let bundle =
                         Bundle::load(&fallback).with_context(|| format!("cannot load the fallback model bundle {}", fallback.display()))?;
-                    let encoder = encoder_for(&bundle, None)?;
+                    let encoder = assemble::bundle_encoder(&bundle, None, Weights::LocalOnly)?;
                     (bundle, encoder)
                 }
+                Err(e) => return Err(e).with_context(|| format!("{} needs its encoder", bundle.dir.display())),
             }
         }
     };
@@ -155,16 +120,4 @@ pub fn load(choice: &ModelArgs, llm: &crate::llm::LlmArgs, cache_capacity: usize
         }
     }
     Ok(Loaded { bundle, pipeline, llm: llm_stats })
-}
-
-/// MiniLM weights already on this machine (explicit directory, environment
-/// variable, or Hugging Face cache) — never a download.
-pub fn local_minilm_dir(explicit: Option<&Path>) -> std::result::Result<PathBuf, String> {
-    if explicit.is_some() || std::env::var_os(logsift_embed::DIR_ENV).is_some() {
-        return resolve_model_dir(explicit).map_err(|e| e.to_string().lines().nth(1).unwrap_or("not found").trim().to_string());
-    }
-    match logsift_embed::cached_model_dir() {
-        Some(d) => Ok(d),
-        None => Err(format!("{} is not set and the Hugging Face cache has no copy", logsift_embed::DIR_ENV)),
-    }
 }

@@ -10,6 +10,7 @@
 //! carry different majority labels). `--compare BASELINE` groups the
 //! baseline with the same miner and reports what is new or grew most.
 
+use logsift_embed::assemble::{self, Weights};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -235,13 +236,14 @@ fn merge_encoder(args: &PatternsArgs) -> Result<Option<Arc<dyn Encoder>>> {
     Ok(match args.encoder {
         MergeEncoder::None => None,
         MergeEncoder::Lexical => Some(Arc::new(logsift_core::lexical::LexicalEncoder::new(logsift_core::lexical::DEFAULT_DIM))),
-        MergeEncoder::Minilm => Some(crate::model::minilm(args.encoder_dir.as_deref())?),
-        MergeEncoder::Auto => match crate::model::local_minilm_dir(args.encoder_dir.as_deref()) {
-            Ok(dir) => Some(crate::model::minilm(Some(&dir))?),
-            Err(why) => {
-                eprintln!("logsift: patterns are not merged by meaning: no local MiniLM weights ({why})");
+        MergeEncoder::Minilm => Some(assemble::minilm(args.encoder_dir.as_deref(), Weights::Anywhere)?),
+        MergeEncoder::Auto => match assemble::minilm(args.encoder_dir.as_deref(), Weights::LocalOnly) {
+            Ok(enc) => Some(enc),
+            Err(why @ logsift_embed::EmbedError::NotFound { .. }) => {
+                eprintln!("logsift: patterns are not merged by meaning: no local MiniLM weights ({})", why.one_line());
                 None
             }
+            Err(e) => return Err(e.into()),
         },
     })
 }

@@ -526,7 +526,6 @@ impl LineDecoder {
         self.buf = bytes; // keep the allocation
         rec
     }
-
 }
 
 /// The record of one line of text or JSON Lines (without its newline), with
@@ -585,17 +584,13 @@ pub fn json_record(map: Map<String, Value>, opts: &InputOptions) -> Record {
     let mut rec = Record { source: opts.default_source.clone(), ..Record::default() };
     match map.get(&opts.message_field) {
         Some(Value::String(s)) => rec.message = s.clone(),
-        Some(other) => {
-            problems.push(Problem::NotString { field: opts.message_field.clone(), kind: kind_of(other), nullable: false })
-        }
+        Some(other) => problems.push(Problem::NotString { field: opts.message_field.clone(), kind: kind_of(other), nullable: false }),
         None => problems.push(Problem::MissingField(opts.message_field.clone())),
     }
     match map.get(&opts.source_field) {
         Some(Value::String(s)) => rec.source = s.clone(),
         Some(Value::Null) | None => {}
-        Some(other) => {
-            problems.push(Problem::NotString { field: opts.source_field.clone(), kind: kind_of(other), nullable: true })
-        }
+        Some(other) => problems.push(Problem::NotString { field: opts.source_field.clone(), kind: kind_of(other), nullable: true }),
     }
     if rec.message.contains('\0') {
         problems.push(Problem::Nul { place: Place::Field(opts.message_field.clone()) });

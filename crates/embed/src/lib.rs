@@ -42,6 +42,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod assemble;
 pub mod bert;
 pub mod kernels;
 pub mod sgemm;
@@ -69,6 +70,16 @@ pub enum EmbedError {
     NotFound {
         /// Each place tried and why it did not work.
         tried: Vec<String>,
+    },
+    /// A bundle names an encoder this build does not have.
+    #[error("{}: the bundle needs encoder '{id}', which this build of logsift does not provide (it has {})", .bundle.display(), .known.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", "))]
+    UnknownEncoder {
+        /// The bundle's directory.
+        bundle: PathBuf,
+        /// The encoder it names.
+        id: String,
+        /// The encoders this build has.
+        known: Vec<String>,
     },
     /// A file of the model directory is unusable.
     #[error("{file}: {message}")]
@@ -115,9 +126,24 @@ pub fn cached_model_dir() -> Option<PathBuf> {
     hf_cache_snapshots().1.into_iter().find(|s| has_model(s).is_ok())
 }
 
+impl EmbedError {
+    /// The error in one line (for a warning that shows on every run).
+    pub fn one_line(&self) -> String {
+        match self {
+            EmbedError::NotFound { tried } => tried.join("; "),
+            other => other.to_string().replace('\n', " "),
+        }
+    }
+}
+
 /// Finds the weights: `explicit` (or `$LOGSIFT_MINILM_DIR`), then the Hugging
 /// Face cache, then (feature `hub`, unless `HF_HUB_OFFLINE=1`) the Hub.
 pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbedError> {
+    find_model_dir(explicit, assemble::Weights::Anywhere)
+}
+
+/// [`resolve_model_dir`], with the download allowed or not.
+pub fn find_model_dir(explicit: Option<&Path>, weights: assemble::Weights) -> Result<PathBuf, EmbedError> {
     let mut tried = vec![];
     let explicit = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os(DIR_ENV).map(PathBuf::from));
     if let Some(dir) = explicit {
@@ -140,6 +166,10 @@ pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbedError>
             Ok(()) => return Ok(s),
             Err(why) => tried.push(format!("Hugging Face cache {}: {why}", s.display())),
         }
+    }
+    if weights == assemble::Weights::LocalOnly {
+        tried.push("download: not allowed here (the bundled default never downloads)".to_string());
+        return Err(EmbedError::NotFound { tried });
     }
     match download() {
         Ok(dir) => Ok(dir),
