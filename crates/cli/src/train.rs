@@ -269,7 +269,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         }
         None => BTreeMap::new(),
     };
-    let mask = MaskConfig::from_names(&args.mask).map_err(anyhow::Error::msg)?;
+    let mask = MaskConfig::from_names(&args.mask)?;
     let encoder: Arc<dyn Encoder> = crate::model::new_encoder(args.encoder, args.dim, args.encoder_dir.as_deref())?;
     let opts = TrainOptions {
         seed: args.seed,

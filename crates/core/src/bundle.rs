@@ -345,7 +345,7 @@ impl Bundle {
             tracing::warn!("{warning}");
         }
         ModelTier::new(encoder, self.head.clone(), self.manifest.threshold as f32)
-            .map_err(|message| BundleError::Corrupt { file: self.dir.join("model.toml"), message })
+            .map_err(|e| BundleError::Corrupt { file: self.dir.join("model.toml"), message: e.to_string() })
     }
 
     /// A warning when `encoder`'s weights differ from those the bundle was

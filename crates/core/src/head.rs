@@ -141,25 +141,44 @@ pub struct HeadError {
     pub message: String,
 }
 
+/// Parts or training data that cannot make a head.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeadShapeError {
+    /// Fewer than two labels.
+    #[error("a head needs at least 2 labels, got {0}")]
+    TooFewLabels(usize),
+    /// Weights or biases of the wrong length.
+    #[error("shape mismatch: {labels} labels × dim {dim} needs {} weights and {labels} biases, got {weights} and {biases}", labels * dim)]
+    Mismatch {
+        /// Labels.
+        labels: usize,
+        /// Input width.
+        dim: usize,
+        /// Weights given.
+        weights: usize,
+        /// Biases given.
+        biases: usize,
+    },
+    /// NaN or infinity in the weights.
+    #[error("weights contain NaN or infinity")]
+    NotFinite,
+    /// No rows, or labels, counts and rows that do not line up.
+    #[error("training data is empty or inconsistent")]
+    BadData,
+}
+
 impl SoftmaxHead {
     /// A head from raw parts; `weight` is row-major `labels.len() × dim`.
-    pub fn from_parts(labels: Vec<Arc<str>>, dim: usize, weight: Vec<f32>, bias: Vec<f32>) -> Result<Self, String> {
+    pub fn from_parts(labels: Vec<Arc<str>>, dim: usize, weight: Vec<f32>, bias: Vec<f32>) -> Result<Self, HeadShapeError> {
         if labels.len() < 2 {
-            return Err(format!("a head needs at least 2 labels, got {}", labels.len()));
+            return Err(HeadShapeError::TooFewLabels(labels.len()));
         }
         if weight.len() != labels.len() * dim || bias.len() != labels.len() {
-            return Err(format!(
-                "shape mismatch: {} labels × dim {} needs {} weights and {} biases, got {} and {}",
-                labels.len(),
-                dim,
-                labels.len() * dim,
-                labels.len(),
-                weight.len(),
-                bias.len()
-            ));
+            return Err(HeadShapeError::Mismatch { labels: labels.len(), dim, weights: weight.len(), biases: bias.len() });
         }
         if weight.iter().chain(&bias).any(|x| !x.is_finite()) {
-            return Err("weights contain NaN or infinity".into());
+            return Err(HeadShapeError::NotFinite);
         }
         Ok(SoftmaxHead { labels, dim, weight, bias })
     }
@@ -189,13 +208,13 @@ impl SoftmaxHead {
 
     /// Trains a head on `x` with labels `y` (indices into `labels`) and
     /// per-row counts (a row may stand for many identical lines).
-    pub fn fit(x: &Rows, y: &[usize], counts: &[f64], labels: Vec<Arc<str>>, opts: FitOptions) -> Result<Self, String> {
+    pub fn fit(x: &Rows, y: &[usize], counts: &[f64], labels: Vec<Arc<str>>, opts: FitOptions) -> Result<Self, HeadShapeError> {
         let (n, d, k) = (x.len(), x.dim(), labels.len());
         if k < 2 {
-            return Err(format!("training needs at least 2 labels, got {k}"));
+            return Err(HeadShapeError::TooFewLabels(k));
         }
         if n == 0 || y.len() != n || counts.len() != n || y.iter().any(|&c| c >= k) {
-            return Err("training data is empty or inconsistent".into());
+            return Err(HeadShapeError::BadData);
         }
         let mut class_n = vec![0.0f64; k];
         for (&c, &w) in y.iter().zip(counts) {
@@ -279,7 +298,7 @@ impl SoftmaxHead {
         let k = labels.len();
         let weight = read("weight", &[k, dim])?;
         let bias = read("bias", &[k])?;
-        SoftmaxHead::from_parts(labels, dim, weight, bias).map_err(err)
+        SoftmaxHead::from_parts(labels, dim, weight, bias).map_err(|e| err(e.to_string()))
     }
 }
 

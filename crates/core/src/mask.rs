@@ -66,6 +66,11 @@ impl Default for MaskConfig {
     }
 }
 
+/// A mask kind `--mask` does not know.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("unknown mask kind '{}': expected a comma-separated list of {}, or 'none' / 'default'", .0, MaskConfig::NAMES.join(", "))]
+pub struct UnknownMask(pub String);
+
 impl MaskConfig {
     /// Every kind off: templates are the lines with whitespace normalised.
     pub fn none() -> Self {
@@ -87,7 +92,7 @@ impl MaskConfig {
 
     /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
     /// `"none"` turns all off, `"default"` gives the default.
-    pub fn from_names(list: &str) -> Result<Self, String> {
+    pub fn from_names(list: &str) -> Result<Self, UnknownMask> {
         let list = list.trim();
         if list == "default" {
             return Ok(MaskConfig::default());
@@ -107,12 +112,7 @@ impl MaskConfig {
                 "paths" => &mut c.paths,
                 "timestamps" => &mut c.timestamps,
                 "quoted" => &mut c.quoted,
-                other => {
-                    return Err(format!(
-                        "unknown mask kind '{other}': expected a comma-separated list of {}, or 'none' / 'default'",
-                        MaskConfig::NAMES.join(", ")
-                    ))
-                }
+                other => return Err(UnknownMask(other.to_string())),
             };
             *flag = true;
         }
@@ -417,7 +417,7 @@ mod tests {
         assert_eq!(none.mask(line), line);
         let only_numbers = Masker::new(MaskConfig::from_names("numbers").unwrap());
         assert_eq!(only_numbers.mask("user 42 at 10.0.0.1"), "user <NUM> at <NUM>");
-        assert!(MaskConfig::from_names("numbers,bogus").unwrap_err().contains("bogus"));
+        assert!(MaskConfig::from_names("numbers,bogus").unwrap_err().to_string().contains("bogus"));
     }
 
     #[test]

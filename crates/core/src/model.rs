@@ -10,6 +10,18 @@ use crate::head::SoftmaxHead;
 use crate::record::{Decision, Detail, TierKind};
 use crate::tier::{Query, Tier, TierError, Verdict};
 
+/// An encoder whose vectors are not as wide as the head's input.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("encoder {encoder} gives {got}-dimensional vectors but the head expects {want}")]
+pub struct WidthMismatch {
+    /// The encoder's id.
+    pub encoder: String,
+    /// Its width.
+    pub got: usize,
+    /// The head's.
+    pub want: usize,
+}
+
 /// Encoder + head + threshold.
 pub struct ModelTier {
     encoder: Arc<dyn Encoder>,
@@ -19,14 +31,9 @@ pub struct ModelTier {
 
 impl ModelTier {
     /// A model tier; the encoder's width must be the head's.
-    pub fn new(encoder: Arc<dyn Encoder>, head: SoftmaxHead, threshold: f32) -> Result<Self, String> {
+    pub fn new(encoder: Arc<dyn Encoder>, head: SoftmaxHead, threshold: f32) -> Result<Self, WidthMismatch> {
         if encoder.dim() != head.dim() {
-            return Err(format!(
-                "encoder {} gives {}-dimensional vectors but the head expects {}",
-                encoder.id(),
-                encoder.dim(),
-                head.dim()
-            ));
+            return Err(WidthMismatch { encoder: encoder.id().to_string(), got: encoder.dim(), want: head.dim() });
         }
         Ok(ModelTier { encoder, head, threshold })
     }

@@ -139,7 +139,7 @@ pub enum TrainError {
     Encode(#[from] crate::encoder::EncodeError),
     /// Fitting failed.
     #[error("fitting the head failed: {0}")]
-    Fit(String),
+    Fit(#[from] crate::head::HeadShapeError),
     /// The bundle's rules do not compile.
     #[error("{0}")]
     Rules(#[from] crate::rules::RulesError),

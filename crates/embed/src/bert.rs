@@ -175,35 +175,75 @@ fn add_bias_rows(x: &mut [f32], b: &[f32]) {
     x.par_chunks_mut(b.len() * 16).for_each(|rows| kernels::add_bias(rows, b));
 }
 
+/// Why the weights cannot be loaded or a batch cannot be run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BertError {
+    /// `config.json` cannot be read or parsed.
+    #[error("{}: {message}", .file.display())]
+    Config {
+        /// The file.
+        file: std::path::PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// A configuration this forward pass does not implement.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The safetensors buffer is unreadable.
+    #[error("{0}")]
+    Safetensors(#[from] safetensors::SafeTensorError),
+    /// A tensor is missing, of the wrong shape, or not f32.
+    #[error("tensor {name}: {message}")]
+    Tensor {
+        /// The tensor's name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A token sequence longer than the position table.
+    #[error("sequence of {tokens} tokens exceeds {max} positions")]
+    TooLong {
+        /// Its tokens.
+        tokens: usize,
+        /// The positions.
+        max: usize,
+    },
+    /// A token id past the vocabulary.
+    #[error("token id {0} outside the vocabulary")]
+    BadToken(u32),
+}
+
 impl Bert {
     /// Loads weights from a safetensors buffer (names with or without a `bert.`
     /// prefix); dense layers will compute in `precision`.
-    pub fn from_safetensors(bytes: &[u8], cfg: BertConfig, precision: Precision) -> Result<Bert, String> {
+    pub fn from_safetensors(bytes: &[u8], cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
         if cfg.hidden_act != "gelu" {
-            return Err(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act));
+            return Err(BertError::Unsupported(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act)));
         }
         if !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
-            return Err("hidden_size is not a multiple of num_attention_heads".into());
+            return Err(BertError::Unsupported("hidden_size is not a multiple of num_attention_heads".into()));
         }
-        let st = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
-        let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
-            let t = st.tensor(name).or_else(|_| st.tensor(&format!("bert.{name}"))).map_err(|e| format!("tensor {name}: {e}"))?;
+        let st = SafeTensors::deserialize(bytes)?;
+        let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, BertError> {
+            let bad = |message: String| BertError::Tensor { name: name.to_string(), message };
+            let t = st.tensor(name).or_else(|_| st.tensor(&format!("bert.{name}"))).map_err(|e| bad(e.to_string()))?;
             if t.shape() != shape {
-                return Err(format!("tensor {name} has shape {:?}, expected {shape:?}", t.shape()));
+                return Err(bad(format!("shape {:?}, expected {shape:?}", t.shape())));
             }
             match t.dtype() {
                 safetensors::Dtype::F32 => Ok(t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
-                other => Err(format!("tensor {name} is {other:?}; only F32 weights are supported")),
+                other => Err(bad(format!("{other:?}; only F32 weights are supported"))),
             }
         };
         // Old checkpoints name layer-norm parameters gamma/beta.
-        let ln = |prefix: &str| -> Result<LayerNorm, String> {
+        let ln = |prefix: &str| -> Result<LayerNorm, BertError> {
             let h = cfg.hidden_size;
             let g = get(&format!("{prefix}.weight"), &[h]).or_else(|_| get(&format!("{prefix}.gamma"), &[h]))?;
             let b = get(&format!("{prefix}.bias"), &[h]).or_else(|_| get(&format!("{prefix}.beta"), &[h]))?;
             Ok(LayerNorm { g, b, eps: cfg.layer_norm_eps as f32 })
         };
-        let linear = |prefix: &str, out: usize, inp: usize| -> Result<(Vec<f32>, Vec<f32>), String> {
+        let linear = |prefix: &str, out: usize, inp: usize| -> Result<(Vec<f32>, Vec<f32>), BertError> {
             Ok((get(&format!("{prefix}.weight"), &[out, inp])?, get(&format!("{prefix}.bias"), &[out])?))
         };
         let pack = |(w, b): (Vec<f32>, Vec<f32>), out: usize, inp: usize| Linear { w: PackedW::with_precision(w, out, inp, precision), b };
@@ -238,9 +278,10 @@ impl Bert {
     }
 
     /// Reads `config.json` and `model.safetensors` bytes; dense layers in `precision`.
-    pub fn load(config: &Path, weights: &[u8], precision: Precision) -> Result<Bert, String> {
-        let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
-        let cfg: BertConfig = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", config.display()))?;
+    pub fn load(config: &Path, weights: &[u8], precision: Precision) -> Result<Bert, BertError> {
+        let bad = |message: String| BertError::Config { file: config.to_path_buf(), message };
+        let text = std::fs::read_to_string(config).map_err(|e| bad(e.to_string()))?;
+        let cfg: BertConfig = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         Bert::from_safetensors(weights, cfg, precision)
     }
 
@@ -256,7 +297,7 @@ impl Bert {
 
     /// Mean-pooled, L2-normalised sentence vectors of token sequences
     /// (`ids`, `types`; special tokens included, no padding).
-    pub fn embed(&self, ids: &[Vec<u32>], types: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, String> {
+    pub fn embed(&self, ids: &[Vec<u32>], types: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, BertError> {
         let offsets: Vec<usize> = std::iter::once(0)
             .chain(ids.iter().scan(0, |acc, s| {
                 *acc += s.len();
@@ -265,10 +306,10 @@ impl Bert {
             .collect();
         for s in ids {
             if s.len() > self.cfg.max_position_embeddings {
-                return Err(format!("sequence of {} tokens exceeds {} positions", s.len(), self.cfg.max_position_embeddings));
+                return Err(BertError::TooLong { tokens: s.len(), max: self.cfg.max_position_embeddings });
             }
             if let Some(&bad) = s.iter().find(|&&t| t as usize >= self.cfg.vocab_size) {
-                return Err(format!("token id {bad} outside the vocabulary"));
+                return Err(BertError::BadToken(bad));
             }
         }
         let mut scratch = self.scratch.lock().ok().and_then(|mut pool| pool.pop()).unwrap_or_default();

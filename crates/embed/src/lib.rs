@@ -270,9 +270,9 @@ impl MiniLmEncoder {
         let bytes = std::fs::read(dir.join("model.safetensors")).map_err(|e| bad("model.safetensors", e.to_string()))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let backend = match kind {
-            BackendKind::Builtin => {
-                Backend::Cpu(bert::Bert::load(&dir.join("config.json"), &bytes, precision).map_err(|e| bad("model.safetensors", e))?)
-            }
+            BackendKind::Builtin => Backend::Cpu(
+                bert::Bert::load(&dir.join("config.json"), &bytes, precision).map_err(|e| bad("model.safetensors", e.to_string()))?,
+            ),
             #[cfg(feature = "candle")]
             BackendKind::CandleCpu | BackendKind::CandleCuda => {
                 use candle_core::{DType, Device};
@@ -322,7 +322,7 @@ impl MiniLmEncoder {
             Backend::Cpu(bert) => {
                 let ids: Vec<Vec<u32>> = enc.iter().map(|e| e.get_ids().to_vec()).collect();
                 let types: Vec<Vec<u32>> = enc.iter().map(|e| e.get_type_ids().to_vec()).collect();
-                bert.embed(&ids, &types).map_err(|e| self.err(e))
+                bert.embed(&ids, &types).map_err(|e| self.err(e.to_string()))
             }
             #[cfg(feature = "candle")]
             Backend::Candle { model, device } => candle_forward(model, device, enc).map_err(|e| self.err(e.to_string())),

@@ -237,8 +237,8 @@ enum CallError {
     Transport(String),
     Answer(String),
     /// The in-process model failed: retrying would fail the same way.
-    #[cfg_attr(not(feature = "local"), allow(dead_code))]
-    Local(String),
+    #[cfg(feature = "local")]
+    Local(crate::local::LocalError),
 }
 
 impl CallError {
@@ -246,6 +246,7 @@ impl CallError {
         match self {
             CallError::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
             CallError::Transport(_) | CallError::Answer(_) => true,
+            #[cfg(feature = "local")]
             CallError::Local(_) => false,
         }
     }
@@ -256,7 +257,9 @@ impl CallError {
     fn cause(&self) -> String {
         match self {
             CallError::Status { status, .. } => format!("HTTP {status}"),
-            CallError::Transport(e) | CallError::Local(e) => e.chars().take(120).collect(),
+            CallError::Transport(e) => e.chars().take(120).collect(),
+            #[cfg(feature = "local")]
+            CallError::Local(e) => e.to_string().chars().take(120).collect(),
             CallError::Answer(e) => format!("bad answer: {}", e.chars().take(100).collect::<String>()),
         }
     }
@@ -266,7 +269,9 @@ impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CallError::Status { status, body, .. } => write!(f, "HTTP {status}: {}", body.chars().take(200).collect::<String>()),
-            CallError::Transport(e) | CallError::Answer(e) | CallError::Local(e) => f.write_str(e),
+            CallError::Transport(e) | CallError::Answer(e) => f.write_str(e),
+            #[cfg(feature = "local")]
+            CallError::Local(e) => write!(f, "{e}"),
         }
     }
 }
@@ -300,12 +305,39 @@ pub struct LlmTier {
     review: Option<Mutex<Box<dyn std::io::Write + Send>>>,
 }
 
+/// Why an LLM tier cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No labels to choose from.
+    #[error("the LLM tier needs at least one label")]
+    NoLabels,
+    /// The HTTP client could not be built (TLS setup).
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+    /// The in-process model cannot be loaded.
+    #[cfg(feature = "local")]
+    #[error(transparent)]
+    Local(#[from] crate::local::LocalError),
+}
+
+/// Why a request was not sent.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("llm state poisoned")]
+    Poisoned,
+    #[error("llm circuit open: {failures} failed requests in a row, the last {cause}; not called for {cooldown:?}")]
+    CircuitOpen { failures: u32, cause: String, cooldown: Duration },
+    #[error("llm budget")]
+    Budget,
+}
+
 impl LlmTier {
     /// A tier that asks the server of `cfg` to label lines with `labels`,
     /// showing with each request the `examples` nearest to its lines (each
     /// example is matched on the text beside it, usually its masked template).
-    pub fn new(cfg: LlmConfig, labels: Vec<LabelSpec>, examples: Vec<(Example, String)>) -> Result<Self, String> {
-        let http = reqwest::blocking::Client::builder().timeout(cfg.timeout).build().map_err(|e| e.to_string())?;
+    pub fn new(cfg: LlmConfig, labels: Vec<LabelSpec>, examples: Vec<(Example, String)>) -> Result<Self, SetupError> {
+        let http = reqwest::blocking::Client::builder().timeout(cfg.timeout).build().map_err(|e| SetupError::Http(e.without_url()))?;
         Self::with_backend(cfg, Backend::Http(http), labels, examples)
     }
 
@@ -318,9 +350,9 @@ impl LlmTier {
         path: &std::path::Path,
         labels: Vec<LabelSpec>,
         examples: Vec<(Example, String)>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         if labels.is_empty() {
-            return Err("the LLM tier needs at least one label".into());
+            return Err(SetupError::NoLabels);
         }
         let model = crate::local::LocalModel::load(path, &labels)?;
         cfg.base_url = format!("local:{}", path.display());
@@ -329,9 +361,14 @@ impl LlmTier {
         Self::with_backend(cfg, Backend::Local(Box::new(model)), labels, examples)
     }
 
-    fn with_backend(cfg: LlmConfig, backend: Backend, labels: Vec<LabelSpec>, examples: Vec<(Example, String)>) -> Result<Self, String> {
+    fn with_backend(
+        cfg: LlmConfig,
+        backend: Backend,
+        labels: Vec<LabelSpec>,
+        examples: Vec<(Example, String)>,
+    ) -> Result<Self, SetupError> {
         if labels.is_empty() {
-            return Err("the LLM tier needs at least one label".into());
+            return Err(SetupError::NoLabels);
         }
         let label_names = labels.iter().map(|l| l.name.clone()).collect();
         let examples = ExampleIndex::new(examples);
@@ -382,28 +419,29 @@ impl LlmTier {
     }
 
     /// Takes a request slot, or says why none is left.
-    fn admit(&self) -> Result<(), String> {
-        let mut g = self.gate.lock().map_err(|_| "llm state poisoned".to_string())?;
+    fn admit(&self) -> Result<(), Refusal> {
+        let mut g = self.gate.lock().map_err(|_| Refusal::Poisoned)?;
         let now = Instant::now();
         if let Some(t) = g.open_until {
             if now < t {
-                return Err(format!(
-                    "llm circuit open: {} failed requests in a row, the last {}; not called for {:?}",
-                    self.cfg.breaker_failures, g.open_cause, self.cfg.breaker_cooldown
-                ));
+                return Err(Refusal::CircuitOpen {
+                    failures: self.cfg.breaker_failures,
+                    cause: g.open_cause.clone(),
+                    cooldown: self.cfg.breaker_cooldown,
+                });
             }
             g.open_until = None;
             self.stats.circuit_open.store(false, Ordering::Relaxed);
         }
         if self.cfg.max_requests.is_some_and(|m| g.requests >= m) {
-            return Err("llm budget".into());
+            return Err(Refusal::Budget);
         }
         if now.duration_since(g.minute_start) >= Duration::from_secs(60) {
             g.minute_start = now;
             g.minute_requests = 0;
         }
         if self.cfg.max_per_minute.is_some_and(|m| g.minute_requests >= m) {
-            return Err("llm budget".into());
+            return Err(Refusal::Budget);
         }
         g.requests += 1;
         g.minute_requests += 1;
@@ -538,7 +576,7 @@ impl LlmTier {
         loop {
             if let Err(reason) = self.admit() {
                 self.stats.refused.fetch_add(items.len() as u64, Ordering::Relaxed);
-                return fail(reason);
+                return fail(reason.to_string());
             }
             match self.call(&body, items, templates) {
                 Ok(answers) => {

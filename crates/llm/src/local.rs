@@ -65,8 +65,28 @@ pub struct LocalAnswer {
     pub completion_tokens: usize,
 }
 
-fn err(path: &Path, what: impl std::fmt::Display) -> String {
-    format!("{}: {what}", path.display())
+/// Why the in-process model cannot be loaded or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// The GGUF file cannot be used (unreadable, not llama, not ChatML, …).
+    #[error("{}: {message}", .path.display())]
+    Model {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Text could not be tokenized.
+    #[error("tokenizing failed: {0}")]
+    Tokenize(String),
+    /// The forward pass failed.
+    #[error("local model: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+fn err(path: &Path, what: impl std::fmt::Display) -> LocalError {
+    LocalError::Model { path: path.to_path_buf(), message: what.to_string() }
 }
 
 /// The system message of the local model: short, one label per answer.
@@ -99,7 +119,7 @@ pub fn user_message(examples: &[Example], item: &Item) -> String {
 
 impl LocalModel {
     /// Loads `path` and primes it with the system prompt for `labels`.
-    pub fn load(path: &Path, labels: &[LabelSpec]) -> Result<Self, String> {
+    pub fn load(path: &Path, labels: &[LabelSpec]) -> Result<Self, LocalError> {
         let mut file = std::fs::File::open(path).map_err(|e| err(path, format!("cannot open the model: {e}")))?;
         let content = gguf_file::Content::read(&mut file).map_err(|e| err(path, format!("not a GGUF model: {e}")))?;
         let md = &content.metadata;
@@ -140,19 +160,19 @@ impl LocalModel {
         prompt.extend(encode(&tokenizer, &format!("system\n{}", system_message(labels)))?);
         prompt.push(im_end);
         prompt.extend(encode(&tokenizer, "\n")?);
-        let input = Tensor::new(prompt.as_slice(), &device).and_then(|t| t.unsqueeze(0)).map_err(|e| e.to_string())?;
+        let input = Tensor::new(prompt.as_slice(), &device).and_then(|t| t.unsqueeze(0))?;
         model.forward(&input, 0).map_err(|e| err(path, format!("priming the model failed: {e}")))?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         Ok(LocalModel { primed: model, primed_len: prompt.len(), tokenizer, im_start, im_end, answers, names, device, name })
     }
 
     /// The model's token ids for `text` (no special tokens are parsed).
-    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>, String> {
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>, LocalError> {
         encode(&self.tokenizer, text)
     }
 
     /// The label of one line, shown `examples` first.
-    pub fn classify(&self, examples: &[Example], item: &Item) -> Result<LocalAnswer, String> {
+    pub fn classify(&self, examples: &[Example], item: &Item) -> Result<LocalAnswer, LocalError> {
         let mut tokens = vec![self.im_start];
         tokens.extend(encode(&self.tokenizer, &format!("user\n{}", user_message(examples, item)))?);
         tokens.push(self.im_end);
@@ -160,16 +180,14 @@ impl LocalModel {
         tokens.push(self.im_start);
         tokens.extend(encode(&self.tokenizer, "assistant\n")?);
         let mut model = self.primed.clone();
-        let cpu = |e: candle_core::Error| format!("local model: {e}");
-        let input = Tensor::new(tokens.as_slice(), &self.device).and_then(|t| t.unsqueeze(0)).map_err(cpu)?;
-        let mut logits = model.forward(&input, self.primed_len).map_err(cpu)?;
+        let input = Tensor::new(tokens.as_slice(), &self.device).and_then(|t| t.unsqueeze(0))?;
+        let mut logits = model.forward(&input, self.primed_len)?;
         let mut pos = self.primed_len + tokens.len();
         let mut alive: Vec<usize> = (0..self.answers.len()).collect();
         let mut confidence = 1.0f32;
         let mut depth = 0;
         while alive.len() > 1 {
-            let row: Vec<f32> =
-                logits.squeeze(0).and_then(|l| l.to_dtype(candle_core::DType::F32)).and_then(|l| l.to_vec1()).map_err(cpu)?;
+            let row: Vec<f32> = logits.squeeze(0).and_then(|l| l.to_dtype(candle_core::DType::F32)).and_then(|l| l.to_vec1())?;
             let mut allowed: Vec<u32> = alive.iter().map(|&a| self.answers[a][depth]).collect();
             allowed.sort_unstable();
             allowed.dedup();
@@ -182,8 +200,8 @@ impl LocalModel {
             alive.retain(|&a| self.answers[a][depth] == best);
             depth += 1;
             if alive.len() > 1 {
-                let input = Tensor::new(&[best], &self.device).and_then(|t| t.unsqueeze(0)).map_err(cpu)?;
-                logits = model.forward(&input, pos).map_err(cpu)?;
+                let input = Tensor::new(&[best], &self.device).and_then(|t| t.unsqueeze(0))?;
+                logits = model.forward(&input, pos)?;
                 pos += 1;
             }
         }
@@ -221,8 +239,8 @@ fn requantize(content: &gguf_file::Content, file: &mut std::fs::File) -> candle_
     Ok(Some(buf))
 }
 
-fn encode(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>, String> {
-    tokenizer.encode(text, false).map(|e| e.get_ids().to_vec()).map_err(|e| format!("tokenizing failed: {e}"))
+fn encode(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>, LocalError> {
+    tokenizer.encode(text, false).map(|e| e.get_ids().to_vec()).map_err(|e| LocalError::Tokenize(e.to_string()))
 }
 
 /// A byte-level BPE tokenizer from the GGUF's `tokenizer.ggml.*` metadata.

@@ -67,9 +67,9 @@ fn a_file_that_is_not_a_gguf_model_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("model.gguf");
     std::fs::write(&p, b"not a model").unwrap();
-    let e = LocalModel::load(&p, &labels()).err().expect("refused");
+    let e = LocalModel::load(&p, &labels()).err().expect("refused").to_string();
     assert!(e.contains("model.gguf") && e.contains("not a GGUF model"), "{e}");
-    let e = LocalModel::load(&dir.path().join("absent.gguf"), &labels()).err().expect("refused");
+    let e = LocalModel::load(&dir.path().join("absent.gguf"), &labels()).err().expect("refused").to_string();
     assert!(e.contains("absent.gguf") && e.contains("cannot open"), "{e}");
 }
 
