@@ -70,6 +70,7 @@ pub mod mask;
 pub mod metrics;
 pub mod mine;
 pub mod model;
+pub mod patterns;
 pub mod pipeline;
 pub mod record;
 pub mod rules;

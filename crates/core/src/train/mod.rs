@@ -30,6 +30,11 @@
 //! Everything is deterministic for a given seed: the same data and options
 //! give the same bundle, byte for byte.
 
+pub mod cv;
+pub mod folds;
+
+pub use folds::SplitMix64;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -158,36 +163,6 @@ pub struct TrainReport {
     pub templates: usize,
 }
 
-/// A small, fixed PRNG (SplitMix64), so folds do not change with a
-/// dependency's version.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// Seeded generator.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    /// Next value.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    /// Fisher–Yates shuffle.
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
-    }
-}
-
 /// Trains a bundle (saved by the caller) from labeled examples.
 pub fn train(
     examples: &[Example],
@@ -272,24 +247,20 @@ pub fn train(
         CvGroup::Template => texts.clone(),
         CvGroup::Source => first_source.iter().map(String::as_str).collect(),
     };
-    let mut distinct: Vec<&str> = {
-        let mut seen = std::collections::BTreeSet::new();
-        group_key.iter().copied().filter(|t| seen.insert(*t)).collect()
-    };
+    let groups = folds::distinct(&group_key).len();
     let enough = match opts.cv_group {
-        CvGroup::Template => distinct.len() >= opts.cv_folds * 2,
-        CvGroup::Source => distinct.len() >= opts.cv_folds,
+        CvGroup::Template => groups >= opts.cv_folds * 2,
+        CvGroup::Source => groups >= opts.cv_folds,
     };
     if opts.cv_folds >= 2 && enough {
         let k = opts.cv_folds;
-        SplitMix64::new(opts.seed).shuffle(&mut distinct);
-        let fold_of: HashMap<&str, usize> = distinct.iter().enumerate().map(|(i, t)| (*t, i % k)).collect();
+        let fold_of = folds::by_key(&group_key, k, opts.seed);
         let mut oof: Vec<(usize, f32)> = vec![(0, 0.0); texts.len()];
         // Held-out lines that would reach the model (module docs, 3.): not
         // routed, and not decided by a rule met on the fold's training side.
         let mut reaching: Vec<f64> = vec![0.0; texts.len()];
         for f in 0..k {
-            let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..texts.len()).partition(|&i| fold_of[group_key[i]] == f);
+            let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..texts.len()).partition(|&i| fold_of[i] == f);
             let seen: std::collections::BTreeSet<usize> = fit_idx.iter().flat_map(|&i| by_rule[i].keys().copied()).collect();
             for &i in &test {
                 reaching[i] = unruled[i] + by_rule[i].iter().filter(|(r, _)| !seen.contains(r)).map(|(_, n)| n).sum::<f64>();

@@ -1,0 +1,156 @@
+//! Writers: CSV and JSON Lines output of records with their decisions.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use crate::record::{Decision, Passthrough, Record};
+
+/// The columns logsift appends to each output record.
+pub const OUTPUT_COLUMNS: [&str; 4] = ["target_label", "tier", "confidence", "detail"];
+
+/// Writes records with their decisions.
+pub trait RecordWriter {
+    /// Writes a batch (one decision per record, same order).
+    fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()>;
+    /// Flushes everything written.
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+fn format_confidence(c: f32) -> String {
+    format!("{c:.4}")
+}
+
+/// CSV output: the input's columns (an input column named like an output
+/// column is renamed `<name>_input`), then [`OUTPUT_COLUMNS`].
+pub struct CsvOutput<W: Write> {
+    w: csv::Writer<W>,
+    header: Option<Vec<String>>,
+    width: usize,
+}
+
+impl<W: Write> CsvOutput<W> {
+    /// `input_headers`: the CSV input's header, or `None` for inputs without
+    /// columns (then `source,log_message` are written).
+    pub fn new(w: W, input_headers: Option<&[String]>) -> Self {
+        let mut header: Vec<String> = match input_headers {
+            Some(h) => {
+                h.iter().map(|c| if OUTPUT_COLUMNS.contains(&c.trim()) { format!("{}_input", c.trim()) } else { c.clone() }).collect()
+            }
+            None => vec!["source".into(), "log_message".into()],
+        };
+        let width = header.len();
+        header.extend(OUTPUT_COLUMNS.iter().map(|s| s.to_string()));
+        CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width }
+    }
+
+    /// The writer under it, flushed (call [`RecordWriter::finish`] first).
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.w.into_inner().map_err(|e| e.into_error())
+    }
+
+    /// The names of input columns that were renamed because they collide with output columns.
+    pub fn renamed(input_headers: &[String]) -> Vec<String> {
+        input_headers.iter().filter(|c| OUTPUT_COLUMNS.contains(&c.trim())).cloned().collect()
+    }
+
+    fn write_header(&mut self) -> std::io::Result<()> {
+        if let Some(h) = self.header.take() {
+            self.w.write_record(&h).map_err(csv_io)?;
+        }
+        Ok(())
+    }
+}
+
+/// A CSV writer's error as the I/O error under it, kind kept: a closed pipe
+/// stays `BrokenPipe` (which the CLI ends on quietly), not `Other`.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+impl<W: Write> RecordWriter for CsvOutput<W> {
+    fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()> {
+        self.write_header()?;
+        for (r, d) in records.iter().zip(decisions) {
+            let conf = format_confidence(d.confidence);
+            let tail = [&*d.label, d.tier.as_str(), conf.as_str(), d.detail.as_str()];
+            match &r.passthrough {
+                Passthrough::Columns(cols) if cols.len() == self.width => {
+                    self.w.write_record(cols.iter().map(String::as_str).chain(tail)).map_err(csv_io)?;
+                }
+                _ => {
+                    let mut row: Vec<&str> = vec![&r.source, &r.message];
+                    row.resize(self.width, "");
+                    self.w.write_record(row.into_iter().chain(tail)).map_err(csv_io)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.write_header()?;
+        self.w.flush()
+    }
+}
+
+/// JSON Lines output: the input object (or `source` and `log_message`) plus
+/// the output fields.
+pub struct JsonlOutput<W: Write> {
+    w: std::io::BufWriter<W>,
+}
+
+impl<W: Write> JsonlOutput<W> {
+    /// A writer.
+    pub fn new(w: W) -> Self {
+        JsonlOutput { w: std::io::BufWriter::new(w) }
+    }
+}
+
+/// The JSON object for one record and its decision.
+pub fn json_object(r: &Record, d: &Decision) -> Map<String, Value> {
+    let mut obj = match &r.passthrough {
+        Passthrough::Json(map) => {
+            let mut m = Map::new();
+            for (k, v) in map {
+                let key = if OUTPUT_COLUMNS.contains(&k.as_str()) { format!("{k}_input") } else { k.clone() };
+                m.insert(key, v.clone());
+            }
+            m
+        }
+        Passthrough::Raw(text) => {
+            let mut m = Map::new();
+            m.insert("raw".into(), Value::String(text.clone()));
+            m
+        }
+        _ => {
+            let mut m = Map::new();
+            m.insert("source".into(), Value::String(r.source.clone()));
+            m.insert("log_message".into(), Value::String(r.message.clone()));
+            m
+        }
+    };
+    obj.insert("target_label".into(), Value::String(d.label.to_string()));
+    obj.insert("tier".into(), Value::String(d.tier.as_str().into()));
+    let conf = (d.confidence as f64 * 10_000.0).round() / 10_000.0;
+    obj.insert("confidence".into(), serde_json::Number::from_f64(conf).map_or(Value::Null, Value::Number));
+    obj.insert("detail".into(), Value::String(d.detail.as_str().into()));
+    obj
+}
+
+impl<W: Write> RecordWriter for JsonlOutput<W> {
+    fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()> {
+        for (r, d) in records.iter().zip(decisions) {
+            serde_json::to_writer(&mut self.w, &json_object(r, d))?;
+            self.w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
