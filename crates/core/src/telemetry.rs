@@ -34,6 +34,43 @@ impl Metric {
     }
 }
 
+/// A tier's own counters and state, reported through core so that the
+/// service and the worker need not know the tier's type (today: the LLM
+/// tier's requests, failures and breaker).
+pub trait TierReport: Send + Sync {
+    /// Its counters and gauges, for `/metrics`.
+    fn metrics(&self) -> Vec<Metric>;
+    /// Its state in a word or two, for `/health`.
+    fn health(&self) -> TierHealth;
+}
+
+/// What `/health` says of a tier.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TierHealth {
+    /// `ok`, `not used yet`, `failing` or `broken (circuit open)`.
+    pub state: &'static str,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that failed.
+    pub failures: u64,
+}
+
+impl TierHealth {
+    /// The state that counts of requests, failures and an open breaker make.
+    pub fn from_counts(requests: u64, failures: u64, circuit_open: bool) -> Self {
+        let state = if circuit_open {
+            "broken (circuit open)"
+        } else if requests > 0 && failures == requests {
+            "failing"
+        } else if requests == 0 {
+            "not used yet"
+        } else {
+            "ok"
+        };
+        TierHealth { state, requests, failures }
+    }
+}
+
 /// A label value with `\`, `"` and newlines escaped.
 pub fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")

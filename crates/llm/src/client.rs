@@ -185,6 +185,20 @@ pub struct LlmStats {
 impl LlmStats {
     /// The counters as metrics for `/metrics` ([`logsift_core::telemetry`]).
     pub fn metrics(&self) -> Vec<logsift_core::telemetry::Metric> {
+        logsift_core::telemetry::TierReport::metrics(self)
+    }
+}
+
+impl logsift_core::telemetry::TierReport for LlmStats {
+    fn health(&self) -> logsift_core::telemetry::TierHealth {
+        logsift_core::telemetry::TierHealth::from_counts(
+            self.requests.load(Ordering::Relaxed),
+            self.failures.load(Ordering::Relaxed),
+            self.circuit_open.load(Ordering::Relaxed),
+        )
+    }
+
+    fn metrics(&self) -> Vec<logsift_core::telemetry::Metric> {
         use logsift_core::telemetry::Metric;
         vec![
             Metric::counter(

@@ -5,20 +5,7 @@ use super::*;
 pub(crate) async fn health(State(svc): State<Shared>) -> Json<Value> {
     let llm = match &svc.llm {
         None => json!({"state": "disabled"}),
-        Some(l) => {
-            use std::sync::atomic::Ordering::Relaxed;
-            let (req, fail) = (l.requests.load(Relaxed), l.failures.load(Relaxed));
-            let state = if l.circuit_open.load(Relaxed) {
-                "broken (circuit open)"
-            } else if req > 0 && fail == req {
-                "failing"
-            } else if req == 0 {
-                "not used yet"
-            } else {
-                "ok"
-            };
-            json!({"state": state, "requests": req, "failures": fail})
-        }
+        Some(l) => json!(l.health()),
     };
     let stats = svc.batcher.stats();
     Json(json!({
@@ -38,7 +25,7 @@ pub(crate) async fn health(State(svc): State<Shared>) -> Json<Value> {
 }
 
 pub(crate) async fn metrics(State(svc): State<Shared>) -> Response {
-    let tiers = svc.llm.as_deref().map(LlmStats::metrics).unwrap_or_default();
+    let tiers = svc.llm.as_deref().map(TierReport::metrics).unwrap_or_default();
     let text = svc.metrics.render(&svc.batcher.stats(), svc.batcher.batches(), &tiers);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

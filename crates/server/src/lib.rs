@@ -76,7 +76,7 @@ use futures_util::StreamExt;
 use logsift_core::io::{json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter};
 use logsift_core::record::{BadRow, Detail, Place, Problem as BadProblem};
 use logsift_core::{Pipeline, Record};
-use logsift_llm::client::LlmStats;
+use logsift_core::telemetry::TierReport;
 use serde_json::{json, Value};
 
 use crate::batcher::Batcher;
@@ -158,7 +158,7 @@ struct Service {
     cfg: ServiceConfig,
     info: ModelInfo,
     metrics: Metrics,
-    llm: Option<Arc<LlmStats>>,
+    llm: Option<Arc<dyn TierReport>>,
     started: Instant,
     /// Body bytes in flight, in KiB (see [`ServiceConfig::max_inflight_bytes`]).
     inflight: Arc<tokio::sync::Semaphore>,
@@ -167,7 +167,7 @@ struct Service {
 type Shared = Arc<Service>;
 
 /// The service's routes over `pipeline`.
-pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<LlmStats>>, cfg: ServiceConfig) -> Router {
+pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<dyn TierReport>>, cfg: ServiceConfig) -> Router {
     let batcher = Batcher::start(pipeline, cfg.max_batch_lines);
     let body_limit = cfg.max_body_bytes;
     let inflight = Arc::new(tokio::sync::Semaphore::new(inflight_kib(&cfg)));

@@ -41,6 +41,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use logsift_core::io::json_object;
 use logsift_core::record::{BadRow, Problem};
+use logsift_core::telemetry::TierReport;
 use logsift_core::{Pipeline, Record};
 use serde_json::Value;
 
@@ -390,9 +391,9 @@ async fn retry(m: &jetstream::Message, stats: &WorkerStats) {
 
 /// The worker's `/metrics`: the pipeline's counters as in the service, and
 /// the worker's own.
-pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&logsift_llm::client::LlmStats>) -> String {
+pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&dyn TierReport>) -> String {
     use logsift_core::telemetry::{self, Metric};
-    let tiers = llm.map(logsift_llm::client::LlmStats::metrics).unwrap_or_default();
+    let tiers = llm.map(TierReport::metrics).unwrap_or_default();
     let mut text = telemetry::render(&pipeline.stats(), stats.batches.load(Relaxed), &tiers);
     let own = [
         ("logsift_worker_messages_received_total", "Messages received (redeliveries included).", &stats.received),
@@ -411,7 +412,7 @@ pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     pipeline: Arc<Pipeline>,
     stats: Arc<WorkerStats>,
-    llm: Option<Arc<logsift_llm::client::LlmStats>>,
+    llm: Option<Arc<dyn TierReport>>,
 ) -> std::io::Result<()> {
     use axum::routing::get;
     let app = axum::Router::new()
