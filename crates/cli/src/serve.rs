@@ -110,7 +110,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let limits = cfg.conn.clone();
     let authed = cfg.token.is_some();
-    let router = logsift_server::router(loaded.pipeline, info, loaded.llm.map(|l| l as std::sync::Arc<dyn logsift_core::telemetry::TierReport>), cfg);
+    let router = logsift_server::router(
+        loaded.pipeline,
+        info,
+        loaded.llm.map(|l| l as std::sync::Arc<dyn logsift_core::telemetry::TierReport>),
+        cfg,
+    );
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr()?;

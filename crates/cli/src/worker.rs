@@ -102,7 +102,12 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         if let Some(addr) = &args.metrics_addr {
             let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             eprintln!("logsift: worker metrics on http://{}/metrics", l.local_addr()?);
-            tokio::spawn(logsift_worker::serve_metrics(l, pipeline.clone(), stats.clone(), loaded.llm.clone().map(|l| l as Arc<dyn logsift_core::telemetry::TierReport>)));
+            tokio::spawn(logsift_worker::serve_metrics(
+                l,
+                pipeline.clone(),
+                stats.clone(),
+                loaded.llm.clone().map(|l| l as Arc<dyn logsift_core::telemetry::TierReport>),
+            ));
         }
         eprintln!("logsift: worker pulling '{}' from {} (consumer {}), results to '{}'", cfg.input, cfg.nats_url, cfg.durable, cfg.output);
         logsift_worker::run(cfg, pipeline.clone(), stats.clone(), shutdown).await?;

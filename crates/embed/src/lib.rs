@@ -43,9 +43,9 @@
 use std::path::{Path, PathBuf};
 
 pub mod assemble;
-pub mod bert;
-pub mod kernels;
-pub mod sgemm;
+pub mod cpu;
+
+pub use cpu::{bert, kernels, sgemm};
 
 use logsift_core::encoder::{EncodeError, Encoder};
 use sha2::{Digest, Sha256};

@@ -75,8 +75,8 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use logsift_core::io::{json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter};
 use logsift_core::record::{BadRow, Detail, Place, Problem as BadProblem};
-use logsift_core::{Pipeline, Record};
 use logsift_core::telemetry::TierReport;
+use logsift_core::{Pipeline, Record};
 use serde_json::{json, Value};
 
 use crate::batcher::Batcher;

@@ -17,8 +17,8 @@ use std::path::Path;
 
 use gemm::Parallelism;
 
-use crate::kernels;
-use crate::sgemm::{PackedW, Precision};
+use super::kernels;
+use super::sgemm::{matmul_strided, PackedW, Precision};
 use rayon::prelude::*;
 use safetensors::SafeTensors;
 
@@ -108,61 +108,6 @@ pub struct Bert {
     token_type: Vec<f32>,
     ln_emb: LayerNorm,
     layers: Vec<Layer>,
-}
-
-/// `out[m×n] = a[m×k] · wᵀ` for `w` stored `n × k` row-major.
-pub(crate) fn matmul_wt(a: &[f32], w: &[f32], m: usize, k: usize, n: usize, out: &mut [f32], par: Parallelism) {
-    matmul_strided(m, n, k, out, n, a, k, 1, w, 1, k, par)
-}
-
-/// General strided product `dst = lhs · rhs` on views of slices.
-#[allow(clippy::too_many_arguments)]
-fn matmul_strided(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    dst_rs: usize,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-    par: Parallelism,
-) {
-    let last =
-        |rs: usize, cs: usize, rows: usize, cols: usize| if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 };
-    assert!(dst.len() >= last(dst_rs, 1, m, n) && lhs.len() >= last(lhs_rs, lhs_cs, m, k) && rhs.len() >= last(rhs_rs, rhs_cs, k, n));
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: the assertion bounds the highest offset gemm touches in each
-    // view; dst is a unique borrow distinct from lhs and rhs.
-    #[allow(unsafe_code)]
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_rs as isize,
-            false,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            0.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            par,
-        )
-    }
 }
 
 impl LayerNorm {

@@ -5,41 +5,83 @@
 //! no calls into libm (GELU's erf and softmax's exp are polynomials here) and
 //! reductions split over 16 lanes.
 
-/// Defines `pub fn $name(args)` that runs `$body` compiled for the best
-/// instruction set this CPU has.
+/// An instruction set the element-wise kernels are compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX-512F.
+    Avx512,
+    /// AVX2 with FMA.
+    Avx2Fma,
+    /// Whatever the target's baseline is (SSE2 on x86-64).
+    Baseline,
+}
+
+impl Isa {
+    /// Every variant, widest first.
+    pub const ALL: [Isa; 3] = [Isa::Avx512, Isa::Avx2Fma, Isa::Baseline];
+
+    /// Whether this CPU can run code compiled for it.
+    pub fn available(self) -> bool {
+        match self {
+            Isa::Baseline => true,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// The widest this CPU has.
+    pub fn best() -> Isa {
+        Isa::ALL.into_iter().find(|i| i.available()).unwrap_or(Isa::Baseline)
+    }
+}
+
+/// Defines `pub fn $name(args)`, which runs `$body` compiled for the best
+/// instruction set this CPU has, and `pub fn $on(isa, args)`, which runs the
+/// variant for `isa` (tests call each explicitly).
 macro_rules! multiversion {
-    ($(#[$m:meta])* pub fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+    ($(#[$m:meta])* pub fn $name:ident / $on:ident ($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
         $(#[$m])*
-        #[allow(unsafe_code)]
         pub fn $name($($arg: $ty),*) {
+            $on(Isa::best(), $($arg),*)
+        }
+
+        #[doc = concat!("[`", stringify!($name), "`] compiled for `isa`.\n\n# Panics\n\nWhen this CPU lacks `isa` ([`Isa::available`]).")]
+        #[allow(unsafe_code)]
+        pub fn $on(isa: Isa, $($arg: $ty),*) {
             #[inline(always)]
             fn imp($($arg: $ty),*) $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                /// # Safety
-                ///
-                /// Only on a CPU with AVX-512F.
-                #[target_feature(enable = "avx512f")]
-                unsafe fn v4($($arg: $ty),*) {
-                    imp($($arg),*)
+            assert!(isa.available(), "this CPU lacks {isa:?}");
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => {
+                    /// # Safety
+                    ///
+                    /// Only on a CPU with AVX-512F.
+                    #[target_feature(enable = "avx512f")]
+                    unsafe fn v4($($arg: $ty),*) {
+                        imp($($arg),*)
+                    }
+                    // SAFETY: asserted above: the CPU has the features v4 was compiled for.
+                    unsafe { v4($($arg),*) }
                 }
-                /// # Safety
-                ///
-                /// Only on a CPU with AVX2 and FMA.
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn v3($($arg: $ty),*) {
-                    imp($($arg),*)
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2Fma => {
+                    /// # Safety
+                    ///
+                    /// Only on a CPU with AVX2 and FMA.
+                    #[target_feature(enable = "avx2,fma")]
+                    unsafe fn v3($($arg: $ty),*) {
+                        imp($($arg),*)
+                    }
+                    // SAFETY: asserted above: the CPU has the features v3 was compiled for.
+                    unsafe { v3($($arg),*) }
                 }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has the features v4 was compiled for.
-                    return unsafe { v4($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU has the features v3 was compiled for.
-                    return unsafe { v3($($arg),*) };
-                }
+                _ => imp($($arg),*),
             }
-            imp($($arg),*)
         }
     };
 }
@@ -112,7 +154,7 @@ pub fn erf(x: f32) -> f32 {
 
 multiversion! {
     /// `x[r] += b` for every row `r` of width `b.len()`.
-    pub fn add_bias(x: &mut [f32], b: &[f32]) {
+    pub fn add_bias / add_bias_on(x: &mut [f32], b: &[f32]) {
         for row in x.chunks_exact_mut(b.len()) {
             for (v, b) in row.iter_mut().zip(b) {
                 *v += b;
@@ -123,7 +165,7 @@ multiversion! {
 
 multiversion! {
     /// `x[r] = gelu(x[r] + b)` (exact, erf-based GELU) for every row.
-    pub fn bias_gelu(x: &mut [f32], b: &[f32]) {
+    pub fn bias_gelu / bias_gelu_on(x: &mut [f32], b: &[f32]) {
         for row in x.chunks_exact_mut(b.len()) {
             for (v, b) in row.iter_mut().zip(b) {
                 let z = *v + b;
@@ -135,7 +177,7 @@ multiversion! {
 
 multiversion! {
     /// `x[r] += y[r] + b` for every row.
-    pub fn add_residual_bias(x: &mut [f32], y: &[f32], b: &[f32]) {
+    pub fn add_residual_bias / add_residual_bias_on(x: &mut [f32], y: &[f32], b: &[f32]) {
         let h = b.len();
         for (xr, yr) in x.chunks_exact_mut(h).zip(y.chunks_exact(h)) {
             for ((xv, yv), bv) in xr.iter_mut().zip(yr).zip(b) {
@@ -147,7 +189,7 @@ multiversion! {
 
 multiversion! {
     /// Layer norm of every row of width `g.len()`: `(x - mean) / sqrt(var + eps) * g + b`.
-    pub fn layer_norm(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
+    pub fn layer_norm / layer_norm_on(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
         let h = g.len();
         let n = h as f32;
         for row in x.chunks_exact_mut(h) {
@@ -171,7 +213,7 @@ multiversion! {
 
 multiversion! {
     /// Softmax of every row of width `len` of `scores · scale`.
-    pub fn softmax(scores: &mut [f32], len: usize, scale: f32) {
+    pub fn softmax / softmax_on(scores: &mut [f32], len: usize, scale: f32) {
         for row in scores.chunks_exact_mut(len) {
             let m = max(row) * scale;
             for s in row.iter_mut() {
@@ -209,6 +251,43 @@ mod tests {
         }
         assert!(worst < 5e-7, "max relative error {worst}");
         assert_eq!(exp_nonpositive(0.0), 1.0);
+    }
+
+    /// Every kernel, run explicitly for every instruction set this CPU has,
+    /// gives the baseline's answer; a missing one is said, not passed over.
+    #[test]
+    fn each_instruction_set_gives_the_baseline_answer() {
+        let x: Vec<f32> = (0..96).map(|i| (i as f32 * 0.73).sin() * 4.0).collect();
+        let (b, g): (Vec<f32>, Vec<f32>) = ((0..24).map(|i| i as f32 * 0.01).collect(), (0..24).map(|i| 1.0 + i as f32 * 0.02).collect());
+        let run = |isa: Isa| {
+            let mut out: Vec<f32> = vec![];
+            let mut v = x.clone();
+            add_bias_on(isa, &mut v, &b);
+            out.extend(&v);
+            let mut v = x.clone();
+            bias_gelu_on(isa, &mut v, &b);
+            out.extend(&v);
+            let mut v = x.clone();
+            add_residual_bias_on(isa, &mut v, &x, &b);
+            out.extend(&v);
+            let mut v = x.clone();
+            layer_norm_on(isa, &mut v, &g, &b, 1e-12);
+            out.extend(&v);
+            let mut v = x.clone();
+            softmax_on(isa, &mut v, 24, 0.125);
+            out.extend(&v);
+            out
+        };
+        let want = run(Isa::Baseline);
+        for isa in [Isa::Avx512, Isa::Avx2Fma] {
+            if !isa.available() {
+                logsift_testkit::notice(&format!("this CPU lacks {isa:?}: its kernels were not run (the dispatch uses {:?})", Isa::best()));
+                continue;
+            }
+            let got = run(isa);
+            let worst = got.iter().zip(&want).map(|(a, b): (&f32, &f32)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{isa:?} differs from the baseline by {worst}");
+        }
     }
 
     #[test]

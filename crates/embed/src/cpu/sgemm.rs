@@ -17,6 +17,7 @@
 //!
 //! Without AVX-512 (checked at run time) the `gemm` crate does the work.
 
+use gemm::Parallelism;
 use rayon::prelude::*;
 
 /// Output columns per panel.
@@ -226,7 +227,7 @@ impl PackedW {
             return;
         }
         match &self.layout {
-            Layout::Plain(w) => crate::bert::matmul_wt(a, w, m, k, n, out, gemm::Parallelism::Rayon(0)),
+            Layout::Plain(w) => matmul_wt(a, w, m, k, n, out, Parallelism::Rayon(0)),
             #[cfg(target_arch = "x86_64")]
             Layout::Avx512Bf16(_token, panels) => {
                 let kp = k.div_ceil(2);
@@ -416,6 +417,61 @@ unsafe fn tile<const R: usize>(kc: usize, a: *const f32, lda: usize, b: *const f
             }
         }
         store_tile(&acc, c, ldc, accumulate);
+    }
+}
+
+/// `out[m×n] = a[m×k] · wᵀ` for `w` stored `n × k` row-major.
+pub(crate) fn matmul_wt(a: &[f32], w: &[f32], m: usize, k: usize, n: usize, out: &mut [f32], par: Parallelism) {
+    matmul_strided(m, n, k, out, n, a, k, 1, w, 1, k, par)
+}
+
+/// General strided product `dst = lhs · rhs` on views of slices.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_strided(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    dst_rs: usize,
+    lhs: &[f32],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[f32],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    par: Parallelism,
+) {
+    let last =
+        |rs: usize, cs: usize, rows: usize, cols: usize| if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 };
+    assert!(dst.len() >= last(dst_rs, 1, m, n) && lhs.len() >= last(lhs_rs, lhs_cs, m, k) && rhs.len() >= last(rhs_rs, rhs_cs, k, n));
+    if m == 0 || n == 0 {
+        return;
+    }
+    // SAFETY: the assertion bounds the highest offset gemm touches in each
+    // view; dst is a unique borrow distinct from lhs and rhs.
+    #[allow(unsafe_code)]
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rs as isize,
+            false,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            par,
+        )
     }
 }
 
