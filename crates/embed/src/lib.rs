@@ -32,8 +32,11 @@
 //!   none works the error lists each place tried and how to fix it. Nothing is
 //!   fetched at build time.
 //! * **Safe loading.** Weights are read into memory and hashed (sha256, stored
-//!   in bundles so that a bundle used with other weights warns); no `mmap`, no
-//!   `unsafe`.
+//!   in bundles so that a bundle used with other weights warns); no `mmap`.
+//!   The only `unsafe` is the SIMD of the forward pass, fenced in [`cpu`].
+//! * **One assembly** ([`assemble`]): the encoder a bundle names, with a
+//!   weight policy ([`assemble::Weights`]: the bundled default never
+//!   downloads), for the CLI, the service, the worker and Python alike.
 //! * **GPU** behind the `cuda` feature (candle's CUDA backend); the default
 //!   build is CPU-only and needs no CUDA toolkit.
 
