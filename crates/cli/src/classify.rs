@@ -37,27 +37,25 @@ impl From<FormatArg> for Format {
     }
 }
 
-/// Reading options shared by the subcommands that read records.
+/// Where a record's fields are and how long a line may be: read by every
+/// subcommand that reads records, and by the worker (flattened into each).
 #[derive(Args, Debug, Clone)]
-pub struct ReadArgs {
-    /// Column (CSV) or field (JSON Lines) holding the log line.
+pub struct FieldArgs {
+    /// Column (CSV) or field (JSON) holding the log line.
     #[arg(long, default_value = "log_message")]
     pub message_field: String,
     /// Column or field holding the source system.
     #[arg(long, default_value = "source")]
     pub source_field: String,
-    /// Source given to records without one (plain text, or no source column).
+    /// Source given to records without one (plain text, or no source column or field).
     #[arg(long, default_value = "")]
     pub source: String,
     /// Lines longer than this many bytes are bad rows.
     #[arg(long, default_value_t = 64 * 1024)]
     pub max_line_bytes: usize,
-    /// What to do with a bad row (ragged, invalid UTF-8, NUL byte, too long, bad JSON).
-    #[arg(long, value_enum, default_value_t = OnError::Fail)]
-    pub on_error: OnError,
 }
 
-impl ReadArgs {
+impl FieldArgs {
     pub fn options(&self) -> InputOptions {
         InputOptions {
             source_field: self.source_field.clone(),
@@ -65,6 +63,22 @@ impl ReadArgs {
             default_source: self.source.clone(),
             max_line_bytes: self.max_line_bytes,
         }
+    }
+}
+
+/// Reading options shared by the subcommands that read records.
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// What to do with a bad row (ragged, invalid UTF-8, NUL byte, too long, bad JSON).
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    pub on_error: OnError,
+}
+
+impl ReadArgs {
+    pub fn options(&self) -> InputOptions {
+        self.fields.options()
     }
 }
 

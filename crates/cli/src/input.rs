@@ -133,6 +133,14 @@ fn from_reader(name: String, path: &str, reader: Box<dyn BufRead + Send>, format
     })
 }
 
+/// A bad row's message at the CLI's edge: `FILE: row N: PROBLEMS`, with the
+/// flag that raises a length limit when that is what the row is over.
+pub fn bad_row(r: &Record) -> String {
+    let Some(bad) = &r.invalid else { return format!("row {}: fine", r.row) };
+    let over = bad.problems.iter().any(|p| matches!(p, Problem::TooLong { .. } | Problem::Cut { .. } | Problem::LineCut { .. }));
+    format!("{}{}", bad.located(r.row), if over { " (--max-line-bytes)" } else { "" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,12 +152,4 @@ mod tests {
         assert_eq!(sniff(b"source,log_message\nA,b\n", &o), Format::Csv);
         assert_eq!(sniff(b"Jan 1 kernel: oops\n", &o), Format::Text);
     }
-}
-
-/// A bad row's message at the CLI's edge: `FILE: row N: PROBLEMS`, with the
-/// flag that raises a length limit when that is what the row is over.
-pub fn bad_row(r: &Record) -> String {
-    let Some(bad) = &r.invalid else { return format!("row {}: fine", r.row) };
-    let over = bad.problems.iter().any(|p| matches!(p, Problem::TooLong { .. } | Problem::Cut { .. } | Problem::LineCut { .. }));
-    format!("{}{}", bad.located(r.row), if over { " (--max-line-bytes)" } else { "" })
 }

@@ -50,18 +50,10 @@ pub struct WorkerArgs {
     /// Payload format.
     #[arg(long, value_enum, default_value_t = PayloadArg::Json)]
     pub format: PayloadArg,
-    /// JSON field of the log line.
-    #[arg(long, default_value = "log_message")]
-    pub message_field: String,
-    /// JSON field of the source.
-    #[arg(long, default_value = "source")]
-    pub source_field: String,
-    /// Source of text messages, and of JSON ones without the field.
-    #[arg(long, default_value = "")]
-    pub source: String,
-    /// Longer messages are dead-lettered.
-    #[arg(long, default_value_t = 64 * 1024)]
-    pub max_line_bytes: usize,
+    /// Fields of JSON messages, the source of text ones, and the length
+    /// limit (longer messages are dead-lettered).
+    #[command(flatten)]
+    pub fields: crate::classify::FieldArgs,
     /// Serve GET /metrics (Prometheus) and /health on this address.
     #[arg(long)]
     pub metrics_addr: Option<String>,
@@ -90,10 +82,10 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         max_deliver: args.max_deliver.max(1),
         ack_wait: Duration::from_secs_f64(args.ack_wait.max(0.1)),
         format: if args.format == PayloadArg::Json { InputFormat::Json } else { InputFormat::Text },
-        message_field: args.message_field.clone(),
-        source_field: args.source_field.clone(),
-        default_source: args.source.clone(),
-        max_line_bytes: args.max_line_bytes,
+        message_field: args.fields.message_field.clone(),
+        source_field: args.fields.source_field.clone(),
+        default_source: args.fields.source.clone(),
+        max_line_bytes: args.fields.max_line_bytes,
         ..WorkerConfig::new(&args.nats, &args.input, &args.output)
     };
     let pipeline = Arc::new(loaded.pipeline);
