@@ -1,5 +1,6 @@
 //! `logsift classify`.
 
+use logsift_core::mask::Templates;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -118,6 +119,11 @@ pub struct ClassifyArgs {
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Add each line's masked template and its stable template id (columns or
+    /// fields `template`, `template_id`; the id is the same on every run and
+    /// machine for the same template, see README "Template ids").
+    #[arg(long)]
+    pub with_template: bool,
     #[command(flatten)]
     pub llm: crate::llm::LlmArgs,
 }
@@ -219,9 +225,12 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             eprintln!("logsift: warning: input column(s) {renamed:?} renamed to <name>_input in the output");
         }
     }
-    let mut writer: Box<dyn RecordWriter> = match out_format {
-        Format::Csv => Box::new(CsvOutput::new(sink, csv_headers.as_deref())),
-        _ => Box::new(JsonlOutput::new(sink)),
+    let templates = args.with_template.then(|| Templates::new(loaded.bundle.masker()));
+    let mut writer: Box<dyn RecordWriter> = match (out_format, templates) {
+        (Format::Csv, None) => Box::new(CsvOutput::new(sink, csv_headers.as_deref())),
+        (Format::Csv, Some(t)) => Box::new(CsvOutput::new(sink, csv_headers.as_deref()).with_templates(t)),
+        (_, None) => Box::new(JsonlOutput::new(sink)),
+        (_, Some(t)) => Box::new(JsonlOutput::new(sink).with_templates(t)),
     };
 
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {

@@ -10,7 +10,7 @@ use logsift_core::head::FitOptions;
 use logsift_core::io::{CsvInput, InputOptions};
 use logsift_core::lexical::DEFAULT_DIM;
 use logsift_core::mask::MaskConfig;
-use logsift_core::metrics::{evaluate, Evaluation};
+use logsift_core::metrics::Evaluation;
 use logsift_core::rules::{RulesFile, RulesTier};
 use logsift_core::train::{train, Example, TrainOptions};
 use logsift_core::{Encoder, Record, Route};
@@ -406,88 +406,44 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     let loaded = crate::model::load(&args.bundle, &llm_args, logsift_core::pipeline::DEFAULT_CACHE_CAPACITY)?;
     let (rows, _) = read_labeled(&args.data, &args.label_column, args.on_error)?;
     let (records, truth): (Vec<Record>, Vec<String>) = rows.into_iter().unzip();
-    let mut decisions = Vec::with_capacity(records.len());
-    let mut guesses: Vec<Option<logsift_core::Decision>> = Vec::with_capacity(records.len());
-    for chunk in records.chunks(4096) {
-        let (d, g) = loaded.pipeline.classify_explained(chunk);
-        decisions.extend(d);
-        guesses.extend(g);
-    }
-    // The lines the model was unsure of and the LLM decided: was asking worth it?
-    let (mut esc, mut llm_right, mut guess_right) = (0u64, 0u64, 0u64);
-    for ((d, g), t) in decisions.iter().zip(&guesses).zip(&truth) {
-        if let Some(g) = g {
-            esc += 1;
-            llm_right += (*d.label == *t) as u64;
-            guess_right += (*g.label == *t) as u64;
-        }
-    }
-    let ratio = |a: u64| if esc == 0 { 0.0 } else { (a as f64 / esc as f64 * 10_000.0).round() / 10_000.0 };
+    let run = logsift_core::eval::run(&loaded.pipeline, &loaded.bundle, &records, &truth);
+    let (esc, decisions, ev) = (run.escalated, &run.decisions, &run.evaluation);
     let llm_id = crate::llm::identity(&args.llm, &loaded.bundle)?;
     if args.record_llm {
         let Some(id) = &llm_id else { bail!("--record-llm needs an LLM (--llm-preset or --llm-url)") };
-        if esc == 0 {
+        if esc.lines == 0 {
             bail!("--record-llm: the LLM decided none of the lines the model was unsure of; nothing to record");
         }
         let mut bundle = loaded.bundle.clone();
         bundle.manifest.record_llm(logsift_core::bundle::LlmMeasure {
             llm: id.clone(),
-            lines: esc,
-            llm_accuracy: ratio(llm_right),
-            guess_accuracy: ratio(guess_right),
+            lines: esc.lines,
+            llm_accuracy: esc.llm_accuracy(),
+            guess_accuracy: esc.guess_accuracy(),
         });
         let dir = bundle.dir.clone();
         bundle.save(&dir)?;
-        eprintln!("logsift: recorded in {}: {id} on {esc} escalated lines", dir.join("model.toml").display());
+        eprintln!("logsift: recorded in {}: {id} on {} escalated lines", dir.join("model.toml").display(), esc.lines);
     }
-    let truth_ref: Vec<&str> = truth.iter().map(String::as_str).collect();
-    let trained: Vec<String> = {
-        let mut v: Vec<String> = loaded.bundle.manifest.labels.iter().filter(|l| l.in_head).map(|l| l.name.clone()).collect();
-        v.extend(loaded.bundle.rules.rule.iter().map(|r| r.label.clone()));
-        v
-    };
-    let ev = evaluate(&truth_ref, &decisions, &trained);
     if let Some(path) = &args.report {
         let labeled: Vec<(Record, String)> = records.iter().cloned().zip(truth.iter().cloned()).collect();
         let title = format!("logsift: {} on {}", loaded.bundle.dir.display(), args.data.display());
-        let html = crate::report::html(&title, &ev, &labeled, &decisions, Some(loaded.bundle.manifest.threshold as f32));
+        let html = crate::report::html(&title, ev, &labeled, decisions, Some(loaded.bundle.manifest.threshold as f32));
         std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("logsift: report written to {}", path.display());
     }
     if args.json {
-        let mut v = serde_json::to_value(&ev)?;
-        let s = loaded.pipeline.stats();
-        v["templates_asked"] = serde_json::json!({"model": s.model_queries, "llm": s.llm_queries, "cache_hits": s.cache_hits});
-        if let Some(id) = &llm_id {
-            v["escalated"] = serde_json::json!({
-                "llm": id,
-                "lines": esc,
-                "llm_correct": llm_right,
-                "llm_accuracy": ratio(llm_right),
-                "guess_correct": guess_right,
-                "guess_accuracy": ratio(guess_right),
-            });
-        }
-        if let Some(llm) = &loaded.llm {
-            use std::sync::atomic::Ordering::Relaxed;
-            v["llm"] = serde_json::json!({
-                "requests": llm.requests.load(Relaxed),
-                "failures": llm.failures.load(Relaxed),
-                "prompt_tokens": llm.prompt_tokens.load(Relaxed),
-                "completion_tokens": llm.completion_tokens.load(Relaxed),
-                "lines_labeled": llm.labeled.load(Relaxed),
-                "refused": llm.refused.load(Relaxed),
-            });
-        }
+        let v = run.json(&loaded.pipeline, llm_id.as_deref(), loaded.llm.as_deref().map(crate::llm::counters_json));
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print_evaluation(&ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));
-        print_confusion(&ev);
+        print_evaluation(ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));
+        print_confusion(ev);
         if let Some(id) = &llm_id {
             outln!(
-                "escalated to {id}: {esc} lines the model was unsure of; the LLM got {:.1}% right, the model's guess {:.1}%",
-                100.0 * ratio(llm_right),
-                100.0 * ratio(guess_right)
+                "escalated to {id}: {} lines the model was unsure of; the LLM got {:.1}% right, the model's guess {:.1}%",
+                esc.lines,
+                100.0 * esc.llm_accuracy(),
+                100.0 * esc.guess_accuracy()
             );
         }
         let s = loaded.pipeline.stats();

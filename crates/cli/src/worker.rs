@@ -54,6 +54,9 @@ pub struct WorkerArgs {
     /// limit (longer messages are dead-lettered).
     #[command(flatten)]
     pub fields: crate::classify::FieldArgs,
+    /// Add each line's masked template and stable template id to its result.
+    #[arg(long)]
+    pub with_template: bool,
     /// Serve GET /metrics (Prometheus) and /health on this address.
     #[arg(long)]
     pub metrics_addr: Option<String>,
@@ -86,6 +89,7 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         source_field: args.fields.source_field.clone(),
         default_source: args.fields.source.clone(),
         max_line_bytes: args.fields.max_line_bytes,
+        with_template: args.with_template,
         ..WorkerConfig::new(&args.nats, &args.input, &args.output)
     };
     let pipeline = Arc::new(loaded.pipeline);

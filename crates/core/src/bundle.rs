@@ -253,13 +253,46 @@ pub struct GuideExample {
     pub count: u64,
 }
 
+/// The contents of a bundle's files.
+#[derive(Clone, Copy, Debug)]
+pub struct BundleFiles<'a> {
+    /// `model.toml`.
+    pub model_toml: &'a str,
+    /// `head.safetensors`.
+    pub head: &'a [u8],
+    /// `rules.toml`, if any.
+    pub rules: Option<&'a str>,
+    /// `examples.jsonl`, if any.
+    pub examples: Option<&'a str>,
+}
+
 impl Bundle {
     /// Reads and checks a bundle directory.
     pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
         let mpath = dir.join("model.toml");
-        let text = std::fs::read_to_string(&mpath).map_err(|source| BundleError::Missing { dir: dir.to_path_buf(), source })?;
+        let model_toml = std::fs::read_to_string(&mpath).map_err(|source| BundleError::Missing { dir: dir.to_path_buf(), source })?;
+        let read = |name: &str| -> Result<Option<String>, BundleError> {
+            let p = dir.join(name);
+            if !p.exists() {
+                return Ok(None);
+            }
+            std::fs::read_to_string(&p).map(Some).map_err(|e| BundleError::Corrupt { file: p, message: format!("cannot read: {e}") })
+        };
+        let hpath = dir.join("head.safetensors");
+        let head = std::fs::read(&hpath).map_err(|e| BundleError::Corrupt { file: hpath, message: format!("cannot read: {e}") })?;
+        let (rules, examples) = (read("rules.toml")?, read("examples.jsonl")?);
+        Bundle::from_files(
+            dir,
+            BundleFiles { model_toml: &model_toml, head: &head, rules: rules.as_deref(), examples: examples.as_deref() },
+        )
+    }
+
+    /// Checks and builds a bundle from its files' contents (a bundle built
+    /// into a program, e.g. the Python wheel's default); `dir` names it.
+    pub fn from_files(dir: &Path, files: BundleFiles<'_>) -> Result<Bundle, BundleError> {
+        let mpath = dir.join("model.toml");
         let corrupt = |file: &Path, message: String| BundleError::Corrupt { file: file.to_path_buf(), message };
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| corrupt(&mpath, e.to_string()))?;
+        let manifest: Manifest = toml::from_str(files.model_toml).map_err(|e| corrupt(&mpath, e.to_string()))?;
         if manifest.format != FORMAT {
             return Err(corrupt(&mpath, format!("bundle format {} is not supported by this logsift (format {FORMAT})", manifest.format)));
         }
@@ -268,20 +301,20 @@ impl Bundle {
         }
         let head_labels: Vec<Arc<str>> = manifest.labels.iter().filter(|l| l.in_head).map(|l| Arc::from(l.name.as_str())).collect();
         let hpath = dir.join("head.safetensors");
-        let head = SoftmaxHead::load(&hpath, head_labels, manifest.encoder.dim).map_err(|e| corrupt(&hpath, e.message))?;
+        let head =
+            SoftmaxHead::from_bytes(files.head, &hpath, head_labels, manifest.encoder.dim).map_err(|e| corrupt(&hpath, e.message))?;
         let rpath = dir.join("rules.toml");
-        let (rules, rules_text) = if rpath.exists() {
-            let text = std::fs::read_to_string(&rpath).map_err(|e| corrupt(&rpath, format!("cannot read: {e}")))?;
-            let rules = RulesFile::parse(&text, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
-            RulesTier::compile(&rules, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
-            (rules, Some(text))
-        } else {
-            (RulesFile::default(), None)
+        let (rules, rules_text) = match files.rules {
+            Some(text) => {
+                let rules = RulesFile::parse(text, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
+                RulesTier::compile(&rules, &rpath).map_err(|e| corrupt(&rpath, e.to_string()))?;
+                (rules, Some(text.to_string()))
+            }
+            None => (RulesFile::default(), None),
         };
         let epath = dir.join("examples.jsonl");
         let mut examples = vec![];
-        if epath.exists() {
-            let text = std::fs::read_to_string(&epath).map_err(|e| corrupt(&epath, format!("cannot read: {e}")))?;
+        if let Some(text) = files.examples {
             for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
                 examples.push(serde_json::from_str(line).map_err(|e| corrupt(&epath, format!("line {}: {e}", i + 1)))?);
             }

@@ -280,9 +280,15 @@ impl SoftmaxHead {
 
     /// Reads weights written by [`save`](Self::save) for the given labels and width.
     pub fn load(path: &Path, labels: Vec<Arc<str>>, dim: usize) -> Result<Self, HeadError> {
+        let bytes =
+            std::fs::read(path).map_err(|e| HeadError { file: path.display().to_string(), message: format!("cannot read: {e}") })?;
+        Self::from_bytes(&bytes, path, labels, dim)
+    }
+
+    /// Reads weights from the bytes of a `head.safetensors` (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path, labels: Vec<Arc<str>>, dim: usize) -> Result<Self, HeadError> {
         let err = |message: String| HeadError { file: path.display().to_string(), message };
-        let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
-        let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| err(format!("not a valid safetensors file: {e}")))?;
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| err(format!("not a valid safetensors file: {e}")))?;
         let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, HeadError> {
             let t = st.tensor(name).map_err(|e| err(format!("tensor '{name}': {e}")))?;
             if t.dtype() != Dtype::F32 || t.shape() != shape {

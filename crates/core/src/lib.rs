@@ -63,6 +63,7 @@
 pub mod bundle;
 pub mod cache;
 pub mod encoder;
+pub mod eval;
 pub mod head;
 pub mod io;
 pub mod lexical;

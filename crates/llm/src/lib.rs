@@ -31,6 +31,7 @@ pub mod examples;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod prompt;
+pub mod settings;
 
 /// `url` without user info and query (`http://u:p@h/v1?key=x` → `http://h/v1`).
 pub fn redact_url(url: &str) -> String {

@@ -3,7 +3,12 @@
 
 use super::*;
 
-pub(crate) async fn classify_json(State(svc): State<Shared>, req: Request) -> Result<Response, Problem> {
+pub(crate) async fn classify_json(
+    State(svc): State<Shared>,
+    q: Result<Query<TemplateQuery>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let with_template = template_query(q)?;
     let mt = media_type(req.headers());
     if mt != "application/json" && !mt.ends_with("+json") {
         return Err(Problem::new(
@@ -20,14 +25,14 @@ pub(crate) async fn classify_json(State(svc): State<Shared>, req: Request) -> Re
         // body, its answer and one chunk, never a record and a result object
         // per log of the whole body (which cost 30× the body for short logs).
         let (svc2, rt) = (svc.clone(), tokio::runtime::Handle::current());
-        let out = tokio::task::spawn_blocking(move || json_answer(&svc2, &body, &rt)).await.map_err(internal)??;
+        let out = tokio::task::spawn_blocking(move || json_answer(&svc2, &body, &rt, with_template)).await.map_err(internal)??;
         Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
     };
     limited(&svc, work).await
 }
 
 /// `{"model", "results"}` for a `POST /v1/classify` body.
-pub(crate) fn json_answer(svc: &Service, body: &[u8], rt: &tokio::runtime::Handle) -> Result<Vec<u8>, Problem> {
+pub(crate) fn json_answer(svc: &Service, body: &[u8], rt: &tokio::runtime::Handle, with_template: bool) -> Result<Vec<u8>, Problem> {
     // Grown as written: a body of skipped fields gets a small answer.
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"model\":");
@@ -37,12 +42,17 @@ pub(crate) fn json_answer(svc: &Service, body: &[u8], rt: &tokio::runtime::Handl
     let mut chunk: Vec<Record> = Vec::with_capacity(chunk_rows.min(1 << 16));
     let mut first = true;
     let mut flush = |chunk: &mut Vec<Record>, out: &mut Vec<u8>| -> Result<(), Problem> {
-        let (_, decisions) = rt.block_on(classify_records(svc, std::mem::take(chunk)))?;
-        for d in &decisions {
+        let (records, decisions) = rt.block_on(classify_records(svc, std::mem::take(chunk)))?;
+        for (r, d) in records.iter().zip(&decisions) {
             if !std::mem::take(&mut first) {
                 out.push(b',');
             }
-            serde_json::to_writer(&mut *out, &ResultOut::of(d)).map_err(internal)?;
+            let mut res = ResultOut::of(d);
+            let template = with_template.then(|| svc.templates.of(&r.message));
+            if let Some((t, id)) = &template {
+                (res.template, res.template_id) = (Some(t.as_str()), Some(id.as_str()));
+            }
+            serde_json::to_writer(&mut *out, &res).map_err(internal)?;
         }
         Ok(())
     };
@@ -70,6 +80,10 @@ pub(crate) struct ResultOut<'a> {
     reason: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     guess: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template_id: Option<&'a str>,
 }
 
 impl<'a> ResultOut<'a> {
@@ -81,7 +95,7 @@ impl<'a> ResultOut<'a> {
             Detail::None => (None, None, false),
         };
         let confidence = (d.confidence as f64 * 10_000.0).round() / 10_000.0;
-        ResultOut { target_label: &d.label, tier: d.tier.as_str(), confidence, rule, reason, guess }
+        ResultOut { target_label: &d.label, tier: d.tier.as_str(), confidence, rule, reason, guess, template: None, template_id: None }
     }
 }
 

@@ -73,7 +73,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use logsift_core::io::{json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter};
+use logsift_core::io::{
+    add_template, json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter,
+};
+use logsift_core::mask::Templates;
 use logsift_core::record::{BadRow, Detail, Place, Problem as BadProblem};
 use logsift_core::telemetry::TierReport;
 use logsift_core::{Pipeline, Record};
@@ -162,16 +165,32 @@ struct Service {
     started: Instant,
     /// Body bytes in flight, in KiB (see [`ServiceConfig::max_inflight_bytes`]).
     inflight: Arc<tokio::sync::Semaphore>,
+    /// Templates and ids for `?with_template=true`, with the pipeline's masking.
+    templates: Templates,
+}
+
+/// `?with_template=true` on `/v1/classify` and `/v1/classify/stream`.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TemplateQuery {
+    /// Add `template` and `template_id` to each result.
+    #[serde(default)]
+    with_template: bool,
+}
+
+pub(crate) fn template_query(q: Result<Query<TemplateQuery>, axum::extract::rejection::QueryRejection>) -> Result<bool, Problem> {
+    q.map(|Query(q)| q.with_template).map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "bad parameter", e.body_text()))
 }
 
 type Shared = Arc<Service>;
 
 /// The service's routes over `pipeline`.
 pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<dyn TierReport>>, cfg: ServiceConfig) -> Router {
+    let templates = Templates::new(*pipeline.masker());
     let batcher = Batcher::start(pipeline, cfg.max_batch_lines);
     let body_limit = cfg.max_body_bytes;
     let inflight = Arc::new(tokio::sync::Semaphore::new(inflight_kib(&cfg)));
-    let svc = Arc::new(Service { batcher, cfg, info, metrics: Metrics::default(), llm, started: Instant::now(), inflight });
+    let svc = Arc::new(Service { batcher, cfg, info, metrics: Metrics::default(), llm, started: Instant::now(), inflight, templates });
     let guarded = Router::new()
         .route("/classify", post(classify_csv))
         .route("/v1/classify", post(classify_json))

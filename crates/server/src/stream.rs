@@ -5,7 +5,12 @@ use super::*;
 /// NDJSON in, NDJSON out: each complete line received is classified with
 /// the others of its chunk and written back at once, so results flow while
 /// the body is still arriving, in constant memory.
-pub(crate) async fn classify_stream(State(svc): State<Shared>, req: Request) -> Result<Response, Problem> {
+pub(crate) async fn classify_stream(
+    State(svc): State<Shared>,
+    q: Result<Query<TemplateQuery>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let with_template = template_query(q)?;
     let mt = media_type(req.headers());
     const TYPES: [&str; 5] = ["application/x-ndjson", "application/ndjson", "application/jsonl", "application/json", "text/plain"];
     if !TYPES.contains(&mt.as_str()) {
@@ -45,7 +50,11 @@ pub(crate) async fn classify_stream(State(svc): State<Shared>, req: Request) -> 
             };
             let mut out = Vec::with_capacity(records.len() * 128);
             for (r, d) in records.iter().zip(&decisions) {
-                let _ = serde_json::to_writer(&mut out, &json_object(r, d));
+                let mut obj = json_object(r, d);
+                if with_template {
+                    add_template(&mut obj, r, &svc2.templates);
+                }
+                let _ = serde_json::to_writer(&mut out, &obj);
                 out.push(b'\n');
             }
             if tx.send(Bytes::from(out)).await.is_err() {

@@ -15,6 +15,9 @@ pub(crate) struct CsvQuery {
     /// `csv` or `text`: how to read the body (see [`upload`]).
     #[serde(default)]
     format: Option<String>,
+    /// Add the columns `template` and `template_id`.
+    #[serde(default)]
+    with_template: bool,
 }
 
 /// The file of a multipart upload (field `file`) or the body, and whether it
@@ -148,7 +151,8 @@ pub(crate) async fn classify_csv(
             w.write_record(&h).map_err(internal)?;
             Answer::LabelOnly(w)
         } else {
-            Answer::Full(CsvOutput::new(out_buf(), headers.as_deref()))
+            let w = CsvOutput::new(out_buf(), headers.as_deref());
+            Answer::Full(if q.with_template { w.with_templates(svc.templates.clone()) } else { w })
         };
         let chunk_rows = svc.cfg.max_batch_lines.max(1);
         let mut rows = 0usize;

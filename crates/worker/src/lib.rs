@@ -85,6 +85,8 @@ pub struct WorkerConfig {
     pub default_source: String,
     /// Longer lines are dead-lettered.
     pub max_line_bytes: usize,
+    /// Add `template` and `template_id` to each result (the pipeline's masking).
+    pub with_template: bool,
 }
 
 impl WorkerConfig {
@@ -105,6 +107,7 @@ impl WorkerConfig {
             source_field: "source".into(),
             default_source: String::new(),
             max_line_bytes: 64 * 1024,
+            with_template: false,
         }
     }
 }
@@ -315,6 +318,8 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
     };
     stats.batches.fetch_add(1, Relaxed);
     // Publish the results, all at once, then acknowledge each input whose result is stored.
+    let templates = cfg.with_template.then(|| logsift_core::mask::Templates::new(*pipeline.masker()));
+    let templates = &templates;
     let sends = good.iter().zip(&decisions).map(|((i, r), d)| {
         let m = &msgs[*i];
         let mut headers = m.headers.clone().unwrap_or_default();
@@ -329,6 +334,9 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
         let mut obj = json_object(r, d);
         if cfg.format == InputFormat::Text {
             obj.remove("raw");
+        }
+        if let Some(t) = &templates {
+            logsift_core::io::add_template(&mut obj, r, t);
         }
         let payload = Bytes::from(serde_json::to_vec(&obj).unwrap_or_default());
         async move { (*i, out.send(&cfg.output, out.output_in_stream, headers, payload).await) }

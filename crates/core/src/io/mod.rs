@@ -16,7 +16,7 @@ mod write;
 
 pub use read_csv::{CsvInput, LineCap};
 pub use read_lines::{json_record, line_record, LineDecoder, LineInput};
-pub use write::{json_object, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS};
+pub use write::{add_template, json_object, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS, TEMPLATE_COLUMNS};
 
 /// Input and output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,10 +4,14 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
+use crate::mask::Templates;
 use crate::record::{Decision, Passthrough, Record};
 
 /// The columns logsift appends to each output record.
 pub const OUTPUT_COLUMNS: [&str; 4] = ["target_label", "tier", "confidence", "detail"];
+
+/// The columns `--with-template` appends after them.
+pub const TEMPLATE_COLUMNS: [&str; 2] = ["template", "template_id"];
 
 /// Writes records with their decisions.
 pub trait RecordWriter {
@@ -27,6 +31,7 @@ pub struct CsvOutput<W: Write> {
     w: csv::Writer<W>,
     header: Option<Vec<String>>,
     width: usize,
+    templates: Option<Templates>,
 }
 
 impl<W: Write> CsvOutput<W> {
@@ -41,7 +46,23 @@ impl<W: Write> CsvOutput<W> {
         };
         let width = header.len();
         header.extend(OUTPUT_COLUMNS.iter().map(|s| s.to_string()));
-        CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width }
+        CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width, templates: None }
+    }
+
+    /// Adds the [`TEMPLATE_COLUMNS`]: each line's masked template and its
+    /// stable id ([`crate::mask::template_id`]). An input column of either
+    /// name is renamed `<name>_input`.
+    pub fn with_templates(mut self, templates: Templates) -> Self {
+        if let Some(h) = self.header.as_mut() {
+            for c in h[..self.width].iter_mut() {
+                if TEMPLATE_COLUMNS.contains(&c.trim()) {
+                    *c = format!("{}_input", c.trim());
+                }
+            }
+            h.extend(TEMPLATE_COLUMNS.iter().map(|s| s.to_string()));
+        }
+        self.templates = Some(templates);
+        self
     }
 
     /// The writer under it, flushed (call [`RecordWriter::finish`] first).
@@ -76,15 +97,17 @@ impl<W: Write> RecordWriter for CsvOutput<W> {
         self.write_header()?;
         for (r, d) in records.iter().zip(decisions) {
             let conf = format_confidence(d.confidence);
+            let (tpl, id) = self.templates.as_ref().map(|t| t.of(&r.message)).unwrap_or_default();
             let tail = [&*d.label, d.tier.as_str(), conf.as_str(), d.detail.as_str()];
+            let more: &[&str] = if self.templates.is_some() { &[&tpl, &id] } else { &[] };
             match &r.passthrough {
                 Passthrough::Columns(cols) if cols.len() == self.width => {
-                    self.w.write_record(cols.iter().map(String::as_str).chain(tail)).map_err(csv_io)?;
+                    self.w.write_record(cols.iter().map(String::as_str).chain(tail).chain(more.iter().copied())).map_err(csv_io)?;
                 }
                 _ => {
                     let mut row: Vec<&str> = vec![&r.source, &r.message];
                     row.resize(self.width, "");
-                    self.w.write_record(row.into_iter().chain(tail)).map_err(csv_io)?;
+                    self.w.write_record(row.into_iter().chain(tail).chain(more.iter().copied())).map_err(csv_io)?;
                 }
             }
         }
@@ -101,13 +124,33 @@ impl<W: Write> RecordWriter for CsvOutput<W> {
 /// the output fields.
 pub struct JsonlOutput<W: Write> {
     w: std::io::BufWriter<W>,
+    templates: Option<Templates>,
 }
 
 impl<W: Write> JsonlOutput<W> {
     /// A writer.
     pub fn new(w: W) -> Self {
-        JsonlOutput { w: std::io::BufWriter::new(w) }
+        JsonlOutput { w: std::io::BufWriter::new(w), templates: None }
     }
+
+    /// Adds the fields `template` and `template_id` ([`add_template`]).
+    pub fn with_templates(mut self, templates: Templates) -> Self {
+        self.templates = Some(templates);
+        self
+    }
+}
+
+/// Adds `template` and `template_id` of the record's line to its output
+/// object; an input field of either name is kept as `<name>_input`.
+pub fn add_template(obj: &mut Map<String, Value>, r: &Record, templates: &Templates) {
+    for k in TEMPLATE_COLUMNS {
+        if let Some(v) = obj.remove(k) {
+            obj.insert(format!("{k}_input"), v);
+        }
+    }
+    let (t, id) = templates.of(&r.message);
+    obj.insert("template".into(), Value::String(t));
+    obj.insert("template_id".into(), Value::String(id));
 }
 
 /// The JSON object for one record and its decision.
@@ -144,7 +187,11 @@ pub fn json_object(r: &Record, d: &Decision) -> Map<String, Value> {
 impl<W: Write> RecordWriter for JsonlOutput<W> {
     fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()> {
         for (r, d) in records.iter().zip(decisions) {
-            serde_json::to_writer(&mut self.w, &json_object(r, d))?;
+            let mut obj = json_object(r, d);
+            if let Some(t) = &self.templates {
+                add_template(&mut obj, r, t);
+            }
+            serde_json::to_writer(&mut self.w, &obj)?;
             self.w.write_all(b"\n")?;
         }
         Ok(())
