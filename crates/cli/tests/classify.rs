@@ -91,6 +91,33 @@ fn jsonl_text_and_stdin() {
 }
 
 #[test]
+fn with_template_adds_the_template_and_its_stable_id() {
+    let csv =
+        b"source,log_message,template\nweb,Disk /dev/sda1 is 97% full,mine\nweb,Disk /dev/sdb2 is 12% full,x\nweb,User bob logged in,y\n";
+    let o = logsift(&["classify", "-", "--model", "models/lexical", "--with-template", "-q"], Some(csv));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    assert_eq!(
+        rows[0],
+        ["source", "log_message", "template_input", "target_label", "tier", "confidence", "detail", "template", "template_id"]
+    );
+    assert_eq!(rows[1][2], "mine", "an input column of the same name is kept as <name>_input");
+    assert_eq!((&rows[1][7], &rows[1][8]), (&rows[2][7], &rows[2][8]), "one template, one id");
+    assert_ne!(rows[1][8], rows[3][8]);
+    assert!(rows[1][7].contains("<PATH>") && rows[1][8].len() == 16, "{:?}", rows[1]);
+    // The id is the template's: the same in another run, from another format.
+    let o2 = logsift(
+        &["classify", "--format", "text", "--model", "models/lexical", "--with-template", "-q"],
+        Some(b"Disk /dev/sdc9 is 50% full\n"),
+    );
+    let v: serde_json::Value = serde_json::from_str(o2.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!((v["template"].as_str(), v["template_id"].as_str()), (Some(rows[1][7].as_str()), Some(rows[1][8].as_str())));
+    // Not asked for: not there.
+    let o3 = logsift(&["classify", "-", "--model", "models/lexical", "-q"], Some(csv));
+    assert_eq!(csv_rows(&o3.stdout)[0].len(), 7);
+}
+
+#[test]
 fn quoted_fields_round_trip_exactly() {
     let input = "id,source,log_message,note\n1,ModernCRM,\"Timeout after 500ms calling order-api, then \"\"retry\"\"\nsecond line\",\"a,b\"\n2,ModernHR,plain,\"\"\n";
     let o = logsift(&["classify", "--format", "csv"], Some(input.as_bytes()));

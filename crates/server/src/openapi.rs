@@ -74,7 +74,9 @@ pub fn spec() -> Value {
                     "confidence": {"type": "number"},
                     "rule": {"type": "string", "description": "id of the rule that matched (tier rules)"},
                     "reason": {"type": "string", "description": "why Unclassified, or a note of the deciding tier"},
-                    "guess": {"type": "boolean", "description": "true when the label is the model's below-threshold best guess, kept because no later tier decided"}}},
+                    "guess": {"type": "boolean", "description": "true when the label is the model's below-threshold best guess, kept because no later tier decided"},
+                    "template": {"type": "string", "description": "the line's masked template (with_template=true)"},
+                    "template_id": {"type": "string", "description": "stable id of the template: 16 hex digits of its SHA-256 (with_template=true)"}}},
                 "ClassifyResponse": {"type": "object", "properties": {
                     "model": {"type": "string"},
                     "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}}}}
@@ -89,7 +91,8 @@ pub fn spec() -> Value {
                     {"name": "on_error", "in": "query", "schema": {"type": "string", "enum": ["fail", "skip"]},
                      "description": "skip: keep bad rows as Unclassified with the reason"},
                     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "text"]},
-                     "description": "how to read the body; by default text/plain (or a .log/.txt upload) is one log line a line, anything else CSV"}],
+                     "description": "how to read the body; by default text/plain (or a .log/.txt upload) is one log line a line, anything else CSV"},
+                    {"name": "with_template", "in": "query", "schema": {"type": "boolean"}, "description": "add the columns template and template_id"}],
                 "requestBody": {"required": true, "content": {
                     "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
                     "text/csv": {"schema": {"type": "string"}},
@@ -98,11 +101,13 @@ pub fn spec() -> Value {
             "/v1/classify": {"post": {
                 "summary": "Classify log lines given as JSON",
                 "security": [{"bearer": []}, {}],
+                "parameters": [{"name": "with_template", "in": "query", "schema": {"type": "boolean"}, "description": "add template and template_id to each result"}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClassifyRequest"}}}},
                 "responses": json_responses}},
             "/v1/classify/stream": {"post": {
                 "summary": "Classify NDJSON, streamed: results are written as they are decided",
                 "security": [{"bearer": []}, {}],
+                "parameters": [{"name": "with_template", "in": "query", "schema": {"type": "boolean"}, "description": "add template and template_id to each result"}],
                 "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"},
                     "example": "{\"source\":\"ModernHR\",\"log_message\":\"User User1 logged in.\"}\n"}}},
                 "responses": stream_responses}},

@@ -134,6 +134,75 @@ async fn json_lines_come_back_in_order_with_rule_or_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_and_their_ids_come_on_request_from_every_endpoint() {
+    let s = start().await;
+    let c = reqwest::Client::new();
+    let masker = *lexical_pipeline().masker();
+    let lines = ["Disk /dev/sda1 is 97% full", "Disk /dev/sdb2 is 12% full", "User User7 logged in."];
+    let want: Vec<(String, String)> = lines.iter().map(|l| logsift_core::mask::Templates::new(masker).of(l)).collect();
+    assert_eq!(want[0], want[1], "two lines of one template share its id");
+    // CSV: two more columns, only when asked.
+    let body = format!("source,log_message\n{}", lines.iter().map(|l| format!("s,{l}\n")).collect::<String>());
+    let rows = csv_rows(
+        &c.post(format!("{}/classify?with_template=true", s.base))
+            .header("content-type", "text/csv")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(rows[0][2..], ["target_label", "tier", "confidence", "detail", "template", "template_id"]);
+    for (row, (t, id)) in rows.iter().skip(1).zip(&want) {
+        assert_eq!((&row[6], &row[7]), (t, id));
+    }
+    let plain = csv_rows(
+        &c.post(format!("{}/classify", s.base)).header("content-type", "text/csv").body(body).send().await.unwrap().text().await.unwrap(),
+    );
+    assert_eq!(plain[0].len(), 6);
+    // JSON and the stream: two more fields of each result.
+    let logs: Vec<Value> = lines.iter().map(|l| json!({"log_message": l})).collect();
+    let v: Value = c
+        .post(format!("{}/v1/classify?with_template=true", s.base))
+        .json(&json!({ "logs": logs }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (r, (t, id)) in v["results"].as_array().unwrap().iter().zip(&want) {
+        assert_eq!((r["template"].as_str(), r["template_id"].as_str()), (Some(t.as_str()), Some(id.as_str())));
+    }
+    let v: Value = c.post(format!("{}/v1/classify", s.base)).json(&json!({ "logs": logs })).send().await.unwrap().json().await.unwrap();
+    assert!(v["results"][0].get("template_id").is_none());
+    let nd: String = lines.iter().map(|l| format!("{}\n", json!({"log_message": l, "template": "mine"}))).collect();
+    let out = c
+        .post(format!("{}/v1/classify/stream?with_template=true", s.base))
+        .header("content-type", "application/x-ndjson")
+        .body(nd)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let got: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for (r, (t, id)) in got.iter().zip(&want) {
+        assert_eq!((r["template"].as_str(), r["template_id"].as_str()), (Some(t.as_str()), Some(id.as_str())));
+        assert_eq!(r["template_input"], "mine", "an input field of the same name is kept");
+    }
+    assert_eq!(
+        problem(c.post(format!("{}/v1/classify?with_template=maybe", s.base)).json(&json!({ "logs": logs })).send().await.unwrap(), 400)
+            .await["title"],
+        "bad parameter"
+    );
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_results_arrive_while_the_body_is_still_open() {
     let s = start_with(lexical_pipeline(), ServiceConfig { max_line_bytes: 100, ..ServiceConfig::default() }).await;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
