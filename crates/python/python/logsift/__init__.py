@@ -125,6 +125,20 @@ class Model:
         """
         return self._inner.classify(messages, sources, with_template=with_template, on_error=on_error)
 
+    def classify_columns(
+        self,
+        messages: Sequence[str],
+        sources: Union[None, str, Sequence[str]] = None,
+        *,
+        with_template: bool = False,
+        on_error: str = "fail",
+    ) -> dict:
+        """The output columns for ``messages`` as a dict of equal-length lists
+        (``target_label``, ``tier``, ``confidence``, ``detail``, and ``template``,
+        ``template_id``): what ``classify_df`` adds, without a DataFrame and without
+        one object per line."""
+        return self._inner.classify_columns(messages, sources, with_template=with_template, on_error=on_error)
+
     def classify_df(
         self,
         df: Any,

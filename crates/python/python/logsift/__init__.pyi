@@ -33,6 +33,9 @@ class Model:
     def classify(
         self, messages: Sequence[str], sources: Union[None, str, Sequence[str]] = None, *, with_template: bool = False, on_error: str = "fail"
     ) -> list[Decision]: ...
+    def classify_columns(
+        self, messages: Sequence[str], sources: Union[None, str, Sequence[str]] = None, *, with_template: bool = False, on_error: str = "fail"
+    ) -> dict[str, list[Any]]: ...
     def classify_df(
         self, df: Any, message: str = "log_message", source: Optional[str] = "source", *, with_template: bool = False, on_error: str = "fail"
     ) -> Any: ...
