@@ -14,17 +14,7 @@ B=/tmp/cb1m.csv
 export LOGSIFT_MINILM_DIR="${LOGSIFT_MINILM_DIR:-$(scripts/fetch-minilm.sh)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/logsift/target}"
 cargo build --release -q --bin logsift
-if [ ! -f "$B" ]; then
-python3 - "$A" "$B" <<'PY'
-import csv, random, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-rng = random.Random(1)
-with open(sys.argv[2], 'w', newline='') as f:
-    w = csv.writer(f); w.writerow(['source', 'log_message'])
-    for _ in range(1_000_000):
-        r = rng.choice(rows); w.writerow([r['source'], r['log_message']])
-PY
-fi
+scripts/resample.sh "$A" "$B"
 echo "== CLI: logsift classify $B (best of 3)"
 for _ in 1 2 3; do
   "$CARGO_TARGET_DIR/release/logsift" classify "$B" -o /tmp/bench-py-cli.csv 2>&1 | grep -o "[0-9]* rows in [0-9.]* s ([0-9]* rows/s)" || true

@@ -16,17 +16,7 @@ export LOGSIFT_MINILM_DIR="${LOGSIFT_MINILM_DIR:-$(scripts/fetch-minilm.sh)}"
 cargo build --release -q -p logsift
 BIN=./target/release/logsift
 B=/tmp/cb1m.csv
-if [ ! -f "$B" ]; then
-python3 - "$A" "$B" <<'PY'
-import csv, random, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-rng = random.Random(1)
-with open(sys.argv[2], 'w', newline='') as f:
-    w = csv.writer(f); w.writerow(['source', 'log_message'])
-    for _ in range(1_000_000):
-        r = rng.choice(rows); w.writerow([r['source'], r['log_message']])
-PY
-fi
+scripts/resample.sh "$A" "$B"
 if [ "${SKIP_CRITERION:-}" != 1 ]; then
   echo "== criterion: cargo bench -p logsift-core --bench tiers"
   cargo bench -q -p logsift-core --bench tiers 2>/dev/null | grep -E "^(corpus|codebasics)/|thrpt" || true

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use logsift_core::io::{CsvOutput, Format, InputOptions, JsonlOutput, RecordWriter};
+use logsift_core::io::{CsvOutput, Format, InputOptions, JsonlOutput, RecordWriter, TEMPLATE_COLUMNS};
 use logsift_core::pipeline::{Stats, DEFAULT_CACHE_CAPACITY};
 use logsift_core::{Record, TierKind};
 
@@ -220,7 +220,10 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     };
     let csv_headers = first.headers.clone();
     if let Some(h) = &csv_headers {
-        let renamed = CsvOutput::<Vec<u8>>::renamed(h);
+        let mut renamed = CsvOutput::<Vec<u8>>::renamed(h);
+        if args.with_template {
+            renamed.extend(h.iter().filter(|c| TEMPLATE_COLUMNS.contains(&c.trim())).cloned());
+        }
         if !renamed.is_empty() {
             eprintln!("logsift: warning: input column(s) {renamed:?} renamed to <name>_input in the output");
         }

@@ -109,19 +109,6 @@ pub fn tier(args: &LlmArgs, bundle: &Bundle) -> Result<LlmTierAndStats> {
     Ok(settings(args, bundle)?.tier(bundle)?)
 }
 
-/// The LLM's counters as `eval --json` writes them (key `llm`).
-pub fn counters_json(stats: &LlmStats) -> serde_json::Value {
-    use std::sync::atomic::Ordering::Relaxed;
-    serde_json::json!({
-        "requests": stats.requests.load(Relaxed),
-        "failures": stats.failures.load(Relaxed),
-        "prompt_tokens": stats.prompt_tokens.load(Relaxed),
-        "completion_tokens": stats.completion_tokens.load(Relaxed),
-        "lines_labeled": stats.labeled.load(Relaxed),
-        "refused": stats.refused.load(Relaxed),
-    })
-}
-
 /// One summary line of the LLM's work.
 pub fn summary(stats: &LlmStats) -> String {
     use std::sync::atomic::Ordering::Relaxed;

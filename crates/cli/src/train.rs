@@ -1,5 +1,6 @@
 //! `logsift train` and `logsift eval`.
 
+use logsift_llm::client::LlmStats;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -433,7 +434,7 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         eprintln!("logsift: report written to {}", path.display());
     }
     if args.json {
-        let v = run.json(&loaded.pipeline, llm_id.as_deref(), loaded.llm.as_deref().map(crate::llm::counters_json));
+        let v = run.json(&loaded.pipeline, llm_id.as_deref(), loaded.llm.as_deref().map(LlmStats::counters_json));
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_evaluation(ev, &format!("{} on {}:", loaded.bundle.dir.display(), args.data.display()));

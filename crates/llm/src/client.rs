@@ -189,6 +189,20 @@ impl LlmStats {
     }
 }
 
+impl LlmStats {
+    /// The counters as `eval --json` (and Python's `evaluate`) write them, key `llm`.
+    pub fn counters_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "requests": self.requests.load(Ordering::Relaxed),
+            "failures": self.failures.load(Ordering::Relaxed),
+            "prompt_tokens": self.prompt_tokens.load(Ordering::Relaxed),
+            "completion_tokens": self.completion_tokens.load(Ordering::Relaxed),
+            "lines_labeled": self.labeled.load(Ordering::Relaxed),
+            "refused": self.refused.load(Ordering::Relaxed),
+        })
+    }
+}
+
 impl logsift_core::telemetry::TierReport for LlmStats {
     fn health(&self) -> logsift_core::telemetry::TierHealth {
         logsift_core::telemetry::TierHealth::from_counts(

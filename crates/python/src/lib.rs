@@ -471,17 +471,7 @@ impl PyModel {
             return Err(PyValueError::new_err(format!("{} messages but {} labels", recs.len(), truth.len())));
         }
         let run = py.detach(|| logsift_core::eval::run(&self.pipeline, &self.bundle, &recs, &truth));
-        let llm = self.llm.as_deref().map(|s| {
-            use std::sync::atomic::Ordering::Relaxed;
-            serde_json::json!({
-                "requests": s.requests.load(Relaxed),
-                "failures": s.failures.load(Relaxed),
-                "prompt_tokens": s.prompt_tokens.load(Relaxed),
-                "completion_tokens": s.completion_tokens.load(Relaxed),
-                "lines_labeled": s.labeled.load(Relaxed),
-                "refused": s.refused.load(Relaxed),
-            })
-        });
+        let llm = self.llm.as_deref().map(LlmStats::counters_json);
         let v = run.json(&self.pipeline, self.llm_id.as_deref(), llm);
         py.import("json")?.call_method1("loads", (v.to_string(),))
     }
