@@ -330,8 +330,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         if batch.is_empty() {
             continue;
         }
-        for r in batch.iter().filter(|r| r.invalid.is_some()) {
-            let bad = input::bad_row(r);
+        for (row, bad) in batch.iter().filter_map(|r| r.invalid.as_ref().map(|b| (r.row, b))) {
+            let bad = input::bad_row(row, bad);
             match args.read.on_error {
                 OnError::Fail => {
                     bail!("{bad} (use --on-error skip to write such rows as Unclassified and go on)")

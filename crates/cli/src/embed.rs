@@ -58,8 +58,8 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         let mut chunk: Vec<Record> = Vec::with_capacity(args.chunk);
         for r in records.by_ref() {
             let r = r?;
-            if r.invalid.is_some() {
-                let bad = crate::input::bad_row(&r);
+            if let Some(bad) = &r.invalid {
+                let bad = crate::input::bad_row(r.row, bad);
                 match args.read.on_error {
                     OnError::Fail => bail!("{bad} (use --on-error skip to embed what was read of it)"),
                     OnError::Skip => eprintln!("logsift: {bad}; embedded as read"),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use logsift_core::io::{CsvInput, Format, InputError, InputOptions, LineInput};
-use logsift_core::record::Problem;
+use logsift_core::record::{BadRow, Problem};
 use logsift_core::Record;
 
 /// An opened input.
@@ -135,10 +135,9 @@ fn from_reader(name: String, path: &str, reader: Box<dyn BufRead + Send>, format
 
 /// A bad row's message at the CLI's edge: `FILE: row N: PROBLEMS`, with the
 /// flag that raises a length limit when that is what the row is over.
-pub fn bad_row(r: &Record) -> String {
-    let Some(bad) = &r.invalid else { return format!("row {}: fine", r.row) };
+pub fn bad_row(row: u64, bad: &BadRow) -> String {
     let over = bad.problems.iter().any(|p| matches!(p, Problem::TooLong { .. } | Problem::Cut { .. } | Problem::LineCut { .. }));
-    format!("{}{}", bad.located(r.row), if over { " (--max-line-bytes)" } else { "" })
+    format!("{}{}", bad.located(row), if over { " (--max-line-bytes)" } else { "" })
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ pub fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Re
             _ => String::new(),
         };
         let problem = match &r.invalid {
-            Some(_) => Some(crate::input::bad_row(&r)),
+            Some(bad) => Some(crate::input::bad_row(r.row, bad)),
             None => label.is_empty().then(|| format!("{name}: row {}: empty label", r.row)),
         };
         if let Some(p) = problem {

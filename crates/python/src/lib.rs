@@ -160,34 +160,56 @@ fn texts(seq: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<String>> {
 }
 
 /// Records of `messages` with `sources` (None, one str for all, or one per message).
-fn records(py: Python<'_>, messages: &Bound<'_, PyAny>, sources: Option<&Bound<'_, PyAny>>, max: usize) -> PyResult<Vec<Record>> {
+fn records(messages: &Bound<'_, PyAny>, sources: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Record>> {
     if messages.is_instance_of::<PyString>() {
         return Err(PyTypeError::new_err("messages must be a list of str, not one str"));
     }
     let msgs = texts(messages, "messages")?;
     let srcs: Vec<String> = match sources {
-        None => vec![String::new(); msgs.len()],
-        Some(s) if s.is_none() => vec![String::new(); msgs.len()],
         Some(s) if s.is_instance_of::<PyString>() => vec![s.extract::<String>()?; msgs.len()],
-        Some(s) => texts(s, "sources")?,
+        Some(s) if !s.is_none() => texts(s, "sources")?,
+        _ => vec![String::new(); msgs.len()],
     };
     if srcs.len() != msgs.len() {
         return Err(PyValueError::new_err(format!("{} messages but {} sources", msgs.len(), srcs.len())));
     }
-    let mut out = Vec::with_capacity(msgs.len());
-    for (i, (m, s)) in msgs.into_iter().zip(srcs).enumerate() {
-        let mut r = Record::new(s, m);
-        r.row = i as u64 + 1;
-        let mut problems = vec![];
-        if r.message.contains('\0') {
-            problems.push(logsift_core::record::Problem::Nul { place: logsift_core::record::Place::Line });
-        }
-        logsift_core::io::check_length(&r.message, max, &mut problems);
-        r.invalid = logsift_core::record::BadRow::from_problems(None, problems);
-        out.push(r);
+    let max = InputOptions::default().max_line_bytes;
+    Ok(msgs
+        .into_iter()
+        .zip(srcs)
+        .enumerate()
+        .map(|(i, (m, s))| {
+            let invalid = logsift_core::io::message_problems(&m, logsift_core::record::Place::Line, max);
+            Record { row: i as u64 + 1, invalid, ..Record::new(s, m) }
+        })
+        .collect())
+}
+
+/// Labeled records: a bad line or an empty label raises `BadInputError`.
+fn labeled(
+    py: Python<'_>,
+    messages: &Bound<'_, PyAny>,
+    labels: &Bound<'_, PyAny>,
+    sources: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(Vec<Record>, Vec<String>)> {
+    let recs = records(messages, sources)?;
+    let truth = texts(labels, "labels")?;
+    if truth.len() != recs.len() {
+        return Err(PyValueError::new_err(format!("{} messages but {} labels", recs.len(), truth.len())));
     }
-    let _ = py;
-    Ok(out)
+    first_bad(py, &recs)?;
+    if let Some(i) = truth.iter().position(|l| l.trim().is_empty()) {
+        return Err(bad_input(py, i as u64 + 1, "empty label".into()));
+    }
+    Ok((recs, truth))
+}
+
+/// The first bad record as `BadInputError`.
+fn first_bad(py: Python<'_>, recs: &[Record]) -> PyResult<()> {
+    match recs.iter().find_map(|r| r.invalid.as_ref().map(|b| (r.row, b.to_string()))) {
+        Some((row, why)) => Err(bad_input(py, row, why)),
+        None => Ok(()),
+    }
 }
 
 fn on_error_skip(on_error: &str) -> PyResult<bool> {
@@ -218,14 +240,22 @@ impl<'py> Interned<'py> {
 }
 
 impl PyModel {
-    fn run(&self, py: Python<'_>, recs: &[Record], skip: bool) -> PyResult<Vec<Decision>> {
+    /// The records of `messages` and their decisions, the GIL released;
+    /// `on_error`: "fail" (a bad line raises) or "skip" (it is Unclassified).
+    fn decide(
+        &self,
+        py: Python<'_>,
+        messages: &Bound<'_, PyAny>,
+        sources: Option<&Bound<'_, PyAny>>,
+        on_error: &str,
+    ) -> PyResult<(Vec<Record>, Vec<Decision>)> {
+        let skip = on_error_skip(on_error)?;
+        let recs = records(messages, sources)?;
         if !skip {
-            if let Some(r) = recs.iter().find(|r| r.invalid.is_some()) {
-                let why = r.invalid.as_ref().map(ToString::to_string).unwrap_or_default();
-                return Err(bad_input(py, r.row, why));
-            }
+            first_bad(py, &recs)?;
         }
-        Ok(py.detach(|| self.pipeline.classify(recs)))
+        let decisions = py.detach(|| self.pipeline.classify(&recs));
+        Ok((recs, decisions))
     }
 }
 
@@ -243,36 +273,12 @@ fn model_from(bundle: Bundle, encoder: Arc<dyn Encoder>, settings: LlmSettings, 
     Ok(PyModel { pipeline, bundle, templates, llm, llm_id })
 }
 
-/// LLM settings from a dict of keyword arguments (`preset`, `url`, `model`,
-/// `key_env`, `batch`, `concurrency`, `max_requests`, `max_per_minute`,
-/// `timeout`, `retries`, `review`).
+/// LLM settings from a dict of keyword arguments, with the names and
+/// checks of `LlmSettings` (an unknown name is an error).
 fn llm_settings(llm: Option<&Bound<'_, PyDict>>) -> PyResult<LlmSettings> {
     let Some(d) = llm else { return Ok(LlmSettings::default()) };
     let json = d.py().import("json")?.call_method1("dumps", (d,))?.extract::<String>()?;
-    let v: serde_json::Value = serde_json::from_str(&json).map_err(runtime)?;
-    let mut s = LlmSettings::default();
-    let obj = v.as_object().cloned().unwrap_or_default();
-    let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let num = |k: &str| obj.get(k).and_then(serde_json::Value::as_f64);
-    for k in obj.keys() {
-        if !["preset", "url", "model", "key_env", "batch", "concurrency", "max_requests", "max_per_minute", "timeout", "retries", "review"]
-            .contains(&k.as_str())
-        {
-            return Err(PyValueError::new_err(format!("unknown LLM setting '{k}'")));
-        }
-    }
-    s.preset = text("preset");
-    s.url = text("url");
-    s.model = text("model");
-    s.key_env = text("key_env");
-    s.batch = num("batch").map(|v| v as usize);
-    s.concurrency = num("concurrency").map(|v| v as usize);
-    s.max_requests = num("max_requests").map(|v| v as u64);
-    s.max_per_minute = num("max_per_minute").map(|v| v as u64);
-    s.timeout = num("timeout");
-    s.retries = num("retries").map(|v| v as u32);
-    s.review = text("review").map(PathBuf::from);
-    Ok(s)
+    serde_json::from_str(&json).map_err(|e| PyValueError::new_err(format!("llm settings: {e}")))
 }
 
 #[pymethods]
@@ -370,9 +376,7 @@ impl PyModel {
         with_template: bool,
         on_error: &str,
     ) -> PyResult<Vec<PyDecision>> {
-        let skip = on_error_skip(on_error)?;
-        let recs = records(py, messages, sources, InputOptions::default().max_line_bytes)?;
-        let decisions = self.run(py, &recs, skip)?;
+        let (recs, decisions) = self.decide(py, messages, sources, on_error)?;
         Ok(recs
             .iter()
             .zip(decisions)
@@ -405,9 +409,7 @@ impl PyModel {
         with_template: bool,
         on_error: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let skip = on_error_skip(on_error)?;
-        let recs = records(py, messages, sources, InputOptions::default().max_line_bytes)?;
-        let decisions = self.run(py, &recs, skip)?;
+        let (recs, decisions) = self.decide(py, messages, sources, on_error)?;
         let mut interned = Interned { py, seen: HashMap::new() };
         let out = PyDict::new(py);
         out.set_item("target_label", PyList::new(py, decisions.iter().map(|d| interned.get(&d.label)))?)?;
@@ -438,7 +440,7 @@ impl PyModel {
         merge: &str,
         merge_threshold: f32,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let recs = records(py, messages, sources, usize::MAX)?;
+        let recs = records(messages, sources)?;
         let encoder: Option<Arc<dyn Encoder>> = match merge {
             "none" => None,
             "lexical" => Some(Arc::new(logsift_core::lexical::LexicalEncoder::new(logsift_core::lexical::DEFAULT_DIM))),
@@ -465,11 +467,7 @@ impl PyModel {
         labels: &Bound<'py, PyAny>,
         sources: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let recs = records(py, messages, sources, InputOptions::default().max_line_bytes)?;
-        let truth = texts(labels, "labels")?;
-        if truth.len() != recs.len() {
-            return Err(PyValueError::new_err(format!("{} messages but {} labels", recs.len(), truth.len())));
-        }
+        let (recs, truth) = labeled(py, messages, labels, sources)?;
         let run = py.detach(|| logsift_core::eval::run(&self.pipeline, &self.bundle, &recs, &truth));
         let llm = self.llm.as_deref().map(LlmStats::counters_json);
         let v = run.json(&self.pipeline, self.llm_id.as_deref(), llm);
@@ -540,17 +538,7 @@ fn train<'py>(
     seed: u64,
     name: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let recs = records(py, messages, sources, InputOptions::default().max_line_bytes)?;
-    let truth = texts(labels, "labels")?;
-    if truth.len() != recs.len() {
-        return Err(PyValueError::new_err(format!("{} messages but {} labels", recs.len(), truth.len())));
-    }
-    if let Some(r) = recs.iter().find(|r| r.invalid.is_some()) {
-        return Err(bad_input(py, r.row, r.invalid.as_ref().map(ToString::to_string).unwrap_or_default()));
-    }
-    if let Some(i) = truth.iter().position(|l| l.trim().is_empty()) {
-        return Err(bad_input(py, i as u64 + 1, "empty label".into()));
-    }
+    let (recs, truth) = labeled(py, messages, labels, sources)?;
     let kind = match encoder {
         "lexical" => EncoderKind::Lexical,
         "minilm" => EncoderKind::Minilm,

@@ -89,6 +89,8 @@ def test_bad_input_is_an_exception_with_the_row_and_cause(model):
         model.classify("one string, not a list")
     with pytest.raises(ValueError):
         logsift.Model.load("/nonexistent/bundle")
+    with pytest.raises(ValueError, match="unknown field"):
+        logsift.Model.load(llm={"presett": "groq"})
 
 
 def test_a_missing_value_in_a_dataframe_names_its_row(model):

@@ -180,12 +180,7 @@ impl<F: FnMut(Record) -> Result<(), Problem>> LogSink<F> {
         };
         let mut r = Record::new(source, message);
         r.row = row;
-        let mut problems = vec![];
-        logsift_core::io::check_length(&r.message, self.max_line_bytes, &mut problems);
-        if r.message.contains('\0') {
-            problems.push(BadProblem::Nul { place: Place::Field("log_message".into()) });
-        }
-        r.invalid = BadRow::from_problems(None, problems);
+        r.invalid = logsift_core::io::message_problems(&r.message, Place::Field("log_message".into()), self.max_line_bytes);
         (self.each)(r)
     }
 }

@@ -77,7 +77,7 @@ use logsift_core::io::{
     add_template, json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter,
 };
 use logsift_core::mask::Templates;
-use logsift_core::record::{BadRow, Detail, Place, Problem as BadProblem};
+use logsift_core::record::{BadRow, Detail, Place};
 use logsift_core::telemetry::TierReport;
 use logsift_core::{Pipeline, Record};
 use serde_json::{json, Value};
@@ -352,6 +352,7 @@ fn too_many_rows(max: usize) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logsift_core::record::Problem as BadProblem;
 
     #[test]
     fn tokens_compare_whole() {

@@ -39,7 +39,7 @@ use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use logsift_core::io::json_object;
+use logsift_core::io::{json_object, InputOptions};
 use logsift_core::record::{BadRow, Problem};
 use logsift_core::telemetry::TierReport;
 use logsift_core::{Pipeline, Record};
@@ -112,6 +112,18 @@ impl WorkerConfig {
     }
 }
 
+impl WorkerConfig {
+    /// The reading options of its messages.
+    fn input_options(&self) -> InputOptions {
+        InputOptions {
+            message_field: self.message_field.clone(),
+            source_field: self.source_field.clone(),
+            default_source: self.default_source.clone(),
+            max_line_bytes: self.max_line_bytes,
+        }
+    }
+}
+
 /// Counters, for the summary and `/metrics`.
 #[derive(Debug, Default)]
 pub struct WorkerStats {
@@ -159,21 +171,15 @@ enum SendError {
 /// The message's record (and its JSON object, to echo), or why it is bad
 /// input. Core's line decoder, as JSON Lines and the service's stream use:
 /// fields are treated alike everywhere.
-fn parse(payload: &[u8], cfg: &WorkerConfig) -> Result<(Record, Option<serde_json::Map<String, Value>>), BadRow> {
-    if payload.len() > cfg.max_line_bytes {
-        return Err(BadRow::new(Problem::TooLong { bytes: payload.len(), max: cfg.max_line_bytes }));
+fn parse(payload: &[u8], json: bool, opts: &InputOptions) -> Result<(Record, Option<serde_json::Map<String, Value>>), BadRow> {
+    if payload.len() > opts.max_line_bytes {
+        return Err(BadRow::new(Problem::TooLong { bytes: payload.len(), max: opts.max_line_bytes }));
     }
-    let opts = logsift_core::io::InputOptions {
-        message_field: cfg.message_field.clone(),
-        source_field: cfg.source_field.clone(),
-        default_source: cfg.default_source.clone(),
-        max_line_bytes: cfg.max_line_bytes,
-    };
     let mut end = payload.len();
     while end > 0 && matches!(payload[end - 1], b'\r' | b'\n') {
         end -= 1;
     }
-    let mut r = logsift_core::io::line_record(&payload[..end], cfg.format == InputFormat::Json, &opts);
+    let mut r = logsift_core::io::line_record(&payload[..end], json, opts);
     if let Some(why) = r.invalid.take() {
         return Err(why);
     }
@@ -290,6 +296,7 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
     stats.received.fetch_add(msgs.len() as u64, Relaxed);
     let mut good: Vec<(usize, Record)> = vec![];
     let mut dead: Vec<(usize, String)> = vec![];
+    let (json, opts) = (cfg.format == InputFormat::Json, cfg.input_options());
     for (i, m) in msgs.iter().enumerate() {
         let delivered = m.info().map_or(1, |info| info.delivered);
         if delivered > 1 {
@@ -299,7 +306,7 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
             dead.push((i, format!("delivered {delivered} times without being answered")));
             continue;
         }
-        match parse(&m.payload, cfg) {
+        match parse(&m.payload, json, &opts) {
             Ok((r, _)) => good.push((i, r)),
             Err(why) => dead.push((i, why.to_string())),
         }
@@ -439,24 +446,28 @@ pub async fn serve_metrics(
 mod tests {
     use super::*;
 
+    fn parse_cfg(payload: &[u8], cfg: &WorkerConfig) -> Result<(Record, Option<serde_json::Map<String, Value>>), BadRow> {
+        parse(payload, cfg.format == InputFormat::Json, &cfg.input_options())
+    }
+
     #[test]
     fn bad_payloads_say_why() {
         let cfg = WorkerConfig { max_line_bytes: 100, ..WorkerConfig::new("x", "in", "out") };
-        assert!(parse(b"\xff\xfe", &cfg).unwrap_err().to_string().contains("invalid UTF-8"));
-        assert!(parse(&[b'a'; 101], &cfg).unwrap_err().to_string().contains("over the limit"));
-        assert!(parse(b"plain text", &cfg).unwrap_err().to_string().contains("not valid JSON"));
-        assert!(parse(b"[1]", &cfg).unwrap_err().to_string().contains("not a JSON object"));
-        assert!(parse(b"{\"msg\":\"x\"}", &cfg).unwrap_err().to_string().contains("no 'log_message' field"));
+        assert!(parse_cfg(b"\xff\xfe", &cfg).unwrap_err().to_string().contains("invalid UTF-8"));
+        assert!(parse_cfg(&[b'a'; 101], &cfg).unwrap_err().to_string().contains("over the limit"));
+        assert!(parse_cfg(b"plain text", &cfg).unwrap_err().to_string().contains("not valid JSON"));
+        assert!(parse_cfg(b"[1]", &cfg).unwrap_err().to_string().contains("not a JSON object"));
+        assert!(parse_cfg(b"{\"msg\":\"x\"}", &cfg).unwrap_err().to_string().contains("no 'log_message' field"));
         // The same decoder as JSON Lines and the service's stream: a source
         // that is not a string or null is bad input, not the default source.
-        let e = parse(br#"{"source":7,"log_message":"b"}"#, &cfg).unwrap_err().to_string();
+        let e = parse_cfg(br#"{"source":7,"log_message":"b"}"#, &cfg).unwrap_err().to_string();
         assert!(e.contains("field 'source' is not a string or null but a number"), "{e}");
-        let (r, _) = parse(br#"{"source":null,"log_message":"b"}"#, &cfg).unwrap();
+        let (r, _) = parse_cfg(br#"{"source":null,"log_message":"b"}"#, &cfg).unwrap();
         assert_eq!(r.source, "");
-        let (r, _) = parse(br#"{"source":"a","log_message":"b","id":7}"#, &cfg).unwrap();
+        let (r, _) = parse_cfg(br#"{"source":"a","log_message":"b","id":7}"#, &cfg).unwrap();
         assert_eq!((r.source.as_str(), r.message.as_str()), ("a", "b"));
         let text = WorkerConfig { format: InputFormat::Text, default_source: "s".into(), ..cfg };
-        let (r, _) = parse(b"a line\n", &text).unwrap();
+        let (r, _) = parse_cfg(b"a line\n", &text).unwrap();
         assert_eq!((r.source.as_str(), r.message.as_str()), ("s", "a line"));
     }
 }

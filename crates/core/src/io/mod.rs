@@ -8,7 +8,7 @@
 //! `log_message` column) are errors. Whether a bad row stops the run is the
 //! caller's choice.
 
-use crate::record::{Place, Problem};
+use crate::record::{BadRow, Place, Problem};
 
 mod read_csv;
 mod read_lines;
@@ -121,6 +121,17 @@ pub(crate) fn check_text(bytes: &[u8], place: Place, problems: &mut Vec<Problem>
             String::from_utf8_lossy(bytes).into_owned()
         }
     }
+}
+
+/// Why a message given as a string (a JSON body's field, a Python list's
+/// item) cannot be classified: a NUL byte in `place`, or over `max` bytes.
+pub fn message_problems(message: &str, place: Place, max: usize) -> Option<BadRow> {
+    let mut problems = vec![];
+    if message.contains('\0') {
+        problems.push(Problem::Nul { place });
+    }
+    check_length(message, max, &mut problems);
+    BadRow::from_problems(None, problems)
 }
 
 /// The message's length against the limit.
