@@ -8,7 +8,10 @@ different labels (a merge that would give one of them the wrong label).
     python3 bench/reallogs/templates.py [--logsift target/release/logsift] [--model models/default]
 
 Masked templates come from `logsift classify --with-template` (the bundle's
-masking: what the decision cache and the model see); mined ones from
+masking: the output's `template` column); "to the model" is what `classify`
+reports it asked the model about when run on the program's lines alone, with
+the default learned variables (logsift_core::learn), which is what a stream
+of that program costs in embeddings; mined ones from
 `logsift patterns --json --encoder none` run per program.
 """
 
@@ -17,6 +20,7 @@ import collections
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,9 +42,9 @@ def main():
         by = collections.defaultdict(list)
         for r, t in zip(rows, masked):
             by[r["program"]].append((r, t))
-        print("| program | lines | formats (hand) | masked templates | × | mined patterns | × | merges across labels (masked / mined) |")
-        print("|---|---|---|---|---|---|---|---|")
-        totals = [0, 0, 0, 0, 0, 0]
+        print("| program | lines | formats (hand) | masked templates | × | to the model (learned variables) | × | mined patterns | × | merges across labels (masked / mined) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        totals = [0, 0, 0, 0, 0, 0, 0]
         for p in sorted(by):
             items = by[p]
             formats = {r["template_id"] for r, _ in items}
@@ -56,12 +60,14 @@ def main():
                 for r, _ in items:
                     w.writerow([r["source"], r["log_message"], r["target_label"]])
             v = json.loads(subprocess.run([a.logsift, "patterns", f, "--json", "--encoder", "none"], capture_output=True, text=True, check=True).stdout)
+            run = subprocess.run([a.logsift, "classify", f, "--model", a.model, "-o", os.devnull], capture_output=True, text=True, check=True)
+            asked = int(re.search(r"model asked about (\d+) distinct templates", run.stderr).group(1))
             mined = len(v["patterns"])
             bad_mined = sum(1 for x in v["patterns"] if len(x.get("labels", {})) > 1)
-            totals = [x + y for x, y in zip(totals, [len(items), len(formats), len(tmpl), mined, bad_masked, bad_mined])]
-            print(f"| {p} | {len(items)} | {len(formats)} | {len(tmpl)} | {len(tmpl) / len(formats):.1f} | {mined} | {mined / len(formats):.1f} | {bad_masked} / {bad_mined} |")
-        n, fm, mk, mi, bm, bi = totals
-        print(f"| all | {n} | {fm} | {mk} | {mk / fm:.1f} | {mi} | {mi / fm:.1f} | {bm} / {bi} |")
+            totals = [x + y for x, y in zip(totals, [len(items), len(formats), len(tmpl), asked, mined, bad_masked, bad_mined])]
+            print(f"| {p} | {len(items)} | {len(formats)} | {len(tmpl)} | {len(tmpl) / len(formats):.1f} | {asked} | {asked / len(formats):.1f} | {mined} | {mined / len(formats):.1f} | {bad_masked} / {bad_mined} |")
+        n, fm, mk, ak, mi, bm, bi = totals
+        print(f"| all | {n} | {fm} | {mk} | {mk / fm:.1f} | {ak} | {ak / fm:.1f} | {mi} | {mi / fm:.1f} | {bm} / {bi} |")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use logsift_core::io::{CsvOutput, Format, InputOptions, JsonlOutput, RecordWriter, TEMPLATE_COLUMNS};
+use logsift_core::io::{CsvOutput, Format, InputOptions, JsonlOutput, Multiline, RecordWriter, TEMPLATE_COLUMNS};
 use logsift_core::pipeline::{Stats, DEFAULT_CACHE_CAPACITY};
 use logsift_core::{Record, TierKind};
 
@@ -63,6 +63,7 @@ impl FieldArgs {
             message_field: self.message_field.clone(),
             default_source: self.source.clone(),
             max_line_bytes: self.max_line_bytes,
+            ..InputOptions::default()
         }
     }
 }
@@ -100,6 +101,14 @@ pub struct ClassifyArgs {
     pub output_format: Option<FormatArg>,
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Multi-line events in text input: `auto` joins stack traces (indented
+    /// lines, `at …`, `Caused by:`, `... N more`, a Python traceback through
+    /// its exception line) to the line they continue; `off` keeps one record
+    /// a line; anything else is a regular expression matching continuation
+    /// lines. An event comes out once, with `line` (its first input line)
+    /// and `lines` (how many it covers). CSV and JSON rows are never joined.
+    #[arg(long, value_name = "auto|off|REGEX", default_value = "auto", value_parser = parse_multiline)]
+    pub multiline: Multiline,
     /// Records per batch.
     #[arg(long, default_value_t = 4096)]
     pub batch_size: usize,
@@ -128,6 +137,10 @@ pub struct ClassifyArgs {
     pub llm: crate::llm::LlmArgs,
 }
 
+fn parse_multiline(s: &str) -> Result<Multiline, String> {
+    Multiline::parse(s).map_err(|e| format!("not auto, off or a valid regular expression: {e}"))
+}
+
 /// Prints the per-tier summary.
 pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
     let rows = stats.records;
@@ -139,8 +152,8 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
         eprintln!("  {name:<13}{n:>10}  {:>5.1}%", 100.0 * n as f64 / rows.max(1) as f64);
     }
     eprintln!(
-        "  cache hits {}, model asked about {} distinct templates, llm about {}, bad rows {}",
-        stats.cache_hits, stats.model_queries, stats.llm_queries, stats.invalid
+        "  cache hits {} ({} through {} learned patterns), model asked about {} distinct templates, llm about {}, bad rows {}",
+        stats.cache_hits, stats.pattern_hits, stats.patterns_learned, stats.model_queries, stats.llm_queries, stats.invalid
     );
     for (tier, n) in &stats.tier_errors {
         eprintln!("  {tier} tier failed on {n} batch(es): see the detail column");
@@ -193,7 +206,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if args.follow.is_some() && args.inputs.iter().any(|i| i != "-") {
         bail!("--follow FILE reads one file; give no other inputs");
     }
-    let opts = args.read.options();
+    let opts = InputOptions { multiline: args.multiline.clone(), ..args.read.options() };
     let out_path = args.output.clone().filter(|o| o != "-");
     let stop = stop_on_signals()?;
 
@@ -230,8 +243,16 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     }
     let templates = args.with_template.then(|| Templates::new(loaded.bundle.masker()));
     let mut writer: Box<dyn RecordWriter> = match (out_format, templates) {
-        (Format::Csv, None) => Box::new(CsvOutput::new(sink, csv_headers.as_deref())),
-        (Format::Csv, Some(t)) => Box::new(CsvOutput::new(sink, csv_headers.as_deref()).with_templates(t)),
+        (Format::Csv, t) => {
+            let mut w = CsvOutput::new(sink, csv_headers.as_deref());
+            if let Some(t) = t {
+                w = w.with_templates(t);
+            }
+            if first.format == Format::Text && !matches!(opts.multiline, Multiline::Off) {
+                w = w.with_spans();
+            }
+            Box::new(w)
+        }
         (_, None) => Box::new(JsonlOutput::new(sink)),
         (_, Some(t)) => Box::new(JsonlOutput::new(sink).with_templates(t)),
     };

@@ -56,6 +56,13 @@ pub struct ModelArgs {
     /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
     #[arg(long)]
     pub encoder_dir: Option<PathBuf>,
+    /// Learn variables from the stream: a word position that took this many
+    /// distinct words, all decided with one label, becomes a variable (user
+    /// and group names, aliases), so new values reuse the decision instead
+    /// of asking the model and LLM again. 0 turns it off. Output templates
+    /// and template ids are not affected.
+    #[arg(long, value_name = "N", default_value_t = logsift_core::learn::DEFAULT_MIN_VALUES)]
+    pub learn_variables: usize,
 }
 
 /// The bundled default, and its weight-free fallback.
@@ -108,7 +115,7 @@ pub fn load(choice: &ModelArgs, llm: &crate::llm::LlmArgs, cache_capacity: usize
     tracing::info!("model '{}' from {} (encoder {})", bundle.manifest.name, bundle.dir.display(), bundle.manifest.encoder.id);
     let (llm_tier, llm_stats) = crate::llm::tier(llm, &bundle)?;
     let fallback = if llm.strict { Fallback::Strict } else { Fallback::Guess };
-    let mut pipeline = bundle.pipeline(encoder, llm_tier, cache_capacity)?.with_fallback(fallback);
+    let mut pipeline = bundle.pipeline(encoder, llm_tier, cache_capacity)?.with_fallback(fallback).with_learning(choice.learn_variables);
     if let Some(id) = crate::llm::identity(llm, &bundle)? {
         if !llm.llm_always && !bundle.manifest.escalation_pays(&id) {
             eprintln!(

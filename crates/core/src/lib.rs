@@ -66,6 +66,7 @@ pub mod encoder;
 pub mod eval;
 pub mod head;
 pub mod io;
+pub mod learn;
 pub mod lexical;
 pub mod mask;
 pub mod metrics;

@@ -4,6 +4,7 @@
 //! records ─▶ invalid? ─────────────────────────────▶ Unclassified(reason)
 //!         ─▶ rules tier (raw line, every record) ──▶ decided
 //!         ─▶ mask ─▶ (scope, template) ─▶ cache ───▶ hit
+//!                      miss ─▶ learned pattern? ─▶ cache ───▶ hit
 //!         ─▶ distinct templates ─▶ route
 //!              model route: model tier ─▶ confident ▶ decided (cached)
 //!                                       ─▶ unsure ──┐
@@ -28,6 +29,14 @@
 //! for sources that have a route of their own and `""` otherwise, so a routed
 //! source never shares decisions with the others.
 //!
+//! ## Learned variables
+//!
+//! A template the cache has not seen may still match a pattern the
+//! [`Learner`] found in this run (a word position that took several values
+//! under one label: a user name, a group); its decision is then the
+//! pattern's. The output's `template` stays the masked line; see
+//! [`crate::learn`] for the guards against merging lines of different labels.
+//!
 //! Failures stay local: a tier that returns an error turns only the queries
 //! it held into `Unclassified` with the error as the reason (and caches
 //! nothing for them); the rest of the batch goes on.
@@ -39,6 +48,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{CacheKey, DecisionCache};
+use crate::learn::{Learner, DEFAULT_MIN_VALUES};
 use crate::mask::Masker;
 use crate::record::{Decision, Detail, Record, TierKind};
 use crate::tier::{DisabledLlm, Query, Tier, TierError, Verdict};
@@ -88,6 +98,10 @@ pub struct Stats {
     pub guesses: u64,
     /// Tier failures (whole-batch errors), per tier.
     pub tier_errors: BTreeMap<TierKind, u64>,
+    /// Records answered through a learned pattern (counted in `cache_hits` too).
+    pub pattern_hits: u64,
+    /// Patterns learned ([`crate::learn`]).
+    pub patterns_learned: u64,
 }
 
 /// The cascade of rules, model and LLM tiers over a shared decision cache.
@@ -100,6 +114,7 @@ pub struct Pipeline {
     fallback: Fallback,
     escalate: bool,
     cache: DecisionCache,
+    learner: Option<Learner>,
     stats: Mutex<Stats>,
 }
 
@@ -112,6 +127,7 @@ pub struct PipelineBuilder {
     routes: HashMap<String, Route>,
     fallback: Fallback,
     cache_capacity: usize,
+    learn_min_values: usize,
 }
 
 impl Default for PipelineBuilder {
@@ -124,6 +140,7 @@ impl Default for PipelineBuilder {
             routes: HashMap::new(),
             fallback: Fallback::default(),
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            learn_min_values: DEFAULT_MIN_VALUES,
         }
     }
 }
@@ -164,6 +181,13 @@ impl PipelineBuilder {
         self.cache_capacity = capacity;
         self
     }
+    /// Learned variables ([`crate::learn`]): a word position becomes a
+    /// variable after this many distinct words under one label
+    /// ([`DEFAULT_MIN_VALUES`] by default); 0 turns learning off.
+    pub fn learn_variables(mut self, min_values: usize) -> Self {
+        self.learn_min_values = min_values;
+        self
+    }
     /// The pipeline.
     pub fn build(self) -> Pipeline {
         Pipeline {
@@ -175,6 +199,7 @@ impl PipelineBuilder {
             fallback: self.fallback,
             escalate: true,
             cache: DecisionCache::new(self.cache_capacity),
+            learner: (self.learn_min_values > 0 && self.cache_capacity > 0).then(|| Learner::new(self.learn_min_values)),
             stats: Mutex::new(Stats::default()),
         }
     }
@@ -183,6 +208,8 @@ impl PipelineBuilder {
 /// Records of one batch that share a (scope, template).
 struct Group {
     key: CacheKey,
+    /// `key` is a learned pattern's, not the template's.
+    pattern: bool,
     first: usize,
     template: String,
     members: Vec<usize>,
@@ -207,7 +234,7 @@ impl Pipeline {
     pub fn with_escalation(mut self, escalate: bool) -> Self {
         if self.escalate != escalate {
             self.escalate = escalate;
-            self.cache = DecisionCache::new(self.cache.capacity());
+            self.forget();
         }
         self
     }
@@ -217,9 +244,27 @@ impl Pipeline {
     pub fn with_fallback(mut self, fallback: Fallback) -> Self {
         if self.fallback != fallback {
             self.fallback = fallback;
-            self.cache = DecisionCache::new(self.cache.capacity());
+            self.forget();
         }
         self
+    }
+
+    /// The same pipeline learning variables after `min_values` distinct
+    /// words (0: not learning); see [`PipelineBuilder::learn_variables`].
+    pub fn with_learning(mut self, min_values: usize) -> Self {
+        self.learner = (min_values > 0 && self.cache.capacity() > 0).then(|| Learner::new(min_values));
+        self
+    }
+
+    /// The learner of variables, when learning is on.
+    pub fn learner(&self) -> Option<&Learner> {
+        self.learner.as_ref()
+    }
+
+    /// Empties the cache and what was learned: decisions made under another policy.
+    fn forget(&mut self) {
+        self.cache = DecisionCache::new(self.cache.capacity());
+        self.learner = self.learner.as_ref().map(|l| Learner::new(l.min_values()));
     }
 
     /// What an unsure line gets when no later tier decides.
@@ -324,11 +369,25 @@ impl Pipeline {
                 stats.cache_hits += 1;
                 continue;
             }
+            // A template the cache has not seen may match a learned pattern.
+            let learned = self.learner.as_ref().and_then(|l| l.generalize(self.scope(&records[i].source), &template));
+            let (key, pattern) = match learned {
+                Some(pk) => match self.cache.get(&pk) {
+                    Some(d) => {
+                        out[i] = Some(d);
+                        stats.cache_hits += 1;
+                        stats.pattern_hits += 1;
+                        continue;
+                    }
+                    None => (pk, true),
+                },
+                None => (key, false),
+            };
             match group_of.get(&key) {
                 Some(&g) => groups[g].members.push(i),
                 None => {
                     group_of.insert(key, groups.len());
-                    groups.push(Group { key, first: i, template, members: vec![i] });
+                    groups.push(Group { key, pattern, first: i, template, members: vec![i] });
                 }
             }
         }
@@ -435,6 +494,12 @@ impl Pipeline {
             let gr = &groups[g];
             if cacheable {
                 self.cache.insert(gr.key, d.clone());
+                if let Some(learner) = self.learner.as_ref().filter(|_| !gr.pattern && d.tier != TierKind::None) {
+                    if let Some(pk) = learner.observe(self.scope(&records[gr.first].source), &gr.template, &d.label) {
+                        self.cache.insert(pk, d.clone());
+                        stats.patterns_learned += 1;
+                    }
+                }
             }
             let guess = if d.tier == TierKind::Llm { guesses.get(&g) } else { None };
             for &i in &gr.members {
@@ -471,6 +536,8 @@ impl Stats {
         self.llm_queries += o.llm_queries;
         self.invalid += o.invalid;
         self.guesses += o.guesses;
+        self.pattern_hits += o.pattern_hits;
+        self.patterns_learned += o.patterns_learned;
         for (k, v) in &o.tiers {
             *self.tiers.entry(*k).or_default() += v;
         }

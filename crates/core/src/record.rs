@@ -29,6 +29,10 @@ pub struct Record {
     /// An invalid record still flows through the pipeline and comes out, in its
     /// place, as `Unclassified` with this reason: output rows = input rows.
     pub invalid: Option<BadRow>,
+    /// Input lines this record covers, from `row` on, when text lines were
+    /// joined into events ([`crate::io::Events`]); 0 when they were not (a
+    /// record is then one row).
+    pub lines: u32,
 }
 
 /// Why a record is bad input: the problems found reading it, and the input

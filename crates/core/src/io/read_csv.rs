@@ -139,6 +139,7 @@ impl<R: Read> Iterator for CsvInput<R> {
             message,
             passthrough: Passthrough::Columns(columns),
             invalid: BadRow::from_problems(Some(self.file.clone()), problems),
+            lines: 0,
         }))
     }
 }

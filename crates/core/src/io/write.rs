@@ -13,6 +13,10 @@ pub const OUTPUT_COLUMNS: [&str; 4] = ["target_label", "tier", "confidence", "de
 /// The columns `--with-template` appends after them.
 pub const TEMPLATE_COLUMNS: [&str; 2] = ["template", "template_id"];
 
+/// Columns (and JSON fields) of a multi-line event's span: its first input
+/// line and how many lines it covers.
+pub const SPAN_COLUMNS: [&str; 2] = ["line", "lines"];
+
 /// Writes records with their decisions.
 pub trait RecordWriter {
     /// Writes a batch (one decision per record, same order).
@@ -32,6 +36,7 @@ pub struct CsvOutput<W: Write> {
     header: Option<Vec<String>>,
     width: usize,
     templates: Option<Templates>,
+    spans: bool,
 }
 
 impl<W: Write> CsvOutput<W> {
@@ -46,7 +51,7 @@ impl<W: Write> CsvOutput<W> {
         };
         let width = header.len();
         header.extend(OUTPUT_COLUMNS.iter().map(|s| s.to_string()));
-        CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width, templates: None }
+        CsvOutput { w: csv::WriterBuilder::new().flexible(true).from_writer(w), header: Some(header), width, templates: None, spans: false }
     }
 
     /// Adds the [`TEMPLATE_COLUMNS`]: each line's masked template and its
@@ -62,6 +67,16 @@ impl<W: Write> CsvOutput<W> {
             h.extend(TEMPLATE_COLUMNS.iter().map(|s| s.to_string()));
         }
         self.templates = Some(templates);
+        self
+    }
+
+    /// Adds the columns `line` and `lines` (the first input line of each
+    /// record and how many lines it covers: multi-line events of text input).
+    pub fn with_spans(mut self) -> Self {
+        if let Some(h) = self.header.as_mut() {
+            h.extend(SPAN_COLUMNS.iter().map(|s| s.to_string()));
+        }
+        self.spans = true;
         self
     }
 
@@ -99,7 +114,11 @@ impl<W: Write> RecordWriter for CsvOutput<W> {
             let conf = format_confidence(d.confidence);
             let (tpl, id) = self.templates.as_ref().map(|t| t.of(&r.message)).unwrap_or_default();
             let tail = [&*d.label, d.tier.as_str(), conf.as_str(), d.detail.as_str()];
-            let more: &[&str] = if self.templates.is_some() { &[&tpl, &id] } else { &[] };
+            let (line, lines) = if self.spans { (r.row.to_string(), r.lines.max(1).to_string()) } else { Default::default() };
+            let mut more: Vec<&str> = if self.templates.is_some() { vec![&tpl, &id] } else { vec![] };
+            if self.spans {
+                more.extend([line.as_str(), lines.as_str()]);
+            }
             match &r.passthrough {
                 Passthrough::Columns(cols) if cols.len() == self.width => {
                     self.w.write_record(cols.iter().map(String::as_str).chain(tail).chain(more.iter().copied())).map_err(csv_io)?;
@@ -181,6 +200,10 @@ pub fn json_object(r: &Record, d: &Decision) -> Map<String, Value> {
     let conf = (d.confidence as f64 * 10_000.0).round() / 10_000.0;
     obj.insert("confidence".into(), serde_json::Number::from_f64(conf).map_or(Value::Null, Value::Number));
     obj.insert("detail".into(), Value::String(d.detail.as_str().into()));
+    if r.lines > 0 {
+        obj.insert("line".into(), Value::from(r.row));
+        obj.insert("lines".into(), Value::from(r.lines));
+    }
     obj
 }
 

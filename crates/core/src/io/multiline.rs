@@ -1,0 +1,259 @@
+//! Multi-line events in plain text: a stack trace is one event, not forty
+//! lines of `at …` each classified alone.
+//!
+//! A line that *continues* an event is joined to it with `\n`; the event is
+//! classified once on its whole text and comes out once, on the row of its
+//! first line, with the number of input lines it covers
+//! ([`Record::lines`]): the lines in equal the sum of `lines` out, and the
+//! order is kept.
+//!
+//! [`Multiline::Auto`] (the CLI's default for text input) treats as a
+//! continuation:
+//! * a line that starts with whitespace (`\tat …`, `  File "x.py", line 3`,
+//!   `\t... 12 more`);
+//! * a line that starts with `at ` or `Caused by:` or is `... N more`
+//!   (traces whose indentation a collector stripped);
+//! * a JVM exception line, a qualified class name ending in `Exception`,
+//!   `Error` or `Throwable`, alone or before `: message`
+//!   (`java.net.ConnectException: Connection refused`): java.util.logging and
+//!   logback print it on the line after the message it belongs to;
+//! * `Traceback (most recent call last):`, and every line after it up to and
+//!   including the exception line (`ValueError: bad input`), the first one
+//!   that is not indented.
+//!
+//! [`Multiline::Pattern`] takes a regular expression instead: a line it
+//! matches continues the event before it. Lines are never joined across a
+//! blank line, a bad line (which stays a record of its own, with its
+//! error), or past the length limit for one message.
+//!
+//! CSV rows and JSON objects are never joined: a row is already an event.
+
+use super::InputError;
+use crate::record::Record;
+
+/// How lines of text become events.
+#[derive(Clone, Debug, Default)]
+pub enum Multiline {
+    /// One line, one record.
+    #[default]
+    Off,
+    /// Stack traces and indented continuations join the line they continue.
+    Auto,
+    /// Lines matching the expression join the line before them.
+    Pattern(regex::Regex),
+}
+
+impl Multiline {
+    /// `auto`, `off`, or a regular expression.
+    pub fn parse(s: &str) -> Result<Self, regex::Error> {
+        Ok(match s {
+            "auto" => Multiline::Auto,
+            "off" | "none" => Multiline::Off,
+            re => Multiline::Pattern(regex::Regex::new(re)?),
+        })
+    }
+
+    /// Whether `line` continues the event before it; `in_traceback`: a
+    /// Python traceback is open.
+    fn continues(&self, line: &str, in_traceback: bool) -> bool {
+        match self {
+            Multiline::Off => false,
+            Multiline::Pattern(re) => re.is_match(line),
+            Multiline::Auto => {
+                in_traceback
+                    || line.starts_with([' ', '\t'])
+                    || line.starts_with("at ")
+                    || line.starts_with("Caused by:")
+                    || line.starts_with(TRACEBACK)
+                    || (line.starts_with("... ") && line.ends_with(" more"))
+                    || is_exception_line(line)
+            }
+        }
+    }
+}
+
+/// `java.net.ConnectException: Connection refused`, `org.x.FooError`.
+fn is_exception_line(line: &str) -> bool {
+    let name = line.split_once(": ").map_or(line, |(n, _)| n);
+    let Some((package, class)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !package.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+        && class.starts_with(|c: char| c.is_ascii_uppercase())
+        && ["Exception", "Error", "Throwable"].iter().any(|s| class.ends_with(s))
+}
+
+const TRACEBACK: &str = "Traceback (most recent call last):";
+
+/// Records of text lines joined into events (see the module docs).
+pub struct Events<I> {
+    lines: I,
+    mode: Multiline,
+    max_bytes: usize,
+    /// The event being built, and the row of its last line.
+    pending: Option<(Record, u64)>,
+    in_traceback: bool,
+    /// A record read but not yet placed (it starts the next event).
+    next: Option<Result<Record, InputError>>,
+}
+
+impl<I: Iterator<Item = Result<Record, InputError>>> Events<I> {
+    /// Joins the records of `lines` by `mode`; an event grows no longer than
+    /// `max_bytes` (the limit of one message).
+    pub fn new(lines: I, mode: Multiline, max_bytes: usize) -> Self {
+        Events { lines, mode, max_bytes, pending: None, in_traceback: false, next: None }
+    }
+
+    /// Starts a new event with `rec`, returning the finished one.
+    fn start(&mut self, rec: Record) -> Option<Record> {
+        self.in_traceback = rec.message.starts_with(TRACEBACK);
+        let row = rec.row;
+        let done = self.pending.replace((Record { lines: 1, ..rec }, row));
+        done.map(|(r, _)| r)
+    }
+}
+
+impl<I: Iterator<Item = Result<Record, InputError>>> Iterator for Events<I> {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(item) = self.next.take() {
+            return Some(item);
+        }
+        loop {
+            let rec = match self.lines.next() {
+                Some(Ok(rec)) => rec,
+                Some(Err(e)) => {
+                    // Finish the event first; the error comes next.
+                    return match self.pending.take() {
+                        Some((done, _)) => {
+                            self.next = Some(Err(e));
+                            Some(Ok(done))
+                        }
+                        None => Some(Err(e)),
+                    };
+                }
+                None => return self.pending.take().map(|(r, _)| Ok(r)),
+            };
+            if rec.invalid.is_some() {
+                // A bad line is a record of its own, in its place.
+                let bad = Record { lines: 1, ..rec };
+                self.in_traceback = false;
+                return match self.pending.take() {
+                    Some((done, _)) => {
+                        self.next = Some(Ok(bad));
+                        Some(Ok(done))
+                    }
+                    None => Some(Ok(bad)),
+                };
+            }
+            let joins = match &self.pending {
+                Some((event, last)) => {
+                    rec.row == last + 1
+                        && event.message.len() + 1 + rec.message.len() <= self.max_bytes
+                        && self.mode.continues(&rec.message, self.in_traceback)
+                }
+                None => false,
+            };
+            if !joins {
+                if let Some(done) = self.start(rec) {
+                    return Some(Ok(done));
+                }
+                continue;
+            }
+            if rec.message.starts_with(TRACEBACK) {
+                self.in_traceback = true;
+            } else if self.in_traceback && !rec.message.starts_with([' ', '\t']) {
+                // The exception line closes the traceback.
+                self.in_traceback = false;
+            }
+            if let Some((event, last)) = self.pending.as_mut() {
+                event.message.push('\n');
+                event.message.push_str(&rec.message);
+                event.lines += 1;
+                *last = rec.row;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{InputOptions, LineInput};
+
+    fn events(text: &str, mode: Multiline) -> Vec<Record> {
+        let lines = LineInput::new(text.as_bytes(), "t.log", false, InputOptions::default());
+        Events::new(lines, mode, 64 * 1024).map(|r| r.unwrap()).collect()
+    }
+
+    const JAVA: &str = "2026-12-02 10:00:01 INFO billing started\n\
+2026-12-02 10:00:02 ERROR billing failed\n\
+java.lang.IllegalStateException: no address\n\
+\tat Billing.issue(Billing.java:40)\n\
+\tat Billing.main(Billing.java:12)\n\
+Caused by: java.lang.NullPointerException\n\
+\t... 2 more\n\
+2026-12-02 10:00:03 INFO billing done\n";
+
+    #[test]
+    fn a_java_trace_is_one_event_with_its_span() {
+        let ev = events(JAVA, Multiline::Auto);
+        let spans: Vec<(u64, u32)> = ev.iter().map(|r| (r.row, r.lines)).collect();
+        // The exception line joins the message it belongs to.
+        assert_eq!(spans, [(1, 1), (2, 6), (8, 1)]);
+        assert!(ev[1]
+            .message
+            .starts_with("2026-12-02 10:00:02 ERROR billing failed\njava.lang.IllegalStateException: no address\n\tat Billing.issue"));
+        assert!(ev[1].message.ends_with("Caused by: java.lang.NullPointerException\n\t... 2 more"));
+        assert_eq!(ev.iter().map(|r| r.lines as usize).sum::<usize>(), JAVA.lines().count());
+        // Off: every line a record.
+        assert_eq!(events(JAVA, Multiline::Off).len(), 8);
+    }
+
+    #[test]
+    fn exception_lines() {
+        for yes in ["java.net.ConnectException: Connection refused", "org.acme.Billing$LedgerError", "a.b.Throwable: x: y"] {
+            assert!(is_exception_line(yes), "{yes}");
+        }
+        for no in ["Exception in thread \"main\" java.lang.Error", "ConnectException: refused", "java.lang.String: x", "see x.Error now"] {
+            assert!(!is_exception_line(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_python_traceback_runs_to_its_exception_line() {
+        let text = concat!(
+            "ERROR:shopd:order 17 failed\n",
+            "Traceback (most recent call last):\n",
+            "  File \"shopd.py\", line 40, in pay\n",
+            "    charge(order)\n",
+            "ValueError: card declined\n",
+            "INFO:shopd:order 18 paid\n"
+        );
+        let ev = events(text, Multiline::Auto);
+        assert_eq!(ev.iter().map(|r| (r.row, r.lines)).collect::<Vec<_>>(), [(1, 5), (6, 1)]);
+        assert!(ev[0].message.ends_with("ValueError: card declined"));
+    }
+
+    #[test]
+    fn blank_and_bad_lines_end_an_event_and_stay_in_place() {
+        let text = b"first\n  more\n\n  after a blank\nok\n  cont\nbad \x00 line\n  next\n";
+        let lines = LineInput::new(&text[..], "t.log", false, InputOptions::default());
+        let ev: Vec<Record> = Events::new(lines, Multiline::Auto, 1024).map(|r| r.unwrap()).collect();
+        let got: Vec<(u64, u32, bool)> = ev.iter().map(|r| (r.row, r.lines, r.invalid.is_some())).collect();
+        assert_eq!(got, [(1, 2, false), (4, 1, false), (5, 2, false), (7, 1, true), (8, 1, false)]);
+    }
+
+    #[test]
+    fn a_pattern_and_the_length_limit() {
+        let text = "a\n+b\n+c\nd\n";
+        let re = Multiline::parse(r"^\+").unwrap();
+        assert_eq!(events(text, re.clone()).iter().map(|r| r.lines).collect::<Vec<_>>(), [3, 1]);
+        let lines = LineInput::new(text.as_bytes(), "t.log", false, InputOptions::default());
+        let capped: Vec<u32> = Events::new(lines, re, 4).map(|r| r.unwrap().lines).collect();
+        assert_eq!(capped, [2, 1, 1], "a+b is 3 bytes, a+b+c would be 5");
+        assert!(Multiline::parse("(").is_err());
+    }
+}
