@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use logsift_core::io::{CsvOutput, Format, InputOptions, JsonlOutput, Multiline, RecordWriter, TEMPLATE_COLUMNS};
+use logsift_core::io::{CsvOutput, Format, InputOptions, Joiner, JsonlOutput, Multiline, RecordWriter, TEMPLATE_COLUMNS};
 use logsift_core::pipeline::{Stats, DEFAULT_CACHE_CAPACITY};
 use logsift_core::{Record, TierKind};
 
@@ -162,6 +162,9 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
 
 /// Longest time a record waits in a partly filled batch.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// How long a held multi-line event waits for its next line on a quiet input
+/// before it is taken as complete.
+const EVENT_QUIET: Duration = Duration::from_millis(200);
 /// How often an idle reader loop looks at the stop flag.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -232,6 +235,10 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     let csv_headers = first.headers.clone();
+    // Text lines are joined into events here, not on the reader thread, so
+    // that an event held for its next line can be let go when input goes quiet.
+    let mut joiner = (first.format == Format::Text && !matches!(opts.multiline, Multiline::Off))
+        .then(|| Joiner::new(opts.multiline.clone(), opts.max_line_bytes));
     if let Some(h) = &csv_headers {
         let mut renamed = CsvOutput::<Vec<u8>>::renamed(h);
         if args.with_template {
@@ -248,7 +255,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             if let Some(t) = t {
                 w = w.with_templates(t);
             }
-            if first.format == Format::Text && !matches!(opts.multiline, Multiline::Off) {
+            if joiner.is_some() {
                 w = w.with_spans();
             }
             Box::new(w)
@@ -313,6 +320,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let mut bad_shown = 0usize;
     let mut ended = false;
     let mut failure = None;
+    let mut last_line = Instant::now();
     while !ended {
         let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(1 << 16));
         let mut deadline: Option<Instant> = None;
@@ -320,29 +328,44 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             let wait = deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));
             match rx.recv_timeout(wait) {
                 Ok(Ok(r)) => {
-                    batch.push(r);
-                    deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+                    match joiner.as_mut() {
+                        Some(j) => {
+                            j.push(r, &mut batch);
+                            last_line = Instant::now();
+                        }
+                        None => batch.push(r),
+                    }
+                    if !batch.is_empty() {
+                        deadline.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+                    }
                     if batch.len() >= batch_size {
                         break;
                     }
                 }
                 Ok(Err(e)) => {
                     // Write what was read before the fault, then report it.
+                    batch.extend(joiner.as_mut().and_then(Joiner::finish));
                     failure = Some(e);
                     ended = true;
                     break;
                 }
                 Err(RecvTimeoutError::Timeout) => {
+                    if let Some(j) = joiner.as_mut().filter(|j| j.holding() && last_line.elapsed() >= EVENT_QUIET) {
+                        batch.extend(j.finish());
+                        deadline.get_or_insert_with(Instant::now);
+                    }
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         break;
                     }
                     if deadline.is_none() && stop.load(Ordering::Relaxed) {
                         // Stopped, and nothing read is waiting: the reader may be blocked on input.
+                        batch.extend(joiner.as_mut().and_then(Joiner::finish));
                         ended = true;
                         break;
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    batch.extend(joiner.as_mut().and_then(Joiner::finish));
                     ended = true;
                     break;
                 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use logsift_core::io::{CsvInput, Events, Format, InputError, InputOptions, LineInput, Multiline};
+use logsift_core::io::{CsvInput, Format, InputError, InputOptions, LineInput};
 use logsift_core::record::{BadRow, Problem};
 use logsift_core::Record;
 
@@ -125,11 +125,6 @@ fn from_reader(name: String, path: &str, reader: Box<dyn BufRead + Send>, format
                 tracing::warn!("{name}: no '{}' column; every line gets source '{}'", opts.source_field, opts.default_source);
             }
             Opened { name, format, headers, records: Box::new(csv) }
-        }
-        Format::Text if !matches!(opts.multiline, Multiline::Off) => {
-            let lines = LineInput::new(reader, &name, false, opts.clone());
-            let events = Events::new(lines, opts.multiline.clone(), opts.max_line_bytes);
-            Opened { name, format, headers: None, records: Box::new(events) }
         }
         Format::Jsonl | Format::Text => {
             let lines = LineInput::new(reader, &name, format == Format::Jsonl, opts.clone());

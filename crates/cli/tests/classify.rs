@@ -458,3 +458,56 @@ fn stderr_has_no_colour_codes_unless_a_terminal_and_an_error_says_its_cause_once
     assert_eq!(o.code, 1);
     assert_eq!(o.stderr.matches("No such file or directory").count(), 1, "{}", o.stderr);
 }
+
+#[test]
+fn a_stack_trace_in_text_input_is_one_event_with_its_span() {
+    let text = concat!(
+        "2026-12-02 10:00:01 INFO billing started\n",
+        "2026-12-02 10:00:02 SEVERE billing - Ledger database unreachable\n",
+        "java.net.ConnectException: Connection refused\n",
+        "\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)\n",
+        "\tat Billing.main(Billing.java:63)\n",
+        "Caused by: java.io.IOException: closed\n",
+        "\t... 3 more\n",
+        "\n",
+        "ERROR:shopd:order 17 failed\n",
+        "Traceback (most recent call last):\n",
+        "  File \"shopd.py\", line 40, in pay\n",
+        "    charge(order)\n",
+        "ValueError: card declined\n",
+        "INFO:shopd:order 18 paid\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, text).unwrap();
+    let o = logsift(&["classify", log.to_str().unwrap(), "-q", "--model", "models/lexical"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let ev: Vec<serde_json::Value> = o.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let spans: Vec<(u64, u64)> = ev.iter().map(|e| (e["line"].as_u64().unwrap(), e["lines"].as_u64().unwrap())).collect();
+    assert_eq!(spans, [(1, 1), (2, 6), (9, 5), (14, 1)], "{}", o.stdout);
+    // No line lost: the lines in (blank lines are not records) equal the sum of spans out.
+    let nonblank = text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    assert_eq!(spans.iter().map(|s| s.1).sum::<u64>(), nonblank);
+    assert!(ev[1]["log_message"].as_str().unwrap().ends_with("\t... 3 more"));
+
+    // CSV output carries the span as columns; `off` gives a record a line.
+    let out = dir.path().join("out.csv");
+    let o = logsift(&["classify", log.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q", "--model", "models/lexical"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let rows = csv_rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(rows[0][rows[0].len() - 2..], ["line", "lines"]);
+    assert_eq!(rows.len(), 5);
+    let o = logsift(&["classify", log.to_str().unwrap(), "-q", "--model", "models/lexical", "--multiline", "off"], None);
+    assert_eq!(o.stdout.lines().count() as u64, nonblank);
+    assert!(!o.stdout.contains("\"lines\""), "no span fields when lines are not joined");
+    // A pattern of one's own, and a bad one named.
+    let o = logsift(&["classify", log.to_str().unwrap(), "-q", "--model", "models/lexical", "--multiline", r"^\s"], None);
+    assert_eq!(o.stdout.lines().count(), 8, "{}", o.stdout);
+    let o = logsift(&["classify", log.to_str().unwrap(), "--multiline", "(unclosed"], None);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("--multiline") && o.stderr.contains("regular expression"), "{}", o.stderr);
+    // CSV rows are never joined, whatever they hold.
+    let csv = "source,log_message\napp,\"ERROR failed\"\napp,\"\tat Billing.main(Billing.java:63)\"\n";
+    let o = logsift(&["classify", "-", "-q", "--model", "models/lexical"], Some(csv.as_bytes()));
+    assert_eq!(csv_rows(&o.stdout).len(), 3, "{}", o.stdout);
+}

@@ -478,3 +478,67 @@ fn the_bundle_records_which_llm_earns_its_lines() {
     let loaded = Bundle::load(dir.path()).unwrap();
     assert_eq!(loaded.manifest.llm_measured, bundle.manifest.llm_measured);
 }
+
+/// Labels by a word of the line: a model that tells `Failed` from `Accepted`.
+#[derive(Clone)]
+struct ByWord {
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Tier for ByWord {
+    fn kind(&self) -> TierKind {
+        TierKind::Model
+    }
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        let mut seen = self.seen.lock().unwrap();
+        Ok(queries
+            .iter()
+            .map(|q| {
+                seen.push(q.template.to_string());
+                let label = if q.template.contains("Failed") { "Security Alert" } else { "User Action" };
+                Verdict::Decided(Decision { label: Arc::from(label), tier: TierKind::Model, confidence: 0.9, detail: Detail::None })
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn learned_variables_stop_fresh_names_from_reaching_the_model() {
+    let model = ByWord { seen: Arc::default() };
+    let p = Pipeline::builder().model(model.clone()).build();
+    // 200 distinct names of letters only (digits would be masked).
+    let users: Vec<String> = (0..200u8).map(|i| format!("user{}{}", (b'a' + i % 26) as char, (b'a' + i / 26) as char)).collect();
+    // One record a batch, as a stream arrives: each fresh name is a new template.
+    let mut out = vec![];
+    for u in &users {
+        out.extend(p.classify(&recs(&[("", &format!("sshd: Accepted password for {u} from 10.0.0.1 port 22"))])));
+    }
+    let asked = model.seen.lock().unwrap().len();
+    assert!(asked <= logsift_core::learn::DEFAULT_MIN_VALUES + 2, "the model was asked about {asked} of 200 fresh names");
+    assert!(out.iter().all(|d| &*d.label == "User Action"));
+    let s = p.stats();
+    assert_eq!(s.patterns_learned, 1);
+    assert!(s.pattern_hits >= 190, "{s:?}");
+    // A word that changes the label is not a variable: `Failed` still reaches the model
+    // and gets its own label, and so does every fresh name after `Failed`... until the
+    // `Failed` lines learn their own pattern.
+    let failed: Vec<Decision> = users
+        .iter()
+        .take(10)
+        .flat_map(|u| p.classify(&recs(&[("", &format!("sshd: Failed password for {u} from 10.0.0.1 port 22"))])))
+        .collect();
+    assert!(failed.iter().all(|d| &*d.label == "Security Alert"), "{failed:?}");
+    // Output templates are not affected: the masked line, whatever was learned.
+    assert_eq!(
+        p.masker().mask("sshd: Accepted password for zed from 10.0.0.1 port 22"),
+        "sshd: Accepted password for zed from <IP> port <NUM>"
+    );
+
+    // Off: every fresh name is asked about.
+    let model = ByWord { seen: Arc::default() };
+    let off = Pipeline::builder().model(model.clone()).learn_variables(0).build();
+    for u in users.iter().take(50) {
+        off.classify(&recs(&[("", &format!("sshd: Accepted password for {u} from 10.0.0.1 port 22"))]));
+    }
+    assert_eq!(model.seen.lock().unwrap().len(), 50);
+}

@@ -15,7 +15,7 @@ mod read_csv;
 mod read_lines;
 mod write;
 
-pub use multiline::{Events, Multiline};
+pub use multiline::{Events, Joiner, Multiline};
 pub use read_csv::{CsvInput, LineCap};
 pub use read_lines::{json_record, line_record, LineDecoder, LineInput};
 pub use write::{add_template, json_object, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS, SPAN_COLUMNS, TEMPLATE_COLUMNS};

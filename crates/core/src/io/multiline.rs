@@ -27,9 +27,13 @@
 //! error), or past the length limit for one message.
 //!
 //! CSV rows and JSON objects are never joined: a row is already an event.
+//!
+//! On a live stream the last event cannot be known complete until the next
+//! line starts it over; [`Joiner::finish`] lets the reader end it when the
+//! input goes quiet instead (the CLI: after 200 ms without a line).
 
 use super::InputError;
-use crate::record::Record;
+use crate::record::{Passthrough, Record};
 
 /// How lines of text become events.
 #[derive(Clone, Debug, Default)]
@@ -86,31 +90,90 @@ fn is_exception_line(line: &str) -> bool {
 
 const TRACEBACK: &str = "Traceback (most recent call last):";
 
-/// Records of text lines joined into events (see the module docs).
-pub struct Events<I> {
-    lines: I,
+/// Joins text records into events as they arrive (see the module docs):
+/// [`Joiner::push`] each record in order, [`Joiner::finish`] when the input
+/// ends or has been quiet long enough that the held event is complete (a
+/// live stream: the CLI waits 200 ms). Records that are not plain text
+/// (CSV rows, JSON objects) pass through unjoined.
+pub struct Joiner {
     mode: Multiline,
     max_bytes: usize,
     /// The event being built, and the row of its last line.
     pending: Option<(Record, u64)>,
     in_traceback: bool,
-    /// A record read but not yet placed (it starts the next event).
-    next: Option<Result<Record, InputError>>,
+}
+
+impl Joiner {
+    /// Joins by `mode`; an event grows no longer than `max_bytes` (the limit
+    /// of one message).
+    pub fn new(mode: Multiline, max_bytes: usize) -> Self {
+        Joiner { mode, max_bytes, pending: None, in_traceback: false }
+    }
+
+    /// Whether an event is held, waiting for its next line or the end.
+    pub fn holding(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The held event, complete: the input ended or went quiet.
+    pub fn finish(&mut self) -> Option<Record> {
+        self.in_traceback = false;
+        self.pending.take().map(|(r, _)| r)
+    }
+
+    /// Takes the next record; appends to `out` the records it completes, in order.
+    pub fn push(&mut self, rec: Record, out: &mut Vec<Record>) {
+        let text = matches!(rec.passthrough, Passthrough::None);
+        if rec.invalid.is_some() || !text || matches!(self.mode, Multiline::Off) {
+            // A bad line, or a row: a record of its own, in its place.
+            out.extend(self.finish());
+            out.push(if text { Record { lines: 1, ..rec } } else { rec });
+            return;
+        }
+        let joins = match &self.pending {
+            Some((event, last)) => {
+                rec.row == last + 1
+                    && event.message.len() + 1 + rec.message.len() <= self.max_bytes
+                    && self.mode.continues(&rec.message, self.in_traceback)
+            }
+            None => false,
+        };
+        if !joins {
+            out.extend(self.finish());
+            self.in_traceback = rec.message.starts_with(TRACEBACK);
+            let row = rec.row;
+            self.pending = Some((Record { lines: 1, ..rec }, row));
+            return;
+        }
+        if rec.message.starts_with(TRACEBACK) {
+            self.in_traceback = true;
+        } else if self.in_traceback && !rec.message.starts_with([' ', '\t']) {
+            // The exception line closes the traceback.
+            self.in_traceback = false;
+        }
+        if let Some((event, last)) = self.pending.as_mut() {
+            event.message.push('\n');
+            event.message.push_str(&rec.message);
+            event.lines += 1;
+            *last = rec.row;
+        }
+    }
+}
+
+/// An iterator of records joined into events by a [`Joiner`] (for inputs
+/// read to their end; a live stream drives the joiner itself, to flush a
+/// held event when the input goes quiet).
+pub struct Events<I> {
+    lines: I,
+    joiner: Joiner,
+    ready: std::collections::VecDeque<Result<Record, InputError>>,
+    buf: Vec<Record>,
 }
 
 impl<I: Iterator<Item = Result<Record, InputError>>> Events<I> {
-    /// Joins the records of `lines` by `mode`; an event grows no longer than
-    /// `max_bytes` (the limit of one message).
+    /// Joins the records of `lines` by `mode`, events no longer than `max_bytes`.
     pub fn new(lines: I, mode: Multiline, max_bytes: usize) -> Self {
-        Events { lines, mode, max_bytes, pending: None, in_traceback: false, next: None }
-    }
-
-    /// Starts a new event with `rec`, returning the finished one.
-    fn start(&mut self, rec: Record) -> Option<Record> {
-        self.in_traceback = rec.message.starts_with(TRACEBACK);
-        let row = rec.row;
-        let done = self.pending.replace((Record { lines: 1, ..rec }, row));
-        done.map(|(r, _)| r)
+        Events { lines, joiner: Joiner::new(mode, max_bytes), ready: Default::default(), buf: vec![] }
     }
 }
 
@@ -118,61 +181,21 @@ impl<I: Iterator<Item = Result<Record, InputError>>> Iterator for Events<I> {
     type Item = Result<Record, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(item) = self.next.take() {
-            return Some(item);
-        }
         loop {
-            let rec = match self.lines.next() {
-                Some(Ok(rec)) => rec,
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
+            match self.lines.next() {
+                Some(Ok(rec)) => {
+                    self.joiner.push(rec, &mut self.buf);
+                    self.ready.extend(self.buf.drain(..).map(Ok));
+                }
                 Some(Err(e)) => {
                     // Finish the event first; the error comes next.
-                    return match self.pending.take() {
-                        Some((done, _)) => {
-                            self.next = Some(Err(e));
-                            Some(Ok(done))
-                        }
-                        None => Some(Err(e)),
-                    };
+                    self.ready.extend(self.joiner.finish().map(Ok));
+                    self.ready.push_back(Err(e));
                 }
-                None => return self.pending.take().map(|(r, _)| Ok(r)),
-            };
-            if rec.invalid.is_some() {
-                // A bad line is a record of its own, in its place.
-                let bad = Record { lines: 1, ..rec };
-                self.in_traceback = false;
-                return match self.pending.take() {
-                    Some((done, _)) => {
-                        self.next = Some(Ok(bad));
-                        Some(Ok(done))
-                    }
-                    None => Some(Ok(bad)),
-                };
-            }
-            let joins = match &self.pending {
-                Some((event, last)) => {
-                    rec.row == last + 1
-                        && event.message.len() + 1 + rec.message.len() <= self.max_bytes
-                        && self.mode.continues(&rec.message, self.in_traceback)
-                }
-                None => false,
-            };
-            if !joins {
-                if let Some(done) = self.start(rec) {
-                    return Some(Ok(done));
-                }
-                continue;
-            }
-            if rec.message.starts_with(TRACEBACK) {
-                self.in_traceback = true;
-            } else if self.in_traceback && !rec.message.starts_with([' ', '\t']) {
-                // The exception line closes the traceback.
-                self.in_traceback = false;
-            }
-            if let Some((event, last)) = self.pending.as_mut() {
-                event.message.push('\n');
-                event.message.push_str(&rec.message);
-                event.lines += 1;
-                *last = rec.row;
+                None => return self.joiner.finish().map(Ok),
             }
         }
     }
@@ -244,6 +267,22 @@ Caused by: java.lang.NullPointerException\n\
         let ev: Vec<Record> = Events::new(lines, Multiline::Auto, 1024).map(|r| r.unwrap()).collect();
         let got: Vec<(u64, u32, bool)> = ev.iter().map(|r| (r.row, r.lines, r.invalid.is_some())).collect();
         assert_eq!(got, [(1, 2, false), (4, 1, false), (5, 2, false), (7, 1, true), (8, 1, false)]);
+    }
+
+    #[test]
+    fn rows_pass_through_and_a_quiet_input_finishes_the_event() {
+        let mut j = Joiner::new(Multiline::Auto, 1024);
+        let mut out = vec![];
+        let text = |row, m: &str| Record { row, message: m.into(), ..Record::default() };
+        j.push(text(1, "ERROR failed"), &mut out);
+        j.push(text(2, "  detail"), &mut out);
+        assert!(out.is_empty() && j.holding());
+        let row = Record { row: 3, message: "  not joined".into(), passthrough: Passthrough::Columns(vec![]), ..Record::default() };
+        j.push(row, &mut out);
+        assert_eq!(out.iter().map(|r| (r.row, r.lines)).collect::<Vec<_>>(), [(1, 2), (3, 0)]);
+        j.push(text(4, "next"), &mut out);
+        assert_eq!(j.finish().map(|r| (r.row, r.lines)), Some((4, 1)));
+        assert!(!j.holding() && j.finish().is_none());
     }
 
     #[test]
