@@ -29,10 +29,10 @@
 //!   own noise: a lexical model may label `sudo: kamori17 …` differently from
 //!   `sudo: alice …`, and demanding unanimity let one such flip block a
 //!   pattern for good.
-
+//!
 //! This is the online template miner's idea (Drain: same length, few differing
 //! tokens) with two guards Drain lacks, because here a merge decides labels:
-//! a merge needs several witnesses, and the witnesses must agree on the label.
+//! a merge needs several witnesses, and three in four of them must agree on the label.
 //! Templates of fewer than [`MIN_WORDS`] words, where one word is most of the
 //! meaning, are never generalised.
 //!
