@@ -29,6 +29,17 @@ impl CacheKey {
         h.update(template.as_bytes());
         CacheKey(h.digest128())
     }
+
+    /// The key of an exact, unmasked `line` within `scope`: apart from every
+    /// template's key (a domain byte is hashed first).
+    pub fn line(scope: &str, line: &str) -> Self {
+        let mut h = Xxh3::new();
+        h.update(b"\x01");
+        h.update(&(scope.len() as u64).to_le_bytes());
+        h.update(scope.as_bytes());
+        h.update(line.as_bytes());
+        CacheKey(h.digest128())
+    }
 }
 
 /// Bounded, thread-safe map from [`CacheKey`] to [`Decision`].
@@ -80,6 +91,7 @@ mod tests {
         // The length prefix keeps ("ab","c") and ("a","bc") apart.
         assert_ne!(CacheKey::new("ab", "c"), CacheKey::new("a", "bc"));
         assert_eq!(CacheKey::new("s", "t"), CacheKey::new("s", "t"));
+        assert_ne!(CacheKey::line("s", "t"), CacheKey::new("s", "t"));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct ModelTier {
     threshold: f32,
 }
 
+/// Most vector values (f32) held at once by [`ModelTier::predict`]: 8 MB.
+pub const VALUES_IN_FLIGHT: usize = 1 << 21;
+
 impl ModelTier {
     /// A model tier; the encoder's width must be the head's.
     pub fn new(encoder: Arc<dyn Encoder>, head: SoftmaxHead, threshold: f32) -> Result<Self, WidthMismatch> {
@@ -54,8 +57,15 @@ impl ModelTier {
     }
 
     /// Best label index and probability for each text (no threshold).
+    ///
+    /// Texts go to the encoder in chunks of its preferred batch, but never
+    /// more than [`VALUES_IN_FLIGHT`] vector values at once: the default
+    /// bundle's vectors have 33,536 dimensions (hashed lexical features and
+    /// MiniLM), and its 1,024-text batches held 137 MB of them, plus as much
+    /// again while the parts were joined — most of the service's and the
+    /// CLI's peak memory on a stream with many new templates.
     pub fn predict(&self, texts: &[&str]) -> Result<Vec<(usize, f32)>, TierError> {
-        let batch = self.encoder.preferred_batch().max(1);
+        let batch = self.encoder.preferred_batch().clamp(1, (VALUES_IN_FLIGHT / self.encoder.dim().max(1)).max(1));
         let run = |chunk: &[&str]| -> Result<Vec<(usize, f32)>, TierError> {
             let vectors = self.encoder.encode(chunk).map_err(|e| TierError { tier: TierKind::Model, message: e.to_string() })?;
             if vectors.len() != chunk.len() {

@@ -3,6 +3,7 @@
 //! ```text
 //! records ─▶ invalid? ─────────────────────────────▶ Unclassified(reason)
 //!         ─▶ rules tier (raw line, every record) ──▶ decided
+//!         ─▶ (scope, exact line) ─▶ line cache ────▶ hit
 //!         ─▶ mask ─▶ (scope, template) ─▶ cache ───▶ hit
 //!                      miss ─▶ learned pattern? ─▶ cache ───▶ hit
 //!         ─▶ distinct templates ─▶ route
@@ -114,8 +115,20 @@ pub struct Pipeline {
     fallback: Fallback,
     escalate: bool,
     cache: DecisionCache,
+    /// Decisions by exact (scope, line), for lines that repeat verbatim
+    /// (health checks, messages without their timestamp in JSON or CSV):
+    /// they skip masking. Filled from the template cache, so it holds only
+    /// what that cache decided.
+    lines: DecisionCache,
     learner: Option<Learner>,
     stats: Mutex<Stats>,
+}
+
+/// Size of the exact-line cache for a template cache of `capacity`: a
+/// quarter, at most 32,768 (a line that does not repeat soon is cheap to
+/// mask again).
+fn lines_capacity(capacity: usize) -> usize {
+    (capacity / 4).min(32_768)
 }
 
 /// Builds a [`Pipeline`].
@@ -199,6 +212,7 @@ impl PipelineBuilder {
             fallback: self.fallback,
             escalate: true,
             cache: DecisionCache::new(self.cache_capacity),
+            lines: DecisionCache::new(lines_capacity(self.cache_capacity)),
             learner: (self.learn_min_values > 0 && self.cache_capacity > 0).then(|| Learner::new(self.learn_min_values)),
             stats: Mutex::new(Stats::default()),
         }
@@ -264,6 +278,7 @@ impl Pipeline {
     /// Empties the cache and what was learned: decisions made under another policy.
     fn forget(&mut self) {
         self.cache = DecisionCache::new(self.cache.capacity());
+        self.lines = DecisionCache::new(lines_capacity(self.cache.capacity()));
         self.learner = self.learner.as_ref().map(|l| Learner::new(l.min_values()));
     }
 
@@ -353,18 +368,38 @@ impl Pipeline {
             None => pending,
         };
 
-        // Mask (in parallel for big batches), look up the cache, group the misses.
+        // Exact lines seen before skip masking; the rest are masked (in
+        // parallel for big batches) and looked up by template, then by
+        // learned pattern; the misses are grouped.
+        enum Keyed {
+            Seen(Decision),
+            New { line: CacheKey, key: CacheKey, template: String },
+        }
         let mask_one = |&i: &usize| {
             let r = &records[i];
+            let scope = self.scope(&r.source);
+            let line = CacheKey::line(scope, &r.message);
+            if let Some(d) = self.lines.get(&line) {
+                return (i, Keyed::Seen(d));
+            }
             let template = self.masker.mask(&r.message);
-            (i, CacheKey::new(self.scope(&r.source), &template), template)
+            (i, Keyed::New { line, key: CacheKey::new(scope, &template), template })
         };
-        let masked: Vec<(usize, CacheKey, String)> =
+        let keyed: Vec<(usize, Keyed)> =
             if pending.len() >= 2048 { pending.par_iter().map(mask_one).collect() } else { pending.iter().map(mask_one).collect() };
         let mut groups: Vec<Group> = vec![];
         let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
-        for (i, key, template) in masked {
+        for (i, keyed) in keyed {
+            let (line, key, template) = match keyed {
+                Keyed::Seen(d) => {
+                    out[i] = Some(d);
+                    stats.cache_hits += 1;
+                    continue;
+                }
+                Keyed::New { line, key, template } => (line, key, template),
+            };
             if let Some(d) = self.cache.get(&key) {
+                self.lines.insert(line, d.clone());
                 out[i] = Some(d);
                 stats.cache_hits += 1;
                 continue;
@@ -374,6 +409,7 @@ impl Pipeline {
             let (key, pattern) = match learned {
                 Some(pk) => match self.cache.get(&pk) {
                     Some(d) => {
+                        self.lines.insert(line, d.clone());
                         out[i] = Some(d);
                         stats.cache_hits += 1;
                         stats.pattern_hits += 1;

@@ -256,6 +256,18 @@ impl MiniLmEncoder {
     /// Loads the model with a given backend and (built-in backend) precision
     /// of the dense layers.
     pub fn load_with(dir: &Path, kind: BackendKind, precision: sgemm::Precision) -> Result<Self, EmbedError> {
+        fn sha256_file(path: &Path) -> std::io::Result<String> {
+            use std::io::Read;
+            let mut f = std::fs::File::open(path)?;
+            let mut h = Sha256::new();
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                match f.read(&mut buf)? {
+                    0 => return Ok(format!("{:x}", h.finalize())),
+                    n => h.update(&buf[..n]),
+                }
+            }
+        }
         let bad = |file: &str, message: String| EmbedError::BadFile { file: dir.join(file), message };
         // sentence-transformers' max_seq_length wins over the tokenizer's own truncation.
         let max_seq_length = match std::fs::read_to_string(dir.join("sentence_bert_config.json")) {
@@ -270,11 +282,13 @@ impl MiniLmEncoder {
             .with_truncation(Some(TruncationParams { max_length: max_seq_length, ..Default::default() }))
             .map_err(|e| bad("tokenizer.json", e.to_string()))?;
         tokenizer.with_padding(None);
-        let bytes = std::fs::read(dir.join("model.safetensors")).map_err(|e| bad("model.safetensors", e.to_string()))?;
-        let sha256 = format!("{:x}", Sha256::digest(&bytes));
+        // The file is hashed and read in pieces, never held whole: loading
+        // peaks at the weights alone.
+        let weights = dir.join("model.safetensors");
+        let sha256 = sha256_file(&weights).map_err(|e| bad("model.safetensors", e.to_string()))?;
         let backend = match kind {
             BackendKind::Builtin => Backend::Cpu(
-                bert::Bert::load(&dir.join("config.json"), &bytes, precision).map_err(|e| bad("model.safetensors", e.to_string()))?,
+                bert::Bert::load(&dir.join("config.json"), &weights, precision).map_err(|e| bad("model.safetensors", e.to_string()))?,
             ),
             #[cfg(feature = "candle")]
             BackendKind::CandleCpu | BackendKind::CandleCuda => {
@@ -287,6 +301,7 @@ impl MiniLmEncoder {
                 let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad("config.json", e.to_string()))?;
                 let config: candle_transformers::models::bert::Config =
                     serde_json::from_str(&text).map_err(|e| bad("config.json", e.to_string()))?;
+                let bytes = std::fs::read(&weights).map_err(|e| bad("model.safetensors", e.to_string()))?;
                 let vb = candle_nn::VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
                     .map_err(|e| bad("model.safetensors", e.to_string()))?;
                 let model =

@@ -189,22 +189,41 @@ impl<R: Read> Read for QuoteWatch<R> {
             }
             return Ok(0);
         }
-        for &b in &out[..n] {
-            self.state = match (self.state, b) {
-                (2, b'"') => 3,
-                (2, _) => 2,
-                (0, b'"') => {
-                    self.open_line = self.line;
-                    2
+        // Inside a quoted field only a quote matters, inside an unquoted one
+        // only a separator: jump to it (memchr); decide other bytes one by one.
+        let buf = &out[..n];
+        let mut i = 0;
+        while i < n {
+            match self.state {
+                2 => match memchr::memchr(b'"', &buf[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.state = 3;
+                    }
+                    None => i = n,
+                },
+                1 => match memchr::memchr3(b',', b'\n', b'\r', &buf[i..]) {
+                    Some(j) => {
+                        i += j + 1;
+                        self.state = 0;
+                    }
+                    None => i = n,
+                },
+                state => {
+                    self.state = match (state, buf[i]) {
+                        (0, b'"') => {
+                            self.open_line = self.line + memchr::memchr_iter(b'\n', &buf[..i]).count() as u64;
+                            2
+                        }
+                        (3, b'"') => 2,
+                        (_, b',' | b'\n' | b'\r') => 0,
+                        _ => 1,
+                    };
+                    i += 1;
                 }
-                (3, b'"') => 2,
-                (_, b',' | b'\n' | b'\r') => 0,
-                _ => 1,
-            };
-            if b == b'\n' {
-                self.line += 1;
             }
         }
+        self.line += memchr::memchr_iter(b'\n', buf).count() as u64;
         self.pos += n as u64;
         self.last_was_newline = out[n - 1] == b'\n';
         Ok(n)
