@@ -126,6 +126,9 @@ fn add_bias_rows(x: &mut [f32], b: &[f32]) {
 /// speed.
 const TOKENS_PER_PASS: usize = 1024;
 
+/// A tensor by name: its shape and values, `None` when the file lacks it.
+type Fetched = Result<Option<(Vec<usize>, Vec<f32>)>, String>;
+
 /// Little-endian f32 values of `bytes` (a multiple of 4 long).
 fn le_f32(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
     bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -175,7 +178,7 @@ impl Bert {
     /// prefix); dense layers will compute in `precision`.
     pub fn from_safetensors(bytes: &[u8], cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
         let st = SafeTensors::deserialize(bytes)?;
-        let fetch = |name: &str| -> Result<Option<(Vec<usize>, Vec<f32>)>, String> {
+        let fetch = |name: &str| -> Fetched {
             let Ok(t) = st.tensor(name) else {
                 return Ok(None);
             };
@@ -206,7 +209,7 @@ impl Bert {
         let header: std::collections::HashMap<String, serde_json::Value> =
             serde_json::from_slice(&head).map_err(|e| BertError::Tensor { name: "(header)".into(), message: e.to_string() })?;
         let file = std::cell::RefCell::new(file);
-        let fetch = |name: &str| -> Result<Option<(Vec<usize>, Vec<f32>)>, String> {
+        let fetch = |name: &str| -> Fetched {
             let Some(info) = header.get(name) else {
                 return Ok(None);
             };
@@ -242,13 +245,8 @@ impl Bert {
         Bert::from_fetch(&fetch, cfg, precision)
     }
 
-    /// The model from a source of named f32 tensors (`None`: not there).
-    #[allow(clippy::type_complexity)]
-    fn from_fetch(
-        fetch: &dyn Fn(&str) -> Result<Option<(Vec<usize>, Vec<f32>)>, String>,
-        cfg: BertConfig,
-        precision: Precision,
-    ) -> Result<Bert, BertError> {
+    /// The model from a source of named f32 tensors.
+    fn from_fetch(fetch: &dyn Fn(&str) -> Fetched, cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
         if cfg.hidden_act != "gelu" {
             return Err(BertError::Unsupported(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act)));
         }
