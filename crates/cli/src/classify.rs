@@ -109,8 +109,9 @@ pub struct ClassifyArgs {
     /// and `lines` (how many it covers). CSV and JSON rows are never joined.
     #[arg(long, value_name = "auto|off|REGEX", default_value = "auto", value_parser = parse_multiline)]
     pub multiline: Multiline,
-    /// Records per batch.
-    #[arg(long, default_value_t = 4096)]
+    /// Records per batch (1,024: measured faster than 4,096 on 2 cores, the
+    /// reader thread and the cascade sharing them better, and smaller).
+    #[arg(long, default_value_t = 1024)]
     pub batch_size: usize,
     /// Decisions kept in the template cache (0 disables it).
     #[arg(long, default_value_t = DEFAULT_CACHE_CAPACITY)]

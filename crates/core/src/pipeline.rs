@@ -368,36 +368,31 @@ impl Pipeline {
             None => pending,
         };
 
-        // Exact lines seen before skip masking; the rest are masked (in
-        // parallel for big batches) and looked up by template, then by
-        // learned pattern; the misses are grouped.
-        enum Keyed {
-            Seen(Decision),
-            New { line: CacheKey, key: CacheKey, template: String },
-        }
-        let mask_one = |&i: &usize| {
+        // Exact lines seen before skip masking (a cheap lookup, in order);
+        // the rest are masked (in parallel when there are many) and looked
+        // up by template, then by learned pattern; the misses are grouped.
+        let mut unseen: Vec<(usize, CacheKey)> = Vec::with_capacity(pending.len());
+        for &i in &pending {
             let r = &records[i];
-            let scope = self.scope(&r.source);
-            let line = CacheKey::line(scope, &r.message);
-            if let Some(d) = self.lines.get(&line) {
-                return (i, Keyed::Seen(d));
-            }
-            let template = self.masker.mask(&r.message);
-            (i, Keyed::New { line, key: CacheKey::new(scope, &template), template })
-        };
-        let keyed: Vec<(usize, Keyed)> =
-            if pending.len() >= 2048 { pending.par_iter().map(mask_one).collect() } else { pending.iter().map(mask_one).collect() };
-        let mut groups: Vec<Group> = vec![];
-        let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
-        for (i, keyed) in keyed {
-            let (line, key, template) = match keyed {
-                Keyed::Seen(d) => {
+            let line = CacheKey::line(self.scope(&r.source), &r.message);
+            match self.lines.get(&line) {
+                Some(d) => {
                     out[i] = Some(d);
                     stats.cache_hits += 1;
-                    continue;
                 }
-                Keyed::New { line, key, template } => (line, key, template),
-            };
+                None => unseen.push((i, line)),
+            }
+        }
+        let mask_one = |&(i, line): &(usize, CacheKey)| {
+            let r = &records[i];
+            let template = self.masker.mask(&r.message);
+            (i, line, CacheKey::new(self.scope(&r.source), &template), template)
+        };
+        let masked: Vec<(usize, CacheKey, CacheKey, String)> =
+            if unseen.len() >= 512 { unseen.par_iter().map(mask_one).collect() } else { unseen.iter().map(mask_one).collect() };
+        let mut groups: Vec<Group> = vec![];
+        let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
+        for (i, line, key, template) in masked {
             if let Some(d) = self.cache.get(&key) {
                 self.lines.insert(line, d.clone());
                 out[i] = Some(d);
