@@ -16,10 +16,11 @@
 //!   AVX-512 kernel for the dense layers ([`sgemm`]), element-wise steps
 //!   compiled per instruction set ([`kernels`]). candle's `BertModel` is kept
 //!   as an optional backend (feature `candle`, and `cuda` for GPUs).
-//! * **Precision.** f32 by default (cosine 1.00000000 to sentence-transformers
-//!   on the reference texts). `LOGSIFT_MINILM_PRECISION=bf16` multiplies in
-//!   bfloat16 on CPUs with AVX512-BF16 (1.4× faster; minimum cosine 0.99997,
-//!   no accuracy change measured on the codebasics file).
+//! * **Precision.** On CPUs with AVX512-BF16 the dense layers multiply in
+//!   bfloat16 by default (1.4× faster; minimum cosine 0.99997 to
+//!   sentence-transformers, no accuracy change measured on the codebasics
+//!   file); elsewhere, and with `LOGSIFT_MINILM_PRECISION=f32`, in f32
+//!   (cosine 1.00000000 on the reference texts).
 //! * **Length-bucketed batches.** A batch is padded to its longest line. Log
 //!   files mix 15-token one-liners with 200-token API lines, so batches cut in
 //!   input order spend most of their work on padding. The encoder sorts each

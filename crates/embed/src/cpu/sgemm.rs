@@ -10,7 +10,7 @@
 //! slice of `k` stays in L1 and a block of `A` rows in L2; threads take
 //! disjoint blocks of rows.
 //!
-//! With [`Precision::Bf16`] (opt-in) and AVX512-BF16, weights and activations
+//! With [`Precision::Bf16`] (the default where the CPU has AVX512-BF16), weights and activations
 //! are rounded to bfloat16 and multiplied in pairs with `vdpbf16ps`,
 //! accumulating in f32: twice the products per instruction, at the cost of
 //! 8-bit mantissas (the parity test bounds the effect).
@@ -29,19 +29,46 @@ const MC: usize = 64;
 /// Arithmetic of the dense layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Precision {
-    /// f32 throughout (the default: sentence-transformers' numbers).
+    /// f32 throughout (sentence-transformers' numbers; the default without
+    /// AVX512-BF16, and `LOGSIFT_MINILM_PRECISION=f32`).
     F32,
-    /// bfloat16 products, f32 sums (needs AVX512-BF16; else f32).
+    /// bfloat16 products, f32 sums (needs AVX512-BF16; else f32; the default
+    /// where the CPU has it).
     Bf16,
 }
 
 impl Precision {
-    /// `LOGSIFT_MINILM_PRECISION=bf16` selects bf16; anything else f32.
+    /// `LOGSIFT_MINILM_PRECISION=f32` or `=bf16` chooses; by default bf16
+    /// where the CPU multiplies it natively (AVX512-BF16: 1.4× the
+    /// embeddings a second, minimum cosine 0.99997 to sentence-transformers,
+    /// no accuracy change measured on the bundles), exact f32 elsewhere.
     pub fn from_env() -> Precision {
-        match std::env::var("LOGSIFT_MINILM_PRECISION").as_deref() {
-            Ok("bf16") => Precision::Bf16,
+        Precision::choose(std::env::var("LOGSIFT_MINILM_PRECISION").ok().as_deref(), has_avx512_bf16())
+    }
+
+    /// The precision for a `LOGSIFT_MINILM_PRECISION` value on a CPU with or
+    /// without AVX512-BF16.
+    pub fn choose(setting: Option<&str>, cpu_bf16: bool) -> Precision {
+        match setting {
+            Some("bf16") => Precision::Bf16,
+            Some("f32") => Precision::F32,
+            _ if cpu_bf16 => Precision::Bf16,
             _ => Precision::F32,
         }
+    }
+}
+
+#[cfg(test)]
+mod precision_tests {
+    use super::Precision;
+
+    #[test]
+    fn bf16_by_default_only_where_the_cpu_has_it_and_f32_on_request() {
+        assert_eq!(Precision::choose(None, true), Precision::Bf16);
+        assert_eq!(Precision::choose(None, false), Precision::F32);
+        assert_eq!(Precision::choose(Some("f32"), true), Precision::F32);
+        assert_eq!(Precision::choose(Some("bf16"), false), Precision::Bf16, "asked for: falls back to f32 kernels itself");
+        assert_eq!(Precision::choose(Some("other"), false), Precision::F32);
     }
 }
 
