@@ -106,6 +106,12 @@ pub fn render(stats: &Stats, batches: u64, extra: &[Metric]) -> String {
             Metric::counter("logsift_model_queries_total", "Distinct templates the model tier was asked about.", stats.model_queries),
             Metric::counter("logsift_llm_queries_total", "Distinct templates the LLM tier was asked about.", stats.llm_queries),
             Metric::counter("logsift_invalid_lines_total", "Lines that were bad input.", stats.invalid),
+            Metric::counter(
+                "logsift_pattern_hits_total",
+                "Lines answered through a learned variable's pattern (counted in cache hits too).",
+                stats.pattern_hits,
+            ),
+            Metric::counter("logsift_patterns_learned_total", "Word positions learned to be variables.", stats.patterns_learned),
             Metric::counter("logsift_batches_total", "Batches run by the pipeline (micro-batching joins requests).", batches),
         ],
     );
@@ -119,7 +125,7 @@ mod tests {
 
     #[test]
     fn renders_every_tier_label_and_extra_metric() {
-        let mut stats = Stats { cache_hits: 3, ..Stats::default() };
+        let mut stats = Stats { cache_hits: 3, patterns_learned: 4, ..Stats::default() };
         stats.tiers.insert(crate::record::TierKind::Model, 5);
         stats.labels.insert("Say \"hi\"\n".into(), 2);
         let text = render(&stats, 7, &[Metric::gauge("logsift_x_open", "x.", 1), Metric::counter("logsift_y_total", "y.", 9)]);
@@ -127,6 +133,7 @@ mod tests {
         assert!(text.contains("logsift_lines_total{tier=\"llm\"} 0\n"), "{text}");
         assert!(text.contains("logsift_label_lines_total{label=\"Say \\\"hi\\\"\\n\"} 2\n"), "{text}");
         assert!(text.contains("logsift_cache_hits_total 3\n") && text.contains("logsift_batches_total 7\n"), "{text}");
+        assert!(text.contains("logsift_patterns_learned_total 4\n"), "{text}");
         assert!(text.contains("# TYPE logsift_x_open gauge\nlogsift_x_open 1\n"), "{text}");
         assert!(text.contains("# TYPE logsift_y_total counter\nlogsift_y_total 9\n"), "{text}");
     }
