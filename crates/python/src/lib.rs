@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use logsift_core::bundle::{Bundle, BundleFiles};
 use logsift_core::io::{CsvInput, InputOptions};
+use logsift_core::learn::DEFAULT_MIN_VALUES;
 use logsift_core::mask::{template_id, Templates};
 use logsift_core::pipeline::{Fallback, DEFAULT_CACHE_CAPACITY};
 use logsift_core::record::{Passthrough, Record};
@@ -259,11 +260,19 @@ impl PyModel {
     }
 }
 
-fn model_from(bundle: Bundle, encoder: Arc<dyn Encoder>, settings: LlmSettings, strict: bool, cache: usize) -> PyResult<PyModel> {
+/// How a loaded model runs: the keyword arguments of `Model.load` past the LLM's.
+struct RunOptions {
+    strict: bool,
+    cache: usize,
+    learn_variables: usize,
+}
+
+fn model_from(bundle: Bundle, encoder: Arc<dyn Encoder>, settings: LlmSettings, run: RunOptions) -> PyResult<PyModel> {
+    let RunOptions { strict, cache, learn_variables } = run;
     let (llm_tier, llm) = settings.tier(&bundle).map_err(|e| PyValueError::new_err(e.to_string()))?;
     let llm_id = settings.identity();
     let fallback = if strict { Fallback::Strict } else { Fallback::Guess };
-    let mut pipeline = bundle.pipeline(encoder, llm_tier, cache).map_err(runtime)?.with_fallback(fallback);
+    let mut pipeline = bundle.pipeline(encoder, llm_tier, cache).map_err(runtime)?.with_fallback(fallback).with_learning(learn_variables);
     if let Some(id) = &llm_id {
         if !bundle.manifest.escalation_pays(id) {
             pipeline = pipeline.with_escalation(false);
@@ -288,8 +297,10 @@ impl PyModel {
     /// Face cache, never downloaded; without them the bundled lexical model,
     /// with a warning). `llm`: LLM settings (see `LlmSettings`), over the
     /// bundle's `[llm]` table; the API key comes from the environment only.
+    /// `learn_variables`: distinct words under one label that make a word
+    /// position a variable (0: off), as the CLI's `--learn-variables`.
     #[staticmethod]
-    #[pyo3(signature = (path=None, *, encoder_dir=None, llm=None, strict=false, cache_size=DEFAULT_CACHE_CAPACITY))]
+    #[pyo3(signature = (path=None, *, encoder_dir=None, llm=None, strict=false, cache_size=DEFAULT_CACHE_CAPACITY, learn_variables=DEFAULT_MIN_VALUES))]
     fn load(
         py: Python<'_>,
         path: Option<PathBuf>,
@@ -297,6 +308,7 @@ impl PyModel {
         llm: Option<&Bound<'_, PyDict>>,
         strict: bool,
         cache_size: usize,
+        learn_variables: usize,
     ) -> PyResult<PyModel> {
         let settings = llm_settings(llm)?;
         let dir = encoder_dir.as_deref();
@@ -327,7 +339,7 @@ impl PyModel {
             }
         };
         let settings = settings.or(LlmSettings::from_bundle(&bundle).map_err(|e| PyValueError::new_err(e.to_string()))?);
-        model_from(bundle, encoder, settings, strict, cache_size)
+        model_from(bundle, encoder, settings, RunOptions { strict, cache: cache_size, learn_variables })
     }
 
     /// The bundle's name.

@@ -166,3 +166,15 @@ def test_classification_releases_the_gil(model):
     # Holding the GIL for the whole call would leave the other thread no
     # bytecode to run until it returned.
     assert during > 10_000, during
+
+
+def test_learned_variables_can_be_turned_off_and_bad_values_are_refused(root):
+    lines = [f"vm userdel[{i}]: delete user '{name}'" for i, name in enumerate(["carol", "dave", "erin", "frank", "grace", "heidi"])]
+    on = logsift.Model.load(root / "models" / "lexical")
+    off = logsift.Model.load(root / "models" / "lexical", learn_variables=0)
+    # One line a call, as a stream arrives: both give every line a label of the bundle.
+    for line in lines:
+        a, b = on.classify([line])[0], off.classify([line])[0]
+        assert a.label in on.labels and b.label in off.labels
+    with pytest.raises(OverflowError):
+        logsift.Model.load(root / "models" / "lexical", learn_variables=-1)

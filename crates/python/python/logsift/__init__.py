@@ -84,6 +84,7 @@ class Model:
         llm: Optional[dict] = None,
         strict: bool = False,
         cache_size: int = 1 << 16,
+        learn_variables: int = 4,
     ) -> "Model":
         """Loads a bundle directory, or the bundled default when ``path`` is None.
 
@@ -92,7 +93,10 @@ class Model:
         falls back to the bundled lexical model with a warning). ``llm`` holds LLM
         settings (``preset``, ``url``, ``model``, ``key_env``, ``batch``, ``timeout``, …)
         over the bundle's ``[llm]`` table; the API key is read from the environment
-        variable ``key_env`` names, never passed in.
+        variable ``key_env`` names, never passed in. ``learn_variables``: a word
+        position that took this many distinct words under one label becomes a
+        variable (user names, groups), so new values reuse the decision; 0 turns
+        it off (output templates are not affected).
         """
         inner = _logsift.Model.load(
             None if path is None else os.fspath(path),
@@ -100,6 +104,7 @@ class Model:
             llm=llm,
             strict=strict,
             cache_size=cache_size,
+            learn_variables=learn_variables,
         )
         return cls(inner)
 

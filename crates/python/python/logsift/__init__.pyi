@@ -23,6 +23,7 @@ class Model:
         llm: Optional[dict] = None,
         strict: bool = False,
         cache_size: int = ...,
+        learn_variables: int = ...,
     ) -> "Model": ...
     name: str
     path: str
