@@ -284,36 +284,44 @@ impl MiniLmEncoder {
             .map_err(|e| bad("tokenizer.json", e.to_string()))?;
         tokenizer.with_padding(None);
         // The file is hashed and read in pieces, never held whole: loading
-        // peaks at the weights alone.
+        // peaks at the weights alone. The hash runs on its own thread while
+        // the weights load (about 50 ms of the start-up).
         let weights = dir.join("model.safetensors");
-        let sha256 = sha256_file(&weights).map_err(|e| bad("model.safetensors", e.to_string()))?;
-        let backend = match kind {
-            BackendKind::Builtin => Backend::Cpu(
-                bert::Bert::load(&dir.join("config.json"), &weights, precision).map_err(|e| bad("model.safetensors", e.to_string()))?,
-            ),
-            #[cfg(feature = "candle")]
-            BackendKind::CandleCpu | BackendKind::CandleCuda => {
-                use candle_core::{DType, Device};
-                let device = if kind == BackendKind::CandleCuda {
-                    Device::new_cuda(0).map_err(|e| bad("model.safetensors", format!("no CUDA device: {e}")))?
-                } else {
-                    Device::Cpu
-                };
-                let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad("config.json", e.to_string()))?;
-                let config: candle_transformers::models::bert::Config =
-                    serde_json::from_str(&text).map_err(|e| bad("config.json", e.to_string()))?;
-                let bytes = std::fs::read(&weights).map_err(|e| bad("model.safetensors", e.to_string()))?;
-                let vb = candle_nn::VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
-                    .map_err(|e| bad("model.safetensors", e.to_string()))?;
-                let model =
-                    candle_transformers::models::bert::BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", e.to_string()))?;
-                Backend::Candle { model, device }
-            }
-            #[cfg(not(feature = "candle"))]
-            BackendKind::CandleCpu | BackendKind::CandleCuda => {
-                return Err(bad("model.safetensors", "this build has no candle backend (features `candle` / `cuda`)".into()))
-            }
-        };
+        let (sha256, backend) = std::thread::scope(|scope| -> Result<_, EmbedError> {
+            let hashing = scope.spawn(|| sha256_file(&weights));
+            let backend = match kind {
+                BackendKind::Builtin => Backend::Cpu(
+                    bert::Bert::load(&dir.join("config.json"), &weights, precision).map_err(|e| bad("model.safetensors", e.to_string()))?,
+                ),
+                #[cfg(feature = "candle")]
+                BackendKind::CandleCpu | BackendKind::CandleCuda => {
+                    use candle_core::{DType, Device};
+                    let device = if kind == BackendKind::CandleCuda {
+                        Device::new_cuda(0).map_err(|e| bad("model.safetensors", format!("no CUDA device: {e}")))?
+                    } else {
+                        Device::Cpu
+                    };
+                    let text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| bad("config.json", e.to_string()))?;
+                    let config: candle_transformers::models::bert::Config =
+                        serde_json::from_str(&text).map_err(|e| bad("config.json", e.to_string()))?;
+                    let bytes = std::fs::read(&weights).map_err(|e| bad("model.safetensors", e.to_string()))?;
+                    let vb = candle_nn::VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
+                        .map_err(|e| bad("model.safetensors", e.to_string()))?;
+                    let model = candle_transformers::models::bert::BertModel::load(vb, &config)
+                        .map_err(|e| bad("model.safetensors", e.to_string()))?;
+                    Backend::Candle { model, device }
+                }
+                #[cfg(not(feature = "candle"))]
+                BackendKind::CandleCpu | BackendKind::CandleCuda => {
+                    return Err(bad("model.safetensors", "this build has no candle backend (features `candle` / `cuda`)".into()))
+                }
+            };
+            let sha256 = hashing
+                .join()
+                .map_err(|_| bad("model.safetensors", "hashing failed".into()))?
+                .map_err(|e| bad("model.safetensors", e.to_string()))?;
+            Ok((sha256, backend))
+        })?;
         Ok(MiniLmEncoder { backend, tokenizer, sha256, dir: dir.to_path_buf(), max_seq_length })
     }
 
