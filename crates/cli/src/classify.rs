@@ -63,7 +63,6 @@ impl FieldArgs {
             message_field: self.message_field.clone(),
             default_source: self.source.clone(),
             max_line_bytes: self.max_line_bytes,
-            ..InputOptions::default()
         }
     }
 }
@@ -210,7 +209,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if args.follow.is_some() && args.inputs.iter().any(|i| i != "-") {
         bail!("--follow FILE reads one file; give no other inputs");
     }
-    let opts = InputOptions { multiline: args.multiline.clone(), ..args.read.options() };
+    let opts = args.read.options();
     let out_path = args.output.clone().filter(|o| o != "-");
     let stop = stop_on_signals()?;
 
@@ -238,8 +237,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let csv_headers = first.headers.clone();
     // Text lines are joined into events here, not on the reader thread, so
     // that an event held for its next line can be let go when input goes quiet.
-    let mut joiner = (first.format == Format::Text && !matches!(opts.multiline, Multiline::Off))
-        .then(|| Joiner::new(opts.multiline.clone(), opts.max_line_bytes));
+    let mut joiner = (first.format == Format::Text && !matches!(args.multiline, Multiline::Off))
+        .then(|| Joiner::new(args.multiline.clone(), opts.max_line_bytes));
     if let Some(h) = &csv_headers {
         let mut renamed = CsvOutput::<Vec<u8>>::renamed(h);
         if args.with_template {

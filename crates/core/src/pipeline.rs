@@ -270,11 +270,6 @@ impl Pipeline {
         self
     }
 
-    /// The learner of variables, when learning is on.
-    pub fn learner(&self) -> Option<&Learner> {
-        self.learner.as_ref()
-    }
-
     /// Empties the cache and what was learned: decisions made under another policy.
     fn forget(&mut self) {
         self.cache = DecisionCache::new(self.cache.capacity());

@@ -30,7 +30,7 @@ pub struct Record {
     /// place, as `Unclassified` with this reason: output rows = input rows.
     pub invalid: Option<BadRow>,
     /// Input lines this record covers, from `row` on, when text lines were
-    /// joined into events ([`crate::io::Events`]); 0 when they were not (a
+    /// joined into events ([`crate::io::Joiner`]); 0 when they were not (a
     /// record is then one row).
     pub lines: u32,
 }

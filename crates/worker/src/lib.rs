@@ -120,7 +120,6 @@ impl WorkerConfig {
             source_field: self.source_field.clone(),
             default_source: self.default_source.clone(),
             max_line_bytes: self.max_line_bytes,
-            ..InputOptions::default()
         }
     }
 }

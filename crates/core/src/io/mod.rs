@@ -15,7 +15,7 @@ mod read_csv;
 mod read_lines;
 mod write;
 
-pub use multiline::{Events, Joiner, Multiline};
+pub use multiline::{Joiner, Multiline};
 pub use read_csv::{CsvInput, LineCap};
 pub use read_lines::{json_record, line_record, LineDecoder, LineInput};
 pub use write::{add_template, json_object, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS, SPAN_COLUMNS, TEMPLATE_COLUMNS};
@@ -56,9 +56,6 @@ pub struct InputOptions {
     pub default_source: String,
     /// Lines longer than this (bytes) are invalid.
     pub max_line_bytes: usize,
-    /// How plain-text lines become events ([`Multiline::Off`] here; the
-    /// CLI's `--multiline` defaults to `auto`). CSV and JSON are never joined.
-    pub multiline: Multiline,
 }
 
 impl Default for InputOptions {
@@ -68,7 +65,6 @@ impl Default for InputOptions {
             message_field: "log_message".into(),
             default_source: String::new(),
             max_line_bytes: 64 * 1024,
-            multiline: Multiline::Off,
         }
     }
 }

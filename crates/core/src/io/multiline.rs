@@ -32,7 +32,6 @@
 //! line starts it over; [`Joiner::finish`] lets the reader end it when the
 //! input goes quiet instead (the CLI: after 200 ms without a line).
 
-use super::InputError;
 use crate::record::{Passthrough, Record};
 
 /// How lines of text become events.
@@ -160,55 +159,24 @@ impl Joiner {
     }
 }
 
-/// An iterator of records joined into events by a [`Joiner`] (for inputs
-/// read to their end; a live stream drives the joiner itself, to flush a
-/// held event when the input goes quiet).
-pub struct Events<I> {
-    lines: I,
-    joiner: Joiner,
-    ready: std::collections::VecDeque<Result<Record, InputError>>,
-    buf: Vec<Record>,
-}
-
-impl<I: Iterator<Item = Result<Record, InputError>>> Events<I> {
-    /// Joins the records of `lines` by `mode`, events no longer than `max_bytes`.
-    pub fn new(lines: I, mode: Multiline, max_bytes: usize) -> Self {
-        Events { lines, joiner: Joiner::new(mode, max_bytes), ready: Default::default(), buf: vec![] }
-    }
-}
-
-impl<I: Iterator<Item = Result<Record, InputError>>> Iterator for Events<I> {
-    type Item = Result<Record, InputError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(item) = self.ready.pop_front() {
-                return Some(item);
-            }
-            match self.lines.next() {
-                Some(Ok(rec)) => {
-                    self.joiner.push(rec, &mut self.buf);
-                    self.ready.extend(self.buf.drain(..).map(Ok));
-                }
-                Some(Err(e)) => {
-                    // Finish the event first; the error comes next.
-                    self.ready.extend(self.joiner.finish().map(Ok));
-                    self.ready.push_back(Err(e));
-                }
-                None => return self.joiner.finish().map(Ok),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::io::{InputOptions, LineInput};
 
+    /// Every record of `input` through a joiner, then what it holds at the end.
+    fn join(input: &[u8], mode: Multiline, max_bytes: usize) -> Vec<Record> {
+        let mut j = Joiner::new(mode, max_bytes);
+        let mut out = vec![];
+        for r in LineInput::new(input, "t.log", false, InputOptions::default()) {
+            j.push(r.unwrap(), &mut out);
+        }
+        out.extend(j.finish());
+        out
+    }
+
     fn events(text: &str, mode: Multiline) -> Vec<Record> {
-        let lines = LineInput::new(text.as_bytes(), "t.log", false, InputOptions::default());
-        Events::new(lines, mode, 64 * 1024).map(|r| r.unwrap()).collect()
+        join(text.as_bytes(), mode, 64 * 1024)
     }
 
     const JAVA: &str = "2026-12-02 10:00:01 INFO billing started\n\
@@ -263,8 +231,7 @@ Caused by: java.lang.NullPointerException\n\
     #[test]
     fn blank_and_bad_lines_end_an_event_and_stay_in_place() {
         let text = b"first\n  more\n\n  after a blank\nok\n  cont\nbad \x00 line\n  next\n";
-        let lines = LineInput::new(&text[..], "t.log", false, InputOptions::default());
-        let ev: Vec<Record> = Events::new(lines, Multiline::Auto, 1024).map(|r| r.unwrap()).collect();
+        let ev = join(&text[..], Multiline::Auto, 1024);
         let got: Vec<(u64, u32, bool)> = ev.iter().map(|r| (r.row, r.lines, r.invalid.is_some())).collect();
         assert_eq!(got, [(1, 2, false), (4, 1, false), (5, 2, false), (7, 1, true), (8, 1, false)]);
     }
@@ -290,8 +257,7 @@ Caused by: java.lang.NullPointerException\n\
         let text = "a\n+b\n+c\nd\n";
         let re = Multiline::parse(r"^\+").unwrap();
         assert_eq!(events(text, re.clone()).iter().map(|r| r.lines).collect::<Vec<_>>(), [3, 1]);
-        let lines = LineInput::new(text.as_bytes(), "t.log", false, InputOptions::default());
-        let capped: Vec<u32> = Events::new(lines, re, 4).map(|r| r.unwrap().lines).collect();
+        let capped: Vec<u32> = join(text.as_bytes(), re, 4).iter().map(|r| r.lines).collect();
         assert_eq!(capped, [2, 1, 1], "a+b is 3 bytes, a+b+c would be 5");
         assert!(Multiline::parse("(").is_err());
     }

@@ -20,7 +20,6 @@ use gemm::Parallelism;
 use super::kernels;
 use super::sgemm::{matmul_strided, PackedW, Precision};
 use rayon::prelude::*;
-use safetensors::SafeTensors;
 
 /// BERT hyper-parameters (from `config.json`).
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -149,9 +148,6 @@ pub enum BertError {
     /// A configuration this forward pass does not implement.
     #[error("{0}")]
     Unsupported(String),
-    /// The safetensors buffer is unreadable.
-    #[error("{0}")]
-    Safetensors(#[from] safetensors::SafeTensorError),
     /// A tensor is missing, of the wrong shape, or not f32.
     #[error("tensor {name}: {message}")]
     Tensor {
@@ -174,22 +170,6 @@ pub enum BertError {
 }
 
 impl Bert {
-    /// Loads weights from a safetensors buffer (names with or without a `bert.`
-    /// prefix); dense layers will compute in `precision`.
-    pub fn from_safetensors(bytes: &[u8], cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
-        let st = SafeTensors::deserialize(bytes)?;
-        let fetch = |name: &str| -> Fetched {
-            let Ok(t) = st.tensor(name) else {
-                return Ok(None);
-            };
-            match t.dtype() {
-                safetensors::Dtype::F32 => Ok(Some((t.shape().to_vec(), le_f32(t.data()).collect()))),
-                other => Err(format!("{other:?}; only F32 weights are supported")),
-            }
-        };
-        Bert::from_fetch(&fetch, cfg, precision)
-    }
-
     /// Loads weights from a safetensors *file*, one tensor at a time: the
     /// file is never held in memory whole, so loading peaks at the weights
     /// themselves, not at the file plus the weights (MiniLM: about 90 MB
