@@ -4,7 +4,7 @@
 //! A line that *continues* an event is joined to it with `\n`; the event is
 //! classified once on its whole text and comes out once, on the row of its
 //! first line, with the number of input lines it covers
-//! ([`Record::lines`]): the lines in equal the sum of `lines` out, and the
+//! ([`Record::lines`](crate::record::Record::lines)): the lines in equal the sum of `lines` out, and the
 //! order is kept.
 //!
 //! [`Multiline::Auto`] (the CLI's default for text input) treats as a
