@@ -3,7 +3,7 @@
 //!
 //! Readers never stop on a bad row: a row that cannot be classified (ragged,
 //! invalid UTF-8, a NUL byte, over the length limit, not a JSON object) comes
-//! out as a [`Record`] with `invalid` set, in its place, keeping what could be
+//! out as a [`Record`](crate::Record) with `invalid` set, in its place, keeping what could be
 //! read of it. Only whole-input problems (unreadable file, no header, no
 //! `log_message` column) are errors. Whether a bad row stops the run is the
 //! caller's choice.
