@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use logsift_core::Encoder;
+use logsift_embed::bert::{Bert, BertError};
 use logsift_embed::sgemm::{has_avx512_bf16, Precision};
 use logsift_embed::{resolve_model_dir, BackendKind, MiniLmEncoder, MINILM_ID};
 
@@ -24,6 +25,23 @@ fn reference() -> Vec<(String, Vec<f32>)> {
             (v["text"].as_str().unwrap().to_string(), emb)
         })
         .collect()
+}
+
+#[test]
+fn word_embeddings_are_read_from_the_file_as_tokens_first_appear() {
+    let Some(dir) = weights() else { return };
+    let dir = resolve_model_dir(Some(&dir)).unwrap();
+    let bert = Bert::load(&dir.join("config.json"), &dir.join("model.safetensors"), Precision::F32).unwrap();
+    assert_eq!(bert.word_rows_in_memory(), 0, "no row is read at load");
+    // [CLS] disk full [SEP], then [CLS] disk quota [SEP]: ids from vocab.txt.
+    let (a, b) = (vec![101u32, 9785, 2440, 102], vec![101u32, 9785, 20563, 102]);
+    let first = bert.embed(std::slice::from_ref(&a), &[vec![0; 4]]).unwrap();
+    assert_eq!(bert.word_rows_in_memory(), 4);
+    let both = bert.embed(&[b, a.clone()], &[vec![0; 4], vec![0; 4]]).unwrap();
+    assert_eq!(bert.word_rows_in_memory(), 5, "only the new token's row is read");
+    assert_eq!(both[1], first[0], "a text embeds the same from rows read earlier");
+    assert!(matches!(bert.embed(&[vec![101, 40_000, 102]], &[vec![0; 3]]), Err(BertError::BadToken(40_000))));
+    assert_eq!(bert.word_rows_in_memory(), 5);
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -47,9 +65,10 @@ fn matches_sentence_transformers_on_every_reference_row() {
     assert_eq!(enc.token_counts(&[&long]).unwrap(), [256], "truncated at max_seq_length 256, not the tokenizer's 128");
     assert!(counts.iter().filter(|&&c| c > 128).count() > 5, "many lines are over 128 tokens");
     // The weights were read from the file a tensor at a time, and a batch of
-    // 32 texts takes several forward passes of at most 1,024 tokens: both
+    // 32 texts takes several forward passes of at most 512 tokens, and the
+    // word embeddings are read a row at a time as tokens first appear: all
     // must leave the numbers as they were.
-    assert!(counts.iter().take(32).sum::<usize>() > 2 * 1024, "the first batch is split into passes");
+    assert!(counts.iter().take(32).sum::<usize>() > 2 * 512, "the first batch is split into passes");
     let got = enc.encode(&texts).unwrap();
     let mut worst = (1.0f64, "");
     for ((text, want), v) in rows.iter().zip(&got) {

@@ -102,11 +102,52 @@ fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
 pub struct Bert {
     scratch: std::sync::Mutex<Vec<Scratch>>,
     cfg: BertConfig,
-    word: Vec<f32>,
+    word: std::sync::Mutex<WordRows>,
     position: Vec<f32>,
     token_type: Vec<f32>,
     ln_emb: LayerNorm,
     layers: Vec<Layer>,
+}
+
+/// The word-embedding table, read from the weights file a row at a time, the
+/// first time a token is seen.
+///
+/// MiniLM's table is 30,522 × 384 f32 values, 47 MB: over half the model,
+/// where a log stream uses a few thousand distinct tokens. Rows are kept
+/// once read (exact f32, nothing rounded), so resident memory grows with the
+/// vocabulary a run meets (about 1.5 KB a token) rather than the whole table.
+/// The file stays open: a weights file replaced by a rename leaves this one
+/// reading the file it was loaded (and fingerprinted) from.
+struct WordRows {
+    file: std::fs::File,
+    offset: u64,
+    /// Per token id: where its row starts in `values`, or `u32::MAX`.
+    slot: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl WordRows {
+    /// Reads the rows of `ids` that are not yet in memory.
+    fn fill(&mut self, ids: impl Iterator<Item = u32>, h: usize) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut buf = vec![0u8; 4 * h];
+        for id in ids {
+            if self.slot[id as usize] != u32::MAX {
+                continue;
+            }
+            self.file.seek(SeekFrom::Start(self.offset + (id as u64) * 4 * h as u64))?;
+            self.file.read_exact(&mut buf)?;
+            let at = self.values.len() as u32;
+            self.values.extend(le_f32(&buf));
+            self.slot[id as usize] = at;
+        }
+        Ok(())
+    }
+
+    fn row(&self, id: u32, h: usize) -> &[f32] {
+        let at = self.slot[id as usize] as usize;
+        &self.values[at..at + h]
+    }
 }
 
 impl LayerNorm {
@@ -120,10 +161,10 @@ fn add_bias_rows(x: &mut [f32], b: &[f32]) {
 }
 
 /// Most tokens in one forward pass: activations take about 15 KB a token
-/// (MiniLM), so a pass holds about 16 MB, where a batch of 32 texts of 256
-/// tokens held 126 MB; the matrix products of 1,024 rows still run at full
-/// speed.
-const TOKENS_PER_PASS: usize = 1024;
+/// (MiniLM), so a pass holds about 8 MB, where a batch of 32 texts of 256
+/// tokens held 126 MB. Matrix products of 512 rows ran as fast as of 1,024
+/// (`logsift embed`, within this machine's noise) for 8 MB less.
+const TOKENS_PER_PASS: usize = 512;
 
 /// A tensor by name: its shape and values, `None` when the file lacks it.
 type Fetched = Result<Option<(Vec<usize>, Vec<f32>)>, String>;
@@ -188,8 +229,9 @@ impl Bert {
         file.read_exact(&mut head).map_err(|e| io("(header)", e))?;
         let header: std::collections::HashMap<String, serde_json::Value> =
             serde_json::from_slice(&head).map_err(|e| BertError::Tensor { name: "(header)".into(), message: e.to_string() })?;
-        let file = std::cell::RefCell::new(file);
-        let fetch = |name: &str| -> Fetched {
+        // Where a tensor's values lie in the file, checked to be f32 of the
+        // size its shape says.
+        let locate = |name: &str| -> Result<Option<(Vec<usize>, u64, usize)>, String> {
             let Some(info) = header.get(name) else {
                 return Ok(None);
             };
@@ -209,11 +251,19 @@ impl Bert {
             if end < start || end - start != 4 * count as u64 {
                 return Err(format!("{} bytes for {count} values", end.saturating_sub(start)));
             }
+            Ok(Some((shape, 8 + n + start, count)))
+        };
+        let rows = file.try_clone().map_err(|e| io("(file)", e))?;
+        let file = std::cell::RefCell::new(file);
+        let fetch = |name: &str| -> Fetched {
+            let Some((shape, at, count)) = locate(name)? else {
+                return Ok(None);
+            };
             let mut f = file.borrow_mut();
-            f.seek(SeekFrom::Start(8 + n + start)).map_err(|e| e.to_string())?;
+            f.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
             let mut out = Vec::with_capacity(count);
             let mut buf = vec![0u8; 1 << 16];
-            let mut left = (end - start) as usize;
+            let mut left = 4 * count;
             while left > 0 {
                 let take = left.min(buf.len());
                 f.read_exact(&mut buf[..take]).map_err(|e| e.to_string())?;
@@ -222,11 +272,22 @@ impl Bert {
             }
             Ok(Some((shape, out)))
         };
-        Bert::from_fetch(&fetch, cfg, precision)
+        // The word embeddings stay in the file until a token needs its row.
+        let name = "embeddings.word_embeddings.weight";
+        let bad = |message: String| BertError::Tensor { name: name.to_string(), message };
+        let (shape, offset, _) = match locate(name).map_err(bad)? {
+            Some(t) => t,
+            None => locate(&format!("bert.{name}")).map_err(bad)?.ok_or_else(|| bad("not in the file".into()))?,
+        };
+        if shape != [cfg.vocab_size, cfg.hidden_size] {
+            return Err(bad(format!("shape {shape:?}, expected {:?}", [cfg.vocab_size, cfg.hidden_size])));
+        }
+        let word = WordRows { file: rows, offset, slot: vec![u32::MAX; cfg.vocab_size], values: Vec::new() };
+        Bert::from_fetch(&fetch, word, cfg, precision)
     }
 
     /// The model from a source of named f32 tensors.
-    fn from_fetch(fetch: &dyn Fn(&str) -> Fetched, cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
+    fn from_fetch(fetch: &dyn Fn(&str) -> Fetched, word: WordRows, cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
         if cfg.hidden_act != "gelu" {
             return Err(BertError::Unsupported(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act)));
         }
@@ -275,7 +336,7 @@ impl Bert {
             });
         }
         Ok(Bert {
-            word: get("embeddings.word_embeddings.weight", &[cfg.vocab_size, h])?,
+            word: std::sync::Mutex::new(word),
             position: get("embeddings.position_embeddings.weight", &[cfg.max_position_embeddings, h])?,
             token_type: get("embeddings.token_type_embeddings.weight", &[cfg.type_vocab_size, h])?,
             ln_emb: ln("embeddings.LayerNorm")?,
@@ -297,6 +358,13 @@ impl Bert {
     /// Hidden width.
     pub fn hidden(&self) -> usize {
         self.cfg.hidden_size
+    }
+
+    /// Word-embedding rows read from the file so far (one per distinct
+    /// token id embedded; the rest of the table stays on disk).
+    pub fn word_rows_in_memory(&self) -> usize {
+        let word = self.word.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        word.values.len() / self.cfg.hidden_size
     }
 
     /// Longest input (positions).
@@ -334,7 +402,8 @@ impl Bert {
             }
             let base = offsets[start];
             let part: Vec<usize> = offsets[start..=end].iter().map(|o| o - base).collect();
-            out.extend(self.forward(&ids[start..end], &types[start..end], &part, &mut scratch));
+            let pass = self.forward(&ids[start..end], &types[start..end], &part, &mut scratch);
+            out.extend(pass.map_err(|e| BertError::Tensor { name: "embeddings.word_embeddings.weight".into(), message: e.to_string() })?);
             start = end;
         }
         if let Ok(mut pool) = self.scratch.lock() {
@@ -343,7 +412,8 @@ impl Bert {
         Ok(out)
     }
 
-    fn forward(&self, ids: &[Vec<u32>], types: &[Vec<u32>], offsets: &[usize], s: &mut Scratch) -> Vec<Vec<f32>> {
+    /// One forward pass; fails only when a word-embedding row cannot be read.
+    fn forward(&self, ids: &[Vec<u32>], types: &[Vec<u32>], offsets: &[usize], s: &mut Scratch) -> std::io::Result<Vec<Vec<f32>>> {
         let h = self.cfg.hidden_size;
         let heads = self.cfg.num_attention_heads;
         let dh = h / heads;
@@ -355,10 +425,12 @@ impl Bert {
         let tmp = sized(tmp, total * h);
         let ff = sized(ff, total * self.cfg.intermediate_size);
         // Embeddings.
+        let mut word = self.word.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        word.fill(ids.iter().flatten().copied(), h)?;
         for (si, (s, ty)) in ids.iter().zip(types).enumerate() {
             for (t, (&id, &tt)) in s.iter().zip(ty.iter().chain(std::iter::repeat(&0))).enumerate() {
                 let row = &mut x[(offsets[si] + t) * h..(offsets[si] + t + 1) * h];
-                let w = &self.word[id as usize * h..(id as usize + 1) * h];
+                let w = word.row(id, h);
                 let p = &self.position[t * h..(t + 1) * h];
                 let tt = (tt as usize).min(self.cfg.type_vocab_size - 1);
                 let y = &self.token_type[tt * h..(tt + 1) * h];
@@ -367,6 +439,7 @@ impl Bert {
                 }
             }
         }
+        drop(word);
         self.ln_emb.apply_rows(x, h);
         let scale = 1.0 / (dh as f32).sqrt();
         for layer in &self.layers {
@@ -410,7 +483,7 @@ impl Bert {
             layer.ln2.apply_rows(x, h);
         }
         // Mean pooling and L2 normalisation.
-        offsets
+        Ok(offsets
             .windows(2)
             .map(|w| {
                 let mut v = vec![0.0f32; h];
@@ -423,7 +496,7 @@ impl Bert {
                 v.iter_mut().for_each(|a| *a /= norm);
                 v
             })
-            .collect()
+            .collect())
     }
 }
 
