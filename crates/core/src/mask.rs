@@ -162,7 +162,8 @@ impl Masker {
     /// Writes the template of `line` into `out` (cleared first), reusing its buffer.
     pub fn mask_into(&self, line: &str, out: &mut String) {
         out.clear();
-        let words = line.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty());
+        let mut words = Vec::new();
+        words_of(line, &mut words);
         if !self.config.timestamps {
             for word in words {
                 if !out.is_empty() {
@@ -172,7 +173,6 @@ impl Masker {
             }
             return;
         }
-        let words: Vec<&str> = words.collect();
         let mut i = 0;
         while i < words.len() {
             if !out.is_empty() {
@@ -195,6 +195,12 @@ impl Masker {
         let c = &self.config;
         if c.quoted && is_single_quoted_word(word) {
             out.push_str(STR);
+            return;
+        }
+        // Every kind below needs a digit, '@', ':', '/', '\\' or 36 bytes
+        // (a UUID of hex letters): a plain word, most of a line, is itself.
+        if word.len() < 36 && !word.bytes().any(|b| b.is_ascii_digit() || matches!(b, b'@' | b':' | b'/' | b'\\')) {
+            out.push_str(word);
             return;
         }
         // Split off punctuation that wraps a value: `[10.0.0.1]:`, `(a@b.org),`.
@@ -287,6 +293,30 @@ impl Masker {
             }
         }
         out.push_str(&word[copied..]);
+    }
+}
+
+/// The words of `line`, split at whitespace (`char::is_whitespace`), into
+/// `out`. An ASCII line, nearly every log line, is split by bytes.
+fn words_of<'a>(line: &'a str, out: &mut Vec<&'a str>) {
+    if line.is_ascii() {
+        // The ASCII characters `char::is_whitespace` accepts: tab, line feed,
+        // vertical tab, form feed, carriage return and space.
+        let mut start = None;
+        for (i, c) in line.bytes().enumerate() {
+            if matches!(c, b'\t'..=b'\r' | b' ') {
+                if let Some(s) = start.take() {
+                    out.push(&line[s..i]);
+                }
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        if let Some(s) = start {
+            out.push(&line[s..]);
+        }
+    } else {
+        out.extend(line.split(char::is_whitespace).filter(|w| !w.is_empty()));
     }
 }
 
@@ -453,6 +483,24 @@ mod tests {
         assert_eq!(m("10.0.0.1 - - [04/Dec/2005:04:47:44 -0700] \"GET / HTTP/1.1\" 200"), "<IP> - - [<TS>] \"GET / HTTP/<NUM>\" <NUM>");
         assert_eq!(m("2024-03-01T10:00:00Z INFO started"), "<TS> INFO started");
         assert_eq!(m("May I help"), "May I help");
+    }
+
+    #[test]
+    fn fast_paths_change_no_template() {
+        // Words split at every `char::is_whitespace`, by bytes or not.
+        assert_eq!(m("a\x0bb\x0cc\r\nd"), "a b c d", "vertical tab and form feed split words");
+        assert_eq!(m("a\u{a0}b\u{3000}c 7"), "a b c <NUM>", "so do no-break and ideographic spaces");
+        // Numbers alone: epoch time is a timestamp, a pid or port is not.
+        assert_eq!(m("at 1133671664 pid 4242 port 22"), "at <TS> pid <NUM> port <NUM>");
+        assert_eq!(m("t=1133671664123 n=12345678901"), "t=<NUM> n=<NUM>", "inside a word: a number");
+        assert_eq!(m("1133671664.5 [1133671664]"), "<TS> [<TS>]");
+        // Letters: only month and weekday names start a timestamp.
+        assert_eq!(m("SUN, 04 Dec 2005 04:47:44 +0000 ok"), "<TS> ok");
+        assert_eq!(m("december 4 2005 sunday"), "<TS> sunday");
+        assert_eq!(m("Decade 4 2005"), "Decade <NUM> <NUM>");
+        // Plain words are copied; a hex-letter UUID still needs its 36 bytes.
+        assert_eq!(m("abcdefab-abcd-abcd-abcd-abcdefabcdef (ok)"), "<UUID> (ok)");
+        assert_eq!(m("deadbeef-cafe"), "deadbeef-cafe");
     }
 
     #[test]

@@ -39,14 +39,18 @@ const DAYS_LONG: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "fri
 
 /// The month number (1–12) of an English month name or its 3-letter form.
 pub fn month(t: &str) -> Option<u32> {
-    let l = t.to_ascii_lowercase();
-    MONTHS.iter().position(|m| *m == l).or_else(|| MONTHS_LONG.iter().position(|m| *m == l)).map(|i| i as u32 + 1)
+    // Compared in place: called for most words of every line, where a
+    // lower-cased copy was an allocation a word.
+    MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(t))
+        .or_else(|| MONTHS_LONG.iter().position(|m| m.eq_ignore_ascii_case(t)))
+        .map(|i| i as u32 + 1)
 }
 
 fn weekday(t: &str) -> bool {
     let t = t.strip_suffix(',').unwrap_or(t);
-    let l = t.to_ascii_lowercase();
-    DAYS.contains(&l.as_str()) || DAYS_LONG.contains(&l.as_str())
+    DAYS.iter().chain(&DAYS_LONG).any(|d| d.eq_ignore_ascii_case(t))
 }
 
 fn digits(t: &str, min: usize, max: usize) -> bool {
@@ -102,10 +106,9 @@ fn iso(t: &str) -> bool {
 
 /// `2005/12/04` or `12/04/2005`.
 fn slashed(t: &str) -> bool {
-    let p: Vec<&str> = t.split('/').collect();
-    p.len() == 3
-        && ((digits(p[0], 4, 4) && digits(p[1], 1, 2) && digits(p[2], 1, 2))
-            || (digits(p[0], 1, 2) && digits(p[1], 1, 2) && digits(p[2], 4, 4)))
+    let mut p = t.split('/');
+    let (Some(a), Some(b), Some(c), None) = (p.next(), p.next(), p.next(), p.next()) else { return false };
+    (digits(a, 4, 4) && digits(b, 1, 2) && digits(c, 1, 2)) || (digits(a, 1, 2) && digits(b, 1, 2) && digits(c, 4, 4))
 }
 
 /// Common log format: `04/Dec/2005:04:47:44`.
@@ -148,6 +151,17 @@ pub fn at(words: &[&str]) -> Option<Span> {
     // Every form is ASCII; the checks below slice by bytes.
     if !first.1.is_ascii() || !plausible(first.1) {
         return None;
+    }
+    // A form that starts with a word of letters starts with a weekday or a
+    // month; every other form starts with a digit. Most words of a line stop
+    // here, before the words after them are looked at.
+    if !first.1.as_bytes()[0].is_ascii_digit() && month(first.1).is_none() && !weekday(first.1) {
+        return None;
+    }
+    // A number of three or more digits with no date or time separator in it
+    // (a pid, a port, a size) can only be epoch time, a word alone.
+    if first.1.len() > 2 && first.1.as_bytes()[0].is_ascii_digit() && !first.1.bytes().any(|c| matches!(c, b'-' | b'/' | b':')) {
+        return epoch(first.1).then_some(Span { words: 1, lead: first.0, trail: first.2 });
     }
     let mut cores: [(&str, usize); 6] = [("", 0); 6];
     cores[0] = (first.1, first.2);
