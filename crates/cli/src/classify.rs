@@ -4,7 +4,7 @@ use logsift_core::mask::Templates;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -321,18 +321,33 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let mut ended = false;
     let mut failure = None;
     let mut last_line = Instant::now();
+    // Whether the loop has found no record waiting since the last one arrived.
+    let mut idle = false;
     while !ended {
         let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(1 << 16));
         let mut deadline: Option<Instant> = None;
         loop {
-            let wait = deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()));
-            match rx.recv_timeout(wait) {
+            // Records waiting are taken without a clock reading; only when
+            // none waits does the loop read the clock and block. The quiet
+            // that releases a held event then starts (the last line arrived
+            // no later than now).
+            let next = match rx.try_recv() {
+                Ok(item) => Ok(item),
+                Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {
+                    let now = Instant::now();
+                    if !idle {
+                        last_line = now;
+                        idle = true;
+                    }
+                    rx.recv_timeout(deadline.map_or(POLL, |d| d.saturating_duration_since(now)))
+                }
+            };
+            idle &= next.is_err();
+            match next {
                 Ok(Ok(r)) => {
                     match joiner.as_mut() {
-                        Some(j) => {
-                            j.push(r, &mut batch);
-                            last_line = Instant::now();
-                        }
+                        Some(j) => j.push(r, &mut batch),
                         None => batch.push(r),
                     }
                     if !batch.is_empty() {

@@ -204,18 +204,37 @@ impl Masker {
             return;
         }
         // Split off punctuation that wraps a value: `[10.0.0.1]:`, `(a@b.org),`.
-        let start = word.len() - word.trim_start_matches(['(', '[', '{', '<', '"', '\'']).len();
-        let rest = &word[start..];
-        let core_len = rest.trim_end_matches([')', ']', '}', '>', '"', '\'', ',', ';', ':', '.', '!', '?']).len();
-        let (lead, core, trail) = (&word[..start], &rest[..core_len], &rest[core_len..]);
+        // (ASCII bytes: the cuts fall between characters.)
+        let b = word.as_bytes();
+        let start = b.iter().take_while(|&&x| matches!(x, b'(' | b'[' | b'{' | b'<' | b'"' | b'\'')).count();
+        let end = b.len()
+            - b[start..]
+                .iter()
+                .rev()
+                .take_while(|&&x| matches!(x, b')' | b']' | b'}' | b'>' | b'"' | b'\'' | b',' | b';' | b':' | b'.' | b'!' | b'?'))
+                .count();
+        let (lead, core, trail) = (&word[..start], &word[start..end], &word[end..]);
         if !core.is_empty() {
-            let whole = if c.emails && is_email(core) {
+            // What each kind needs, from one pass over the core: an email a
+            // '@', an IPv4 address a leading digit and a '.', an IPv6 address
+            // two ':', a path a leading '/' or a drive's ':'.
+            let cb = core.as_bytes();
+            let (mut at, mut dots, mut colons) = (false, false, 0usize);
+            for &x in cb {
+                match x {
+                    b'@' => at = true,
+                    b'.' => dots = true,
+                    b':' => colons += 1,
+                    _ => {}
+                }
+            }
+            let whole = if c.emails && at && is_email(core) {
                 Some(EMAIL)
-            } else if c.uuids && is_uuid(core.as_bytes()) {
+            } else if c.uuids && cb.len() == 36 && is_uuid(cb) {
                 Some(UUID)
-            } else if (c.ipv4 && is_ipv4_with_suffix(core)) || (c.ipv6 && is_ipv6(core)) {
+            } else if (c.ipv4 && dots && cb[0].is_ascii_digit() && is_ipv4_with_suffix(core)) || (c.ipv6 && colons >= 2 && is_ipv6(core)) {
                 Some(IP)
-            } else if c.paths && is_path(core) {
+            } else if c.paths && (cb[0] == b'/' || colons > 0) && is_path(core) {
                 Some(PATH)
             } else {
                 None

@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{CacheKey, DecisionCache};
+use crate::cache::{CacheKey, DecisionCache, LineCache};
 use crate::learn::{Learner, DEFAULT_MIN_VALUES};
 use crate::mask::Masker;
 use crate::record::{Decision, Detail, Record, TierKind};
@@ -119,7 +119,7 @@ pub struct Pipeline {
     /// (health checks, messages without their timestamp in JSON or CSV):
     /// they skip masking. Filled from the template cache, so it holds only
     /// what that cache decided.
-    lines: DecisionCache,
+    lines: LineCache,
     learner: Option<Learner>,
     stats: Mutex<Stats>,
 }
@@ -212,7 +212,7 @@ impl PipelineBuilder {
             fallback: self.fallback,
             escalate: true,
             cache: DecisionCache::new(self.cache_capacity),
-            lines: DecisionCache::new(lines_capacity(self.cache_capacity)),
+            lines: LineCache::new(lines_capacity(self.cache_capacity)),
             learner: (self.learn_min_values > 0 && self.cache_capacity > 0).then(|| Learner::new(self.learn_min_values)),
             stats: Mutex::new(Stats::default()),
         }
@@ -273,7 +273,7 @@ impl Pipeline {
     /// Empties the cache and what was learned: decisions made under another policy.
     fn forget(&mut self) {
         self.cache = DecisionCache::new(self.cache.capacity());
-        self.lines = DecisionCache::new(lines_capacity(self.cache.capacity()));
+        self.lines = LineCache::new(lines_capacity(self.cache.capacity()));
         self.learner = self.learner.as_ref().map(|l| Learner::new(l.min_values()));
     }
 
@@ -378,28 +378,40 @@ impl Pipeline {
                 None => unseen.push((i, line)),
             }
         }
-        let mask_one = |&(i, line): &(usize, CacheKey)| {
+        // Masked and looked up by template on the worker that masked it
+        // (the template cache is shared): a template is copied out only when
+        // the cache lacks it, so a hit allocates nothing.
+        let mask_one = |buf: &mut String, &(i, line): &(usize, CacheKey)| {
             let r = &records[i];
-            let template = self.masker.mask(&r.message);
-            (i, line, CacheKey::new(self.scope(&r.source), &template), template)
+            self.masker.mask_into(&r.message, buf);
+            let key = CacheKey::new(self.scope(&r.source), buf);
+            let found = self.cache.get(&key).ok_or_else(|| buf.clone());
+            (i, line, key, found)
         };
-        let masked: Vec<(usize, CacheKey, CacheKey, String)> =
-            if unseen.len() >= 512 { unseen.par_iter().map(mask_one).collect() } else { unseen.iter().map(mask_one).collect() };
+        let masked: Vec<(usize, CacheKey, CacheKey, Result<Decision, String>)> = if unseen.len() >= 512 {
+            unseen.par_iter().map_init(String::new, mask_one).collect()
+        } else {
+            let mut buf = String::new();
+            unseen.iter().map(|u| mask_one(&mut buf, u)).collect()
+        };
         let mut groups: Vec<Group> = vec![];
         let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
-        for (i, line, key, template) in masked {
-            if let Some(d) = self.cache.get(&key) {
-                self.lines.insert(line, d.clone());
-                out[i] = Some(d);
-                stats.cache_hits += 1;
-                continue;
-            }
+        for (i, line, key, found) in masked {
+            let template = match found {
+                Ok(d) => {
+                    self.lines.offer(line, d.clone());
+                    out[i] = Some(d);
+                    stats.cache_hits += 1;
+                    continue;
+                }
+                Err(template) => template,
+            };
             // A template the cache has not seen may match a learned pattern.
             let learned = self.learner.as_ref().and_then(|l| l.generalize(self.scope(&records[i].source), &template));
             let (key, pattern) = match learned {
                 Some(pk) => match self.cache.get(&pk) {
                     Some(d) => {
-                        self.lines.insert(line, d.clone());
+                        self.lines.offer(line, d.clone());
                         out[i] = Some(d);
                         stats.cache_hits += 1;
                         stats.pattern_hits += 1;

@@ -132,9 +132,12 @@ fn plausible(core: &str) -> bool {
 }
 
 fn strip(word: &str) -> (usize, &str, usize) {
-    let lead = word.len() - word.trim_start_matches(['[', '(', '<', '"', '\'']).len();
+    // ASCII bytes: the cuts fall between characters.
+    let b = word.as_bytes();
+    let lead = b.iter().take_while(|&&x| matches!(x, b'[' | b'(' | b'<' | b'"' | b'\'')).count();
     let rest = &word[lead..];
-    let core = rest.trim_end_matches([']', ')', '>', '"', '\'', ',', ';', '|']);
+    let kept = rest.len() - rest.bytes().rev().take_while(|&x| matches!(x, b']' | b')' | b'>' | b'"' | b'\'' | b',' | b';' | b'|')).count();
+    let core = &rest[..kept];
     // A trailing ':' ends a syslog prefix (`04:47:44:`) but is part of no form.
     let core = if core.ends_with(':') && !core.ends_with("::") { &core[..core.len() - 1] } else { core };
     (lead, core, rest.len() - core.len())
