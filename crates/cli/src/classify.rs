@@ -230,9 +230,11 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if out_format == Format::Text {
         bail!("--output-format text is not supported: the output carries labels (use csv or jsonl)");
     }
-    let sink: Box<dyn Write> = match &out_path {
+    // (Stdout unlocked: the writer thread owns the sink, and both outputs
+    // buffer, so the lock is taken once a buffer, not once a row.)
+    let sink: Box<dyn Write + Send> = match &out_path {
         Some(p) => Box::new(File::create(p).with_context(|| format!("cannot create output {p}"))?),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(std::io::stdout()),
     };
     let csv_headers = first.headers.clone();
     // Text lines are joined into events here, not on the reader thread, so
@@ -249,7 +251,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         }
     }
     let templates = args.with_template.then(|| Templates::new(loaded.bundle.masker()));
-    let mut writer: Box<dyn RecordWriter> = match (out_format, templates) {
+    let mut writer: Box<dyn RecordWriter + Send> = match (out_format, templates) {
         (Format::Csv, t) => {
             let mut w = CsvOutput::new(sink, csv_headers.as_deref());
             if let Some(t) = t {
@@ -314,6 +316,24 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         })
     };
 
+    // Batches are written, in order, on a thread of their own while the next
+    // is classified (the main thread was the stream's bottleneck: writing
+    // CSV took a fifth of its time). Two batches wait at most; each is
+    // flushed when written, so live input shows up as it is classified.
+    let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<(Vec<Record>, Vec<logsift_core::Decision>, usize)>(2);
+    let writing = {
+        let progress = progress.clone();
+        std::thread::Builder::new().name("logsift-writer".into()).spawn(move || -> std::io::Result<()> {
+            for (records, decisions, read) in out_rx {
+                writer.write_batch(&records, &decisions)?;
+                writer.finish()?;
+                if let Some(pb) = &progress {
+                    pb.inc(read as u64);
+                }
+            }
+            writer.finish()
+        })?
+    };
     let keep: std::collections::HashSet<&str> = keep_names.iter().map(String::as_str).collect();
     let drop_labels: std::collections::HashSet<&str> = drop_names.iter().map(String::as_str).collect();
     let mut dropped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
@@ -389,11 +409,15 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         if batch.is_empty() {
             continue;
         }
+        // A bad row under --on-error fail ends the run after what was
+        // written before its batch (the writer is drained below, not left).
+        let mut refused = None;
         for (row, bad) in batch.iter().filter_map(|r| r.invalid.as_ref().map(|b| (r.row, b))) {
             let bad = input::bad_row(row, bad);
             match args.read.on_error {
                 OnError::Fail => {
-                    bail!("{bad} (use --on-error skip to write such rows as Unclassified and go on)")
+                    refused = Some(anyhow::anyhow!("{bad} (use --on-error skip to write such rows as Unclassified and go on)"));
+                    break;
                 }
                 OnError::Skip => {
                     if bad_shown < 20 {
@@ -405,28 +429,34 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                 }
             }
         }
+        if let Some(e) = refused {
+            failure = Some(e);
+            break;
+        }
         let decisions = loaded.pipeline.classify(&batch);
-        let out_name = out_path.as_deref().unwrap_or("<stdout>");
-        if keep.is_empty() && drop_labels.is_empty() {
-            writer.write_batch(&batch, &decisions).with_context(|| format!("cannot write output {out_name}"))?;
+        let read = batch.len();
+        let (batch, decisions) = if keep.is_empty() && drop_labels.is_empty() {
+            (batch, decisions)
         } else {
             let (mut kept_r, mut kept_d) = (Vec::with_capacity(batch.len()), Vec::with_capacity(batch.len()));
-            for (r, d) in batch.iter().zip(&decisions) {
+            for (r, d) in batch.into_iter().zip(decisions) {
                 let label: &str = &d.label;
                 if (keep.is_empty() || keep.contains(label)) && !drop_labels.contains(label) {
-                    kept_r.push(r.clone());
-                    kept_d.push(d.clone());
+                    kept_r.push(r);
+                    kept_d.push(d);
                 } else {
                     *dropped.entry(label.to_string()).or_default() += 1;
                 }
             }
-            writer.write_batch(&kept_r, &kept_d).with_context(|| format!("cannot write output {out_name}"))?;
-        }
-        writer.finish().with_context(|| format!("cannot write output {out_name}"))?;
-        if let Some(pb) = &progress {
-            pb.inc(batch.len() as u64);
+            (kept_r, kept_d)
+        };
+        if out_tx.send((batch, decisions, read)).is_err() {
+            break; // the writer failed: its error is reported below
         }
     }
+    drop(out_tx);
+    let written = writing.join().unwrap_or_else(|_| Err(std::io::Error::other("the writer thread panicked")));
+    written.with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
     drop(rx);
     if !stop.load(Ordering::Relaxed) {
         let _ = reader.join();
@@ -434,7 +464,6 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     if let Some(e) = failure {
         return Err(e);
     }
-    writer.finish().with_context(|| format!("cannot write output {}", out_path.as_deref().unwrap_or("<stdout>")))?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }

@@ -165,6 +165,23 @@ fn bad_rows_fail_with_their_row_number_or_are_kept_with_skip() {
     assert!(o.stderr.contains("row 2: invalid UTF-8") && o.stderr.contains("--on-error skip"), "{}", o.stderr);
     assert!(!o.stderr.contains("panicked"));
 
+    // Batches before the bad row's are written before the run ends (they
+    // are written on a thread of their own, which is drained first).
+    let mut long = b"source,log_message\n".to_vec();
+    for i in 0..2500 {
+        long.extend(format!("A,User user{i} logged in.\n").as_bytes());
+    }
+    long.extend(b"B,bad \xff utf8\nC,after\n");
+    let o = logsift(&["classify", "--format", "csv", "--model", "models/lexical", "--batch-size", "1000"], Some(&long));
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("row 2501: invalid UTF-8"), "{}", o.stderr);
+    let rows = csv_rows(&o.stdout);
+    // Two whole batches at least (a slow reader may cut batches shorter).
+    assert!((1 + 2000..=1 + 2500).contains(&rows.len()), "{} rows", rows.len());
+    for (i, r) in rows.iter().skip(1).enumerate() {
+        assert_eq!(r[1], format!("User user{i} logged in."), "in order, none lost");
+    }
+
     let o = logsift(&["classify", "--format", "csv", "--on-error", "skip"], Some(&input));
     assert_eq!(o.code, 0, "{}", o.stderr);
     let rows = csv_rows(&o.stdout);
