@@ -118,7 +118,8 @@ pub struct Pipeline {
     /// Decisions by exact (scope, line), for lines that repeat verbatim
     /// (health checks, messages without their timestamp in JSON or CSV):
     /// they skip masking. Filled from the template cache, so it holds only
-    /// what that cache decided.
+    /// what that cache decided; it admits lines only while lines repeat
+    /// ([`LineCache`]).
     lines: LineCache,
     learner: Option<Learner>,
     stats: Mutex<Stats>,
