@@ -229,10 +229,10 @@ impl Bert {
         file.read_exact(&mut head).map_err(|e| io("(header)", e))?;
         let header: std::collections::HashMap<String, serde_json::Value> =
             serde_json::from_slice(&head).map_err(|e| BertError::Tensor { name: "(header)".into(), message: e.to_string() })?;
-        // Where a tensor's values lie in the file, checked to be f32 of the
-        // size its shape says.
+        // Where a tensor's values lie in the file (named with or without a
+        // `bert.` prefix), checked to be f32 of the size its shape says.
         let locate = |name: &str| -> Result<Option<(Vec<usize>, u64, usize)>, String> {
-            let Some(info) = header.get(name) else {
+            let Some(info) = header.get(name).or_else(|| header.get(&format!("bert.{name}"))) else {
                 return Ok(None);
             };
             let dtype = info.get("dtype").and_then(|d| d.as_str()).unwrap_or("?");
@@ -275,10 +275,7 @@ impl Bert {
         // The word embeddings stay in the file until a token needs its row.
         let name = "embeddings.word_embeddings.weight";
         let bad = |message: String| BertError::Tensor { name: name.to_string(), message };
-        let (shape, offset, _) = match locate(name).map_err(bad)? {
-            Some(t) => t,
-            None => locate(&format!("bert.{name}")).map_err(bad)?.ok_or_else(|| bad("not in the file".into()))?,
-        };
+        let (shape, offset, _) = locate(name).map_err(bad)?.ok_or_else(|| bad("not in the file".into()))?;
         if shape != [cfg.vocab_size, cfg.hidden_size] {
             return Err(bad(format!("shape {shape:?}, expected {:?}", [cfg.vocab_size, cfg.hidden_size])));
         }
@@ -286,7 +283,8 @@ impl Bert {
         Bert::from_fetch(&fetch, word, cfg, precision)
     }
 
-    /// The model from a source of named f32 tensors.
+    /// The model from a source of named f32 tensors (`fetch` finds a name
+    /// with or without the `bert.` prefix).
     fn from_fetch(fetch: &dyn Fn(&str) -> Fetched, word: WordRows, cfg: BertConfig, precision: Precision) -> Result<Bert, BertError> {
         if cfg.hidden_act != "gelu" {
             return Err(BertError::Unsupported(format!("activation '{}' is not supported (only 'gelu')", cfg.hidden_act)));
@@ -296,10 +294,7 @@ impl Bert {
         }
         let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, BertError> {
             let bad = |message: String| BertError::Tensor { name: name.to_string(), message };
-            let (got, values) = match fetch(name).map_err(bad)? {
-                Some(t) => t,
-                None => fetch(&format!("bert.{name}")).map_err(bad)?.ok_or_else(|| bad("not in the file".into()))?,
-            };
+            let (got, values) = fetch(name).map_err(bad)?.ok_or_else(|| bad("not in the file".into()))?;
             if got != shape {
                 return Err(bad(format!("shape {got:?}, expected {shape:?}")));
             }
