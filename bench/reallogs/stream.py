@@ -26,8 +26,9 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# The capture's user names (scenario accounts and service users).
-USERS = ["alice", "bob", "carol", "dave", "erin", "mallory", "eve", "trent", "auditor", "priya", "deploy", "backup", "oscar", "ftpuser"]
+# The capture's user names (scenario accounts and service users). No word
+# the programs print themselves: haproxy's "0 backup servers left" is text.
+USERS = ["alice", "bob", "carol", "dave", "erin", "mallory", "eve", "trent", "auditor", "priya", "deploy", "oscar", "ftpuser"]
 SYLL = ["ka", "mo", "ri", "ta", "len", "dor", "vin", "sa", "pe", "lu", "gan", "ne", "ro", "bi", "ch", "st"]
 
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
