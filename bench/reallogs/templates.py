@@ -58,6 +58,11 @@ def format_of(formats, program, message):
     return best[0]
 
 
+def ratio(mined, formats):
+    """The mined-patterns cells: count and ratio, or dashes when not mined."""
+    return f"{mined} | {mined / formats:.2f}" if mined else "— | —"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--logsift", default=os.path.join(HERE, "..", "..", "target", "release", "logsift"))
@@ -110,9 +115,9 @@ def main():
             totals = [x + y for x, y in zip(totals, [len(items), n, len(tmpl), asked, mined, bad_masked, bad_mined])]
             if asked > 1.3 * n:
                 over.append(p)
-            print(f"| {p} | {len(items)} | {n} | {len(tmpl)} | {len(tmpl) / n:.2f} | {asked} | {asked / n:.2f} | {mined or '—'} | {mined / n:.2f} | {bad_masked} / {bad_mined} |")
+            print(f"| {p} | {len(items)} | {n} | {len(tmpl)} | {len(tmpl) / n:.2f} | {asked} | {asked / n:.2f} | {ratio(mined, n)} | {bad_masked} / {bad_mined} |")
         n, fm, mk, ak, mi, bm, bi = totals
-        print(f"| all | {n} | {fm} | {mk} | {mk / fm:.2f} | {ak} | {ak / fm:.2f} | {mi or '—'} | {mi / fm:.2f} | {bm} / {bi} |")
+        print(f"| all | {n} | {fm} | {mk} | {mk / fm:.2f} | {ak} | {ak / fm:.2f} | {ratio(mi, fm)} | {bm} / {bi} |")
         print(f"\nprograms above 1.3× formats in what reaches the model: {', '.join(over) or 'none'}")
 
 
