@@ -69,6 +69,7 @@ def main():
     ap.add_argument("--model", default="models/lexical")
     ap.add_argument("--data", default=os.path.join(HERE, "reallogs.csv"))
     ap.add_argument("--formats", default=os.path.join(HERE, "formats.tsv"))
+    ap.add_argument("--learn-variables", default=None, help="passed to classify for the 'to the model' column")
     ap.add_argument("--no-mined", action="store_true", help="skip the template miner (slow on long streams)")
     a = ap.parse_args()
     formats = load_formats(a.formats)
@@ -103,7 +104,7 @@ def main():
                 w.writerow(["source", "log_message", "target_label"])
                 for r, _ in items:
                     w.writerow([r["source"], r["log_message"], r["target_label"]])
-            run = subprocess.run([a.logsift, "classify", f, "--model", a.model, "-o", os.devnull], capture_output=True, text=True, check=True)
+            run = subprocess.run([a.logsift, "classify", f, "--model", a.model, "-o", os.devnull] + (["--learn-variables", a.learn_variables] if a.learn_variables else []), capture_output=True, text=True, check=True)
             asked = int(re.search(r"model asked about (\d+) distinct templates", run.stderr).group(1))
             if a.no_mined:
                 mined, bad_mined = 0, 0

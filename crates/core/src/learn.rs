@@ -16,7 +16,7 @@
 //!   *candidate*: the template with that word replaced by `<*>` wherever it
 //!   occurs (`sudo: carol : … USER=carol` varies in two places at once);
 //! * once a candidate has seen [`Learner::min_values`] distinct words there
-//!   (4 by default), at least three in four of them decided with **one
+//!   (3 by default), at least three in four of them decided with **one
 //!   label**, it becomes a *pattern*, and every later template that matches it
 //!   (same tokens elsewhere, any word at the variable position) shares the
 //!   pattern's cached decision;
@@ -54,7 +54,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 use crate::cache::CacheKey;
 
 /// Distinct values, all under one label, that make a position variable.
-pub const DEFAULT_MIN_VALUES: usize = 4;
+pub const DEFAULT_MIN_VALUES: usize = 3;
 /// Templates shorter than this (in words) are never generalised.
 pub const MIN_WORDS: usize = 4;
 /// Most candidates held before the candidate map is emptied.

@@ -38,6 +38,21 @@
 //! pattern's. The output's `template` stays the masked line; see
 //! [`crate::learn`] for the guards against merging lines of different labels.
 //!
+//! A batch's unseen templates are decided in rounds of 16 (in order of first
+//! appearance) while learning is on, and each round's decisions are observed
+//! before the next round is looked up against the patterns: a batch of 1,024
+//! stream lines can hold a hundred fresh user names in one position, and in
+//! one pass every one of them went to the model (and to the LLM when unsure).
+//! On the 1M-line real-log stream this took what reaches the model from 637
+//! to 569 templates (with the default of 3 words, 502), and LLM questions
+//! from 154 to 135; rounds of 16 measured faster than rounds of 64 or one
+//! pass (fewer embeddings; the encoder batches no worse). With learning off,
+//! a batch is one round, as before. The LLM is not asked per round: the
+//! templates the model passes on are queued until they fill the LLM tier's
+//! concurrent requests ([`Tier::batch_hint`]) or the batch ends, so rounds
+//! cost no extra requests; a disabled LLM is "asked" every round, so the
+//! model's guesses teach the learner as soon as they are made.
+//!
 //! Failures stay local: a tier that returns an error turns only the queries
 //! it held into `Unclassified` with the error as the reason (and caches
 //! nothing for them); the rest of the batch goes on.
@@ -53,6 +68,10 @@ use crate::learn::{Learner, DEFAULT_MIN_VALUES};
 use crate::mask::Masker;
 use crate::record::{Decision, Detail, Record, TierKind};
 use crate::tier::{DisabledLlm, Query, Tier, TierError, Verdict};
+
+/// Distinct templates decided per round while variables are learned
+/// ([`Pipeline::classify_explained`]).
+const LEARNING_ROUND: usize = 16;
 
 /// Where the lines of a source go after the rules tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +247,29 @@ struct Group {
     first: usize,
     template: String,
     members: Vec<usize>,
+}
+
+/// Templates waiting for the LLM tier, with why each is there and the
+/// model's guess where it made one.
+#[derive(Default)]
+struct LlmQueue {
+    to_llm: Vec<usize>,
+    reasons: HashMap<usize, Vec<Arc<str>>>,
+    guesses: HashMap<usize, Decision>,
+}
+
+/// Where a batch's decisions go.
+struct Sink<'a> {
+    out: &'a mut [Option<Decision>],
+    overruled: &'a mut [Option<Decision>],
+    stats: &'a mut Stats,
+}
+
+/// The query for a group: its first record, and its template.
+fn query<'a>(records: &'a [Record], groups: &'a [Group], g: usize) -> Query<'a> {
+    let gr = &groups[g];
+    let r = &records[gr.first];
+    Query { source: &r.source, message: &r.message, template: &gr.template }
 }
 
 impl Pipeline {
@@ -431,121 +473,40 @@ impl Pipeline {
             }
         }
 
-        // Route: model first unless the source is routed to the LLM.
-        let (to_model, mut to_llm): (Vec<usize>, Vec<usize>) = match &self.model {
-            Some(_) => (0..groups.len()).partition(|&g| self.route(&records[groups[g].first].source) == Route::Model),
-            None => (vec![], (0..groups.len()).collect()),
-        };
-        let mut reasons: HashMap<usize, Vec<Arc<str>>> = HashMap::new();
-        let mut guesses: HashMap<usize, Decision> = HashMap::new();
-        for &g in &to_llm {
-            if self.model.is_some() {
-                reasons.entry(g).or_default().push(Arc::from("routed to llm"));
-            }
-        }
-        let mut decided: Vec<(usize, Decision, bool)> = vec![]; // (group, decision, cacheable)
-        let query = |g: &usize| {
-            let gr = &groups[*g];
-            let r = &records[gr.first];
-            Query { source: &r.source, message: &r.message, template: &gr.template }
-        };
-        if let Some(model) = &self.model {
-            stats.model_queries += to_model.len() as u64;
-            let queries: Vec<Query> = to_model.iter().map(query).collect();
-            match run_tier(model.as_ref(), &queries) {
-                Ok(v) => {
-                    for (&g, verdict) in to_model.iter().zip(v) {
-                        match verdict {
-                            Verdict::Decided(d) => decided.push((g, d, true)),
-                            Verdict::Pass(reason) => {
-                                reasons.entry(g).or_default().push(reason);
-                                to_llm.push(g);
-                            }
-                            Verdict::Guess(guess) if !self.escalate && self.fallback == Fallback::Guess => {
-                                // The configured LLM was measured less accurate than the guess.
-                                stats.guesses += 1;
-                                let why = format!(
-                                    "{}; not escalated: the llm was measured less accurate than the model's guess",
-                                    guess.detail.as_str()
-                                );
-                                decided.push((g, Decision { detail: Detail::Guess(Arc::from(why)), ..guess }, true));
-                            }
-                            Verdict::Guess(guess) => {
-                                reasons.entry(g).or_default().push(Arc::from(guess.detail.as_str()));
-                                guesses.insert(g, guess);
-                                to_llm.push(g);
-                            }
-                            Verdict::Failed(reason) => decided.push((g, Decision::unclassified(reason), false)),
-                        }
-                    }
-                }
-                Err(e) => {
-                    *stats.tier_errors.entry(TierKind::Model).or_default() += 1;
-                    let reason: Arc<str> = Arc::from(e.to_string());
-                    to_model.iter().for_each(|&g| decided.push((g, Decision::unclassified(reason.clone()), false)));
-                }
-            }
-        }
-        to_llm.sort_unstable();
-        stats.llm_queries += to_llm.len() as u64;
-        let queries: Vec<Query> = to_llm.iter().map(query).collect();
-        // A line the LLM passes on, or fails on, keeps the model's guess when
-        // there is one (and the policy is to guess): a dead LLM leaves the run
-        // where no LLM would, never worse. Failures are not cached, so the
-        // next batch asks again.
-        let mut unsure = |g: usize, why: Arc<str>, stats: &mut Stats| -> Decision {
-            let mut all = reasons.remove(&g).unwrap_or_default();
-            all.push(why);
-            let joined = all.join("; ");
-            match guesses.get(&g).cloned() {
-                Some(guess) if self.fallback == Fallback::Guess => {
-                    stats.guesses += 1;
-                    Decision { detail: Detail::Guess(Arc::from(joined)), ..guess }
-                }
-                _ => Decision::unclassified(joined),
-            }
-        };
-        match run_tier(self.llm.as_ref(), &queries) {
-            Ok(v) => {
-                for (&g, verdict) in to_llm.iter().zip(v) {
-                    match verdict {
-                        Verdict::Decided(d) => decided.push((g, d, true)),
-                        Verdict::Pass(reason) => decided.push((g, unsure(g, reason, &mut stats), true)),
-                        Verdict::Guess(other) => {
-                            // An LLM tier's own unsure answer: it is the last tier, so keep it
-                            // under the same policy.
-                            let d = if self.fallback == Fallback::Guess { other } else { Decision::unclassified(other.detail.as_str()) };
-                            decided.push((g, d, true));
-                        }
-                        Verdict::Failed(reason) => decided.push((g, unsure(g, reason, &mut stats), false)),
-                    }
-                }
-            }
-            Err(e) => {
-                *stats.tier_errors.entry(TierKind::Llm).or_default() += 1;
-                let reason: Arc<str> = Arc::from(e.to_string());
-                to_llm.iter().for_each(|&g| decided.push((g, unsure(g, reason.clone(), &mut stats), false)));
-            }
-        }
-
+        // Distinct templates are decided in rounds when variables are being
+        // learned: a pattern learned from one round's decisions answers the
+        // later rounds' templates that match it, as it would in a later
+        // batch. (In one pass, a burst of fresh user names met in one batch
+        // all went to the model.)
         let mut overruled: Vec<Option<Decision>> = vec![None; n];
-        for (g, d, cacheable) in decided {
-            let gr = &groups[g];
-            if cacheable {
-                self.cache.insert(gr.key, d.clone());
-                if let Some(learner) = self.learner.as_ref().filter(|_| !gr.pattern && d.tier != TierKind::None) {
-                    if let Some(pk) = learner.observe(self.scope(&records[gr.first].source), &gr.template, &d.label) {
-                        self.cache.insert(pk, d.clone());
-                        stats.patterns_learned += 1;
+        let round_len = if self.learner.is_some() { LEARNING_ROUND } else { groups.len().max(1) };
+        let mut queue = LlmQueue::default();
+        let mut start = 0;
+        while start < groups.len() {
+            let end = (start + round_len).min(groups.len());
+            let mut round = Vec::with_capacity(end - start);
+            for (g, gr) in groups.iter().enumerate().take(end).skip(start) {
+                let learned = match (&self.learner, start > 0 && !gr.pattern) {
+                    (Some(l), true) => l.generalize(self.scope(&records[gr.first].source), &gr.template).and_then(|pk| self.cache.get(&pk)),
+                    _ => None,
+                };
+                match learned {
+                    Some(d) => {
+                        let k = gr.members.len() as u64;
+                        stats.cache_hits += k;
+                        stats.pattern_hits += k;
+                        gr.members.iter().for_each(|&i| out[i] = Some(d.clone()));
                     }
+                    None => round.push(g),
                 }
             }
-            let guess = if d.tier == TierKind::Llm { guesses.get(&g) } else { None };
-            for &i in &gr.members {
-                out[i] = Some(d.clone());
-                if let Some(guess) = guess {
-                    overruled[i] = Some(guess.clone());
-                }
+            let mut sink = Sink { out: &mut out, overruled: &mut overruled, stats: &mut stats };
+            self.model_round(records, &groups, &round, &mut queue, &mut sink);
+            start = end;
+            // The LLM is asked once enough is queued for its requests (a
+            // disabled LLM at once), and at the end of the batch.
+            if !queue.to_llm.is_empty() && (start == groups.len() || queue.to_llm.len() >= self.llm.batch_hint()) {
+                self.ask_llm(records, &groups, &mut queue, &mut sink);
             }
         }
 
@@ -563,6 +524,144 @@ impl Pipeline {
             total.merge(&stats);
         }
         (out, overruled)
+    }
+
+    /// The model's round: one round of the batch's distinct templates
+    /// (indices into `groups`). Its decisions are recorded at once (cached,
+    /// observed by the learner); what it passes on, and what is routed to the
+    /// LLM, joins `queue` for [`Pipeline::ask_llm`].
+    fn model_round(&self, records: &[Record], groups: &[Group], round: &[usize], queue: &mut LlmQueue, sink: &mut Sink<'_>) {
+        // Route: model first unless the source is routed to the LLM.
+        let (to_model, to_llm): (Vec<usize>, Vec<usize>) = match &self.model {
+            Some(_) => round.iter().partition(|&&g| self.route(&records[groups[g].first].source) == Route::Model),
+            None => (vec![], round.to_vec()),
+        };
+        for &g in &to_llm {
+            if self.model.is_some() {
+                queue.reasons.entry(g).or_default().push(Arc::from("routed to llm"));
+            }
+        }
+        queue.to_llm.extend(to_llm);
+        let Some(model) = &self.model else { return };
+        let mut decided: Vec<(usize, Decision, bool)> = vec![]; // (group, decision, cacheable)
+        sink.stats.model_queries += to_model.len() as u64;
+        let queries: Vec<Query> = to_model.iter().map(|&g| query(records, groups, g)).collect();
+        match run_tier(model.as_ref(), &queries) {
+            Ok(v) => {
+                for (&g, verdict) in to_model.iter().zip(v) {
+                    match verdict {
+                        Verdict::Decided(d) => decided.push((g, d, true)),
+                        Verdict::Pass(reason) => {
+                            queue.reasons.entry(g).or_default().push(reason);
+                            queue.to_llm.push(g);
+                        }
+                        Verdict::Guess(guess) if !self.escalate && self.fallback == Fallback::Guess => {
+                            // The configured LLM was measured less accurate than the guess.
+                            sink.stats.guesses += 1;
+                            let why = format!(
+                                "{}; not escalated: the llm was measured less accurate than the model's guess",
+                                guess.detail.as_str()
+                            );
+                            decided.push((g, Decision { detail: Detail::Guess(Arc::from(why)), ..guess }, true));
+                        }
+                        Verdict::Guess(guess) => {
+                            queue.reasons.entry(g).or_default().push(Arc::from(guess.detail.as_str()));
+                            queue.guesses.insert(g, guess);
+                            queue.to_llm.push(g);
+                        }
+                        Verdict::Failed(reason) => decided.push((g, Decision::unclassified(reason), false)),
+                    }
+                }
+            }
+            Err(e) => {
+                *sink.stats.tier_errors.entry(TierKind::Model).or_default() += 1;
+                let reason: Arc<str> = Arc::from(e.to_string());
+                to_model.iter().for_each(|&g| decided.push((g, Decision::unclassified(reason.clone()), false)));
+            }
+        }
+        self.record(records, groups, decided, &HashMap::new(), sink);
+    }
+
+    /// Asks the LLM tier about the queued templates and records its answers;
+    /// empties the queue.
+    fn ask_llm(&self, records: &[Record], groups: &[Group], queue: &mut LlmQueue, sink: &mut Sink<'_>) {
+        let LlmQueue { mut to_llm, mut reasons, guesses } = std::mem::take(queue);
+        to_llm.sort_unstable();
+        sink.stats.llm_queries += to_llm.len() as u64;
+        let queries: Vec<Query> = to_llm.iter().map(|&g| query(records, groups, g)).collect();
+        let mut decided: Vec<(usize, Decision, bool)> = vec![];
+        // A line the LLM passes on, or fails on, keeps the model's guess when
+        // there is one (and the policy is to guess): a dead LLM leaves the run
+        // where no LLM would, never worse. Failures are not cached, so the
+        // next batch asks again.
+        let mut unsure = |g: usize, why: Arc<str>, stats: &mut Stats| -> Decision {
+            let mut all = reasons.remove(&g).unwrap_or_default();
+            all.push(why);
+            let joined = all.join("; ");
+            match guesses.get(&g).cloned() {
+                Some(guess) if self.fallback == Fallback::Guess => {
+                    stats.guesses += 1;
+                    Decision { detail: Detail::Guess(Arc::from(joined)), ..guess }
+                }
+                _ => Decision::unclassified(joined),
+            }
+        };
+        let stats = &mut *sink.stats;
+        match run_tier(self.llm.as_ref(), &queries) {
+            Ok(v) => {
+                for (&g, verdict) in to_llm.iter().zip(v) {
+                    match verdict {
+                        Verdict::Decided(d) => decided.push((g, d, true)),
+                        Verdict::Pass(reason) => decided.push((g, unsure(g, reason, stats), true)),
+                        Verdict::Guess(other) => {
+                            // An LLM tier's own unsure answer: it is the last tier, so keep it
+                            // under the same policy.
+                            let d = if self.fallback == Fallback::Guess { other } else { Decision::unclassified(other.detail.as_str()) };
+                            decided.push((g, d, true));
+                        }
+                        Verdict::Failed(reason) => decided.push((g, unsure(g, reason, stats), false)),
+                    }
+                }
+            }
+            Err(e) => {
+                *stats.tier_errors.entry(TierKind::Llm).or_default() += 1;
+                let reason: Arc<str> = Arc::from(e.to_string());
+                to_llm.iter().for_each(|&g| decided.push((g, unsure(g, reason.clone(), stats), false)));
+            }
+        }
+        self.record(records, groups, decided, &guesses, sink);
+    }
+
+    /// Gives each decided group's records their decision, caches the
+    /// cacheable ones and lets the learner observe them. `guesses`: the
+    /// model's guesses for groups the LLM then decided (for `overruled`).
+    fn record(
+        &self,
+        records: &[Record],
+        groups: &[Group],
+        decided: Vec<(usize, Decision, bool)>,
+        guesses: &HashMap<usize, Decision>,
+        sink: &mut Sink<'_>,
+    ) {
+        for (g, d, cacheable) in decided {
+            let gr = &groups[g];
+            if cacheable {
+                self.cache.insert(gr.key, d.clone());
+                if let Some(learner) = self.learner.as_ref().filter(|_| !gr.pattern && d.tier != TierKind::None) {
+                    if let Some(pk) = learner.observe(self.scope(&records[gr.first].source), &gr.template, &d.label) {
+                        self.cache.insert(pk, d.clone());
+                        sink.stats.patterns_learned += 1;
+                    }
+                }
+            }
+            let guess = if d.tier == TierKind::Llm { guesses.get(&g) } else { None };
+            for &i in &gr.members {
+                sink.out[i] = Some(d.clone());
+                if let Some(guess) = guess {
+                    sink.overruled[i] = Some(guess.clone());
+                }
+            }
+        }
     }
 }
 

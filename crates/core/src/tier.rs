@@ -69,6 +69,14 @@ pub trait Tier: Send + Sync {
     fn describe(&self) -> String {
         self.kind().to_string()
     }
+
+    /// How many queries this tier answers best in one call. The pipeline
+    /// gathers up to this many unsure templates of a batch before asking the
+    /// LLM tier (a remote LLM: lines per request times concurrent requests),
+    /// and asks a tier with the default, 1, as soon as it has any.
+    fn batch_hint(&self) -> usize {
+        1
+    }
 }
 
 /// The LLM tier when no LLM is configured: passes everything, with reason

@@ -534,6 +534,21 @@ fn learned_variables_stop_fresh_names_from_reaching_the_model() {
         "sshd: Accepted password for zed from <IP> port <NUM>"
     );
 
+    // Fresh names all in one batch: its templates are decided in rounds, and
+    // the pattern the first round teaches answers the rest of the batch.
+    let model = ByWord { seen: Arc::default() };
+    let p = Pipeline::builder().model(model.clone()).build();
+    let lines: Vec<String> = users.iter().map(|u| format!("sshd: Accepted password for {u} from 10.0.0.1 port 22")).collect();
+    let batch: Vec<(&str, &str)> = lines.iter().map(|l| ("", l.as_str())).collect();
+    let out = p.classify(&recs(&batch));
+    assert_eq!(out.len(), 200);
+    assert!(out.iter().all(|d| &*d.label == "User Action"));
+    let asked = model.seen.lock().unwrap().clone();
+    assert!(asked.len() < 20, "one batch of 200 fresh names: the model was asked about {}", asked.len());
+    // The first names were asked about, in order of appearance.
+    assert_eq!(asked[0], "sshd: Accepted password for useraa from <IP> port <NUM>");
+    assert_eq!(p.stats().pattern_hits, 200 - asked.len() as u64);
+
     // Off: every fresh name is asked about.
     let model = ByWord { seen: Arc::default() };
     let off = Pipeline::builder().model(model.clone()).learn_variables(0).build();

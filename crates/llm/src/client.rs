@@ -700,4 +700,9 @@ impl Tier for LlmTier {
     fn describe(&self) -> String {
         format!("llm ({} at {})", self.cfg.model, crate::redact_url(&self.cfg.base_url))
     }
+
+    /// Enough lines to fill every concurrent request.
+    fn batch_hint(&self) -> usize {
+        self.cfg.batch_lines.max(1) * self.cfg.concurrency.max(1)
+    }
 }

@@ -84,7 +84,7 @@ class Model:
         llm: Optional[dict] = None,
         strict: bool = False,
         cache_size: int = 1 << 16,
-        learn_variables: int = 4,
+        learn_variables: int = 3,
     ) -> "Model":
         """Loads a bundle directory, or the bundled default when ``path`` is None.
 
