@@ -557,3 +557,53 @@ fn learned_variables_stop_fresh_names_from_reaching_the_model() {
     }
     assert_eq!(model.seen.lock().unwrap().len(), 50);
 }
+
+/// An LLM tier that wants `hint` lines a call, counting its calls.
+struct Batched {
+    inner: Recording,
+    hint: usize,
+    calls: Arc<Mutex<usize>>,
+}
+
+impl Tier for Batched {
+    fn kind(&self) -> TierKind {
+        TierKind::Llm
+    }
+    fn decide(&self, queries: &[Query<'_>]) -> Result<Vec<Verdict>, TierError> {
+        *self.calls.lock().unwrap() += 1;
+        self.inner.decide(queries)
+    }
+    fn batch_hint(&self) -> usize {
+        self.hint
+    }
+}
+
+#[test]
+fn the_llm_is_asked_once_a_batch_however_many_learning_rounds() {
+    // 100 distinct templates the model passes on, in one batch: decided in
+    // rounds of 16 for the learner, but queued for the LLM.
+    let words: Vec<String> = (0..100u8).map(|i| format!("w{}{}", (b'a' + i % 26) as char, (b'a' + i / 26) as char)).collect();
+    let lines: Vec<String> = words.iter().map(|w| format!("unsure event {w} happened")).collect();
+    let batch: Vec<(&str, &str)> = lines.iter().map(|l| ("", l.as_str())).collect();
+    let run = |hint: usize| {
+        let llm = Batched { inner: Recording::new(TierKind::Llm, "Critical Error"), hint, calls: Arc::default() };
+        let (seen, calls) = (llm.inner.clone(), llm.calls.clone());
+        let p = Pipeline::builder().model(Recording::new(TierKind::Model, "Error")).llm(Box::new(llm)).build();
+        let out = p.classify(&recs(&batch));
+        assert_eq!(out.len(), 100);
+        assert!(out.iter().all(|d| &*d.label == "Critical Error" && d.tier == TierKind::Llm), "{out:?}");
+        let n = *calls.lock().unwrap();
+        (n, seen.seen())
+    };
+    // A remote LLM (lines per request × concurrency above the batch's
+    // questions): one call with all 100, in order of first appearance.
+    let (calls, seen) = run(1000);
+    assert_eq!(calls, 1);
+    assert_eq!(seen.len(), 100);
+    assert_eq!(seen[0], "unsure event waa happened");
+    assert_eq!(seen[99], lines[99]);
+    // A tier that takes any number at no cost is asked every round, and what
+    // it decided in the first round teaches the learner the rest.
+    let (calls, seen) = run(1);
+    assert_eq!((calls, seen.len()), (1, 16), "one round of 16, then the learned pattern");
+}
