@@ -481,13 +481,19 @@ impl Pipeline {
         let mut overruled: Vec<Option<Decision>> = vec![None; n];
         let round_len = if self.learner.is_some() { LEARNING_ROUND } else { groups.len().max(1) };
         let mut queue = LlmQueue::default();
+        // The groups were looked up against the patterns known when they were
+        // formed; a round looks its groups up again only once more are known.
+        let known = self.learner.as_ref().map_or(0, |l| l.patterns());
         let mut start = 0;
         while start < groups.len() {
             let end = (start + round_len).min(groups.len());
+            let learner = self.learner.as_ref().filter(|l| l.patterns() != known);
             let mut round = Vec::with_capacity(end - start);
             for (g, gr) in groups.iter().enumerate().take(end).skip(start) {
-                let learned = match (&self.learner, start > 0 && !gr.pattern) {
-                    (Some(l), true) => l.generalize(self.scope(&records[gr.first].source), &gr.template).and_then(|pk| self.cache.get(&pk)),
+                let learned = match learner {
+                    Some(l) if !gr.pattern => {
+                        l.generalize(self.scope(&records[gr.first].source), &gr.template).and_then(|pk| self.cache.get(&pk))
+                    }
                     _ => None,
                 };
                 match learned {
