@@ -78,7 +78,7 @@ fn timestamp(r: &Record, headers: Option<&[String]>) -> Option<String> {
     match (&r.passthrough, headers) {
         (Passthrough::Columns(cols), Some(h)) => {
             if let Some(i) = h.iter().position(|c| TIME_FIELDS.contains(&c.trim())) {
-                return cols.get(i).filter(|v| !v.is_empty()).cloned();
+                return cols.get(i).filter(|v| !v.is_empty()).map(str::to_string);
             }
         }
         (Passthrough::Json(map), _) => {
@@ -103,7 +103,7 @@ fn time_key(ts: &str) -> (Vec<u64>, String) {
 fn label_of(r: &Record, headers: Option<&[String]>) -> Option<String> {
     match (&r.passthrough, headers) {
         (Passthrough::Columns(cols), Some(h)) => {
-            h.iter().position(|c| c.trim() == "target_label").and_then(|i| cols.get(i)).filter(|v| !v.is_empty()).cloned()
+            h.iter().position(|c| c.trim() == "target_label").and_then(|i| cols.get(i)).filter(|v| !v.is_empty()).map(str::to_string)
         }
         (Passthrough::Json(map), _) => map.get("target_label").and_then(|v| v.as_str()).map(str::to_string),
         _ => None,

@@ -183,7 +183,7 @@ pub(crate) async fn classify_csv(
                 Answer::LabelOnly(w) => {
                     for (r, d) in records.iter().zip(&decisions) {
                         let mut row: Vec<&str> = match &r.passthrough {
-                            logsift_core::record::Passthrough::Columns(c) => c.iter().map(String::as_str).collect(),
+                            logsift_core::record::Passthrough::Columns(c) => c.iter().collect(),
                             _ => vec![r.source.as_str(), r.message.as_str()],
                         };
                         row.push(&d.label);

@@ -111,16 +111,23 @@ pub enum InputError {
 }
 
 pub(crate) fn check_text(bytes: &[u8], place: Place, problems: &mut Vec<Problem>) -> String {
+    let mut out = String::new();
+    check_text_into(bytes, place, problems, &mut out);
+    out
+}
+
+/// [`check_text`], appending the text to `out`.
+pub(crate) fn check_text_into(bytes: &[u8], place: Place, problems: &mut Vec<Problem>, out: &mut String) {
     match std::str::from_utf8(bytes) {
         Ok(s) => {
-            if s.contains('\0') {
+            if memchr::memchr(0, bytes).is_some() {
                 problems.push(Problem::Nul { place });
             }
-            s.to_string()
+            out.push_str(s);
         }
         Err(e) => {
             problems.push(Problem::InvalidUtf8 { place, at: e.valid_up_to() });
-            String::from_utf8_lossy(bytes).into_owned()
+            out.push_str(&String::from_utf8_lossy(bytes));
         }
     }
 }
@@ -146,7 +153,7 @@ pub fn check_length(message: &str, max: usize, problems: &mut Vec<Problem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{BadRow, Decision, Record};
+    use crate::record::{BadRow, Decision, Passthrough, Record};
     use serde_json::Value;
     use std::io::Read;
 
@@ -274,6 +281,13 @@ mod tests {
         assert_eq!(recs[1].invalid.as_ref().and_then(|b| b.file.as_deref().map(str::to_string)).as_deref(), Some("in.csv"));
         assert!(why(&recs[2]).unwrap().contains("row has 1 fields, the header has 2"));
         assert_eq!(recs[3].message, "x,y", "extra fields are kept in the last column");
+        let columns = |r: &Record| match &r.passthrough {
+            Passthrough::Columns(c) => c.iter().map(str::to_string).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(columns(&recs[2]), ["C", ""], "a short row is padded to the header's width");
+        assert_eq!(columns(&recs[3]), ["D", "x,y"]);
+        assert_eq!(columns(&recs[1]), ["B", "bad \u{fffd} byte"]);
         assert!(why(&recs[4]).unwrap().contains("NUL byte"));
         assert!(why(&recs[5]).unwrap().contains("over the limit of 65536"));
         assert_eq!(recs.iter().map(|r| r.row).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);

@@ -244,7 +244,8 @@ Caused by: java.lang.NullPointerException\n\
         j.push(text(1, "ERROR failed"), &mut out);
         j.push(text(2, "  detail"), &mut out);
         assert!(out.is_empty() && j.holding());
-        let row = Record { row: 3, message: "  not joined".into(), passthrough: Passthrough::Columns(vec![]), ..Record::default() };
+        let row =
+            Record { row: 3, message: "  not joined".into(), passthrough: Passthrough::Columns(Default::default()), ..Record::default() };
         j.push(row, &mut out);
         assert_eq!(out.iter().map(|r| (r.row, r.lines)).collect::<Vec<_>>(), [(1, 2), (3, 0)]);
         j.push(text(4, "next"), &mut out);

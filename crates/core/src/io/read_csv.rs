@@ -4,7 +4,7 @@ use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 use super::*;
-use crate::record::{BadRow, Passthrough, Place, Problem, Record};
+use crate::record::{BadRow, Columns, Passthrough, Place, Problem, Record};
 
 /// Records from a CSV input.
 pub struct CsvInput<R: Read> {
@@ -114,25 +114,27 @@ impl<R: Read> Iterator for CsvInput<R> {
             }
         }
         let width = self.headers.len();
-        let mut columns: Vec<String> =
-            self.record.iter().enumerate().map(|(i, f)| check_text(f, Place::Column(i + 1), &mut problems)).collect();
-        if columns.len() != width {
-            let line = self.record.position().map_or(0, |p| p.line());
-            problems.push(Problem::Ragged { fields: columns.len(), width, line });
-            if columns.len() > width && width > 0 {
+        let mut columns = Columns::with_capacity(self.record.as_slice().len(), width);
+        for (i, f) in self.record.iter().enumerate() {
+            if i < width {
+                check_text_into(f, Place::Column(i + 1), &mut problems, columns.text_mut());
+                columns.end_column();
+            } else {
                 // Most often an unquoted comma in the last field: keep the text.
-                let extra = columns.split_off(width);
-                let last = columns.last_mut().expect("width > 0");
-                for e in extra {
-                    last.push(',');
-                    last.push_str(&e);
-                }
+                let mut extra = String::from(",");
+                check_text_into(f, Place::Column(i + 1), &mut problems, &mut extra);
+                columns.extend_last(&extra);
             }
-            columns.resize(width, String::new());
         }
-        let message = columns[self.message_idx].clone();
+        let fields = self.record.len();
+        if fields != width {
+            let line = self.record.position().map_or(0, |p| p.line());
+            problems.push(Problem::Ragged { fields, width, line });
+            columns.resize(width);
+        }
+        let message = columns[self.message_idx].to_string();
         check_length(&message, self.opts.max_line_bytes, &mut problems);
-        let source = self.source_idx.map_or_else(|| self.opts.default_source.clone(), |i| columns[i].clone());
+        let source = self.source_idx.map_or_else(|| self.opts.default_source.clone(), |i| columns[i].to_string());
         Some(Ok(Record {
             row: self.row,
             source,
