@@ -162,7 +162,9 @@ impl Masker {
     /// Writes the template of `line` into `out` (cleared first), reusing its buffer.
     pub fn mask_into(&self, line: &str, out: &mut String) {
         out.clear();
-        let mut words = Vec::new();
+        // Room for most lines' words at once: growing from empty cost a line
+        // three or four reallocations.
+        let mut words = Vec::with_capacity(32);
         words_of(line, &mut words);
         if !self.config.timestamps {
             for word in words {
