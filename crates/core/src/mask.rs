@@ -48,6 +48,24 @@ pub struct MaskConfig {
     /// quoted text often names the thing the line is about. Only quotes that
     /// hold no whitespace are masked, so a quoted request line survives.
     pub quoted: bool,
+    /// The value of a `key=value` word is checked by the kinds above as if
+    /// it stood alone: `to=<a@b.org>,` → `to=<<EMAIL>>,`, `home=/home/x` →
+    /// `home=<PATH>`, `message-id=<2026…AC@lab.example>` → one template,
+    /// not one per id. The value of a plain word (`status=sent`) is kept: it
+    /// is often the point of the line. (Missing from a bundle made before
+    /// this kind existed: off, so that bundle masks as it was trained.)
+    #[serde(default)]
+    pub values: bool,
+    /// User names where the line says they are one: the word after `user`
+    /// (`Invalid user admin from`, `session opened for user bob(uid=…)`,
+    /// `user "postgres"`), the word between `for` and `from` (`Failed
+    /// password for root from`), the value of `user=`, and `name@host` addresses
+    /// without a dot (`postgres@shop`): `<USER>`, `<USER>@<HOST>`. Only a
+    /// lower-case name-like word (`[a-z_][a-z0-9_.-]*`) that is not a common
+    /// English word after `user` (`user unknown`, `user is …`) is masked.
+    /// (Missing from an older bundle: off.)
+    #[serde(default)]
+    pub users: bool,
 }
 
 impl Default for MaskConfig {
@@ -62,6 +80,8 @@ impl Default for MaskConfig {
             paths: true,
             timestamps: true,
             quoted: false,
+            values: true,
+            users: true,
         }
     }
 }
@@ -84,11 +104,14 @@ impl MaskConfig {
             paths: false,
             timestamps: false,
             quoted: false,
+            values: false,
+            users: false,
         }
     }
 
     /// The names accepted by [`MaskConfig::from_names`].
-    pub const NAMES: [&'static str; 9] = ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted"];
+    pub const NAMES: [&'static str; 11] =
+        ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted", "values", "users"];
 
     /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
     /// `"none"` turns all off, `"default"` gives the default.
@@ -112,6 +135,8 @@ impl MaskConfig {
                 "paths" => &mut c.paths,
                 "timestamps" => &mut c.timestamps,
                 "quoted" => &mut c.quoted,
+                "values" => &mut c.values,
+                "users" => &mut c.users,
                 other => return Err(UnknownMask(other.to_string())),
             };
             *flag = true;
@@ -134,6 +159,123 @@ const EMAIL: &str = "<EMAIL>";
 const PATH: &str = "<PATH>";
 const STR: &str = "<STR>";
 const TS: &str = "<TS>";
+const USER: &str = "<USER>";
+const USER_AT_HOST: &str = "<USER>@<HOST>";
+
+/// Words that follow `user` in prose, not as its name (`user unknown`,
+/// `user session opened`, `user is locked`): the `users` kind keeps them.
+/// Sorted, for a binary search.
+const NOT_NAMES: [&str; 109] = [
+    "a",
+    "account",
+    "accounts",
+    "action",
+    "actions",
+    "added",
+    "agent",
+    "already",
+    "an",
+    "and",
+    "as",
+    "at",
+    "auth",
+    "authenticated",
+    "authentication",
+    "been",
+    "by",
+    "can",
+    "cannot",
+    "changed",
+    "could",
+    "created",
+    "credentials",
+    "data",
+    "database",
+    "default",
+    "defaults",
+    "deleted",
+    "denied",
+    "did",
+    "directory",
+    "disabled",
+    "does",
+    "enabled",
+    "environment",
+    "error",
+    "errors",
+    "exists",
+    "for",
+    "found",
+    "from",
+    "group",
+    "groups",
+    "had",
+    "has",
+    "home",
+    "id",
+    "ids",
+    "in",
+    "info",
+    "information",
+    "input",
+    "interface",
+    "is",
+    "key",
+    "keys",
+    "limit",
+    "limits",
+    "list",
+    "locked",
+    "logged",
+    "login",
+    "logins",
+    "may",
+    "might",
+    "mode",
+    "must",
+    "name",
+    "names",
+    "not",
+    "of",
+    "on",
+    "or",
+    "password",
+    "passwords",
+    "permissions",
+    "privileges",
+    "process",
+    "profile",
+    "quota",
+    "registered",
+    "rejected",
+    "removed",
+    "request",
+    "requested",
+    "requests",
+    "role",
+    "roles",
+    "session",
+    "sessions",
+    "settings",
+    "should",
+    "signed",
+    "space",
+    "that",
+    "the",
+    "time",
+    "to",
+    "token",
+    "tokens",
+    "unknown",
+    "unlocked",
+    "updated",
+    "was",
+    "which",
+    "who",
+    "will",
+    "with",
+    "would",
+];
 
 impl Masker {
     /// A masker with the given config.
@@ -166,29 +308,31 @@ impl Masker {
         // three or four reallocations.
         let mut words = Vec::with_capacity(32);
         words_of(line, &mut words);
-        if !self.config.timestamps {
-            for word in words {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                self.mask_word(word, out);
-            }
-            return;
-        }
         let mut i = 0;
+        // Whether the previous word was `user` (the `users` kind's slot).
+        let mut after_user = false;
         while i < words.len() {
             if !out.is_empty() {
                 out.push(' ');
             }
-            if let Some(ts) = crate::timestamp::at(&words[i..]) {
-                let last = words[i + ts.words - 1];
-                out.push_str(&words[i][..ts.lead]);
-                out.push_str(TS);
-                out.push_str(&last[last.len() - ts.trail..]);
-                i += ts.words;
-                continue;
+            if self.config.timestamps {
+                if let Some(ts) = crate::timestamp::at(&words[i..]) {
+                    let last = words[i + ts.words - 1];
+                    out.push_str(&words[i][..ts.lead]);
+                    out.push_str(TS);
+                    out.push_str(&last[last.len() - ts.trail..]);
+                    i += ts.words;
+                    after_user = false;
+                    continue;
+                }
             }
-            self.mask_word(words[i], out);
+            let word = words[i];
+            // `for NAME from` (sshd's `Accepted password for alice from …`).
+            let for_from = self.config.users && i > 0 && words[i - 1] == "for" && words.get(i + 1) == Some(&"from");
+            if !((after_user || for_from) && self.mask_user(word, out)) {
+                self.mask_word(word, out);
+            }
+            after_user = self.config.users && word.eq_ignore_ascii_case("user");
             i += 1;
         }
     }
@@ -199,11 +343,31 @@ impl Masker {
             out.push_str(STR);
             return;
         }
-        // Every kind below needs a digit, '@', ':', '/', '\\' or 36 bytes
-        // (a UUID of hex letters): a plain word, most of a line, is itself.
-        if word.len() < 36 && !word.bytes().any(|b| b.is_ascii_digit() || matches!(b, b'@' | b':' | b'/' | b'\\')) {
+        // Every kind below needs a digit, '@', ':', '/', '\\', '=' or 36
+        // bytes (a UUID of hex letters): a plain word, most of a line, is
+        // itself.
+        if word.len() < 36 && !word.bytes().any(|b| b.is_ascii_digit() || matches!(b, b'@' | b':' | b'/' | b'\\' | b'=')) {
             out.push_str(word);
             return;
+        }
+        // `key=value`: the value on its own (`values`), or as a user name
+        // after `user=` (`users`).
+        if c.values || c.users {
+            if let Some(eq) = assignment(word) {
+                let (key, value) = (&word[..eq], &word[eq + 1..]);
+                if c.users && key.eq_ignore_ascii_case("user") {
+                    out.push_str(&word[..=eq]);
+                    if !self.mask_user(value, out) {
+                        self.mask_word(value, out);
+                    }
+                    return;
+                }
+                if c.values {
+                    out.push_str(&word[..=eq]);
+                    self.mask_word(value, out);
+                    return;
+                }
+            }
         }
         // Split off punctuation that wraps a value: `[10.0.0.1]:`, `(a@b.org),`.
         // (ASCII bytes: the cuts fall between characters.)
@@ -232,6 +396,8 @@ impl Masker {
             }
             let whole = if c.emails && at && is_email(core) {
                 Some(EMAIL)
+            } else if c.users && at && is_user_at_host(core) {
+                Some(USER_AT_HOST)
             } else if c.uuids && cb.len() == 36 && is_uuid(cb) {
                 Some(UUID)
             } else if (c.ipv4 && dots && cb[0].is_ascii_digit() && is_ipv4_with_suffix(core)) || (c.ipv6 && colons >= 2 && is_ipv6(core)) {
@@ -249,6 +415,40 @@ impl Masker {
             }
         }
         self.mask_inside(word, out);
+    }
+
+    /// The `users` kind's slot (after `user`, or `user=`): writes `word`
+    /// with its name masked (`"postgres"` → `"<USER>"`, `bob(uid=1001)` →
+    /// `<USER>(uid=<NUM>)`) and returns true, or returns false, writing
+    /// nothing, where the word is not a name (`unknown`, `NOT`, `42`).
+    fn mask_user(&self, word: &str, out: &mut String) -> bool {
+        let b = word.as_bytes();
+        let lead = b.iter().take_while(|&&x| matches!(x, b'(' | b'[' | b'<' | b'"' | b'\'')).count();
+        let mut n =
+            b[lead..].iter().take_while(|&&x| x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'_' | b'.' | b'-')).count();
+        // A name ends in a letter, digit or '_': `deploy.` ends a sentence.
+        while n > 0 && matches!(b[lead + n - 1], b'.' | b'-') {
+            n -= 1;
+        }
+        if n == 0 || !(b[lead].is_ascii_lowercase() || b[lead] == b'_') {
+            return false;
+        }
+        let (name, rest) = (&word[lead..lead + n], &word[lead + n..]);
+        let suffix = rest.starts_with('(');
+        if !suffix && !rest.bytes().all(|x| matches!(x, b')' | b']' | b'>' | b'"' | b'\'' | b',' | b';' | b':' | b'.' | b'!' | b'?')) {
+            return false;
+        }
+        if NOT_NAMES.binary_search(&name).is_ok() {
+            return false;
+        }
+        out.push_str(&word[..lead]);
+        out.push_str(USER);
+        if suffix {
+            self.mask_word(rest, out);
+        } else {
+            out.push_str(rest);
+        }
+        true
     }
 
     /// Masks ids and numbers embedded in a word: `req-<UUID>`, `data_<NUM>.csv`.
@@ -339,6 +539,28 @@ fn words_of<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     } else {
         out.extend(line.split(char::is_whitespace).filter(|w| !w.is_empty()));
     }
+}
+
+/// Where the `=` of a `key=value` word is: a key of letters, digits, `_`,
+/// `-` and `.`, then a value that is not empty.
+fn assignment(word: &str) -> Option<usize> {
+    let eq = word.find('=')?;
+    (eq > 0 && eq + 1 < word.len() && word.as_bytes()[..eq].iter().all(|&x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'-' | b'.')))
+        .then_some(eq)
+}
+
+/// `name@host` with no dot in the host (`postgres@shop`, `root@vm`), both
+/// lower-case and name-like: a user at a host or a database, not an e-mail
+/// address (those have a dotted domain, and are [`is_email`]'s).
+fn is_user_at_host(s: &str) -> bool {
+    let Some((user, host)) = s.split_once('@') else {
+        return false;
+    };
+    let name = |w: &str, first: fn(&u8) -> bool| {
+        w.as_bytes().first().is_some_and(first)
+            && w.bytes().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || matches!(x, b'_' | b'-'))
+    };
+    name(user, |x| x.is_ascii_lowercase() || *x == b'_') && name(host, u8::is_ascii_lowercase)
 }
 
 fn is_single_quoted_word(w: &str) -> bool {
@@ -533,6 +755,70 @@ mod tests {
     }
 
     #[test]
+    fn values_after_key_are_masked_like_words() {
+        assert_eq!(
+            m("A1: to=<alice@lab.example>, orig_to=<alice>, status=sent (delivered)"),
+            "A<NUM>: to=<<EMAIL>>, orig_to=<alice>, status=sent (delivered)"
+        );
+        assert_eq!(m("message-id=<20261202195616.AAC4CC6172@lab.example>"), "message-id=<<EMAIL>>");
+        assert_eq!(m("new user: name=carol, home=/home/carol, shell=/bin/bash"), "new user: name=carol, home=<PATH>, shell=<PATH>");
+        assert_eq!(m("rhost=::1 --config=/etc/x.conf a=b=c base64=="), "rhost=<IP> --config=<PATH> a=b=c base64==");
+        // Not a key: the word is masked as before.
+        assert_eq!(m("(uid=0) uid=0,euid=0 http://h/?q=1"), "(uid=<NUM>) uid=<NUM>,euid=<NUM> http://h/?q=<NUM>");
+        let off = Masker::new(MaskConfig { values: false, ..MaskConfig::default() });
+        assert_eq!(off.mask("to=<alice@lab.example>, home=/home/carol"), "to=<alice@lab.example>, home=/home/carol");
+    }
+
+    #[test]
+    fn user_names_where_the_line_says_so() {
+        assert_eq!(m("Invalid user admin from 10.0.0.1 port 22"), "Invalid user <USER> from <IP> port <NUM>");
+        assert_eq!(m("session opened for user bob(uid=1001) by (uid=0)"), "session opened for user <USER>(uid=<NUM>) by (uid=<NUM>)");
+        assert_eq!(m("authentication failed for user \"postgres\""), "authentication failed for user \"<USER>\"");
+        assert_eq!(
+            m("closed by authenticating user root 10.0.0.1 port 22 [preauth]"),
+            "closed by authenticating user <USER> <IP> port <NUM> [preauth]"
+        );
+        assert_eq!(
+            m("User null approved; delete user 'mallory'; user deploy."),
+            "User <USER> approved; delete user '<USER>'; user <USER>."
+        );
+        assert_eq!(m("logname= uid=0 tty=ssh ruser= rhost=::1 user=root"), "logname= uid=<NUM> tty=ssh ruser= rhost=<IP> user=<USER>");
+        assert_eq!(m("bob : PWD=/srv ; USER=root ; COMMAND=/usr/bin/id"), "bob : PWD=<PATH> ; USER=<USER> ; COMMAND=<PATH>");
+        assert_eq!(m("Failed password for root from ::1 port 22 ssh2"), "Failed password for <USER> from <IP> port <NUM> ssh<NUM>");
+        assert_eq!(
+            m("Failed password for invalid user test from ::1; waiting for the from"),
+            "Failed password for invalid user <USER> from <IP>; waiting for the from"
+        );
+        assert_eq!(m("[4242] postgres@shop LOG: x; mail root@vm.lab.example"), "[<NUM>] <USER>@<HOST> LOG: x; mail <EMAIL>");
+        // Prose after `user`, capitals, numbers: kept.
+        for kept in [
+            "check pass; user unknown",
+            "bob : user NOT in sudoers",
+            "uploaded by user User<NUM>.",
+            "user session opened",
+            "the user is locked",
+            "user <NUM> left",
+            "user: alice",
+            "user alice/bob",
+            "Foo@Bar a@B",
+        ] {
+            assert_eq!(m(kept), kept);
+        }
+        let off = Masker::new(MaskConfig { users: false, ..MaskConfig::default() });
+        assert_eq!(off.mask("Invalid user admin; user=root postgres@shop"), "Invalid user admin; user=root postgres@shop");
+        assert!(NOT_NAMES.windows(2).all(|w| w[0] < w[1]), "sorted, for the binary search");
+    }
+
+    #[test]
+    fn a_bundle_from_before_values_and_users_masks_as_it_was_trained() {
+        let old: MaskConfig = toml::from_str("numbers = true\nhex = true\nuuids = true\nipv4 = true\nipv6 = true\nemails = true\npaths = true\ntimestamps = true\nquoted = false\n").unwrap();
+        assert!(!old.values && !old.users);
+        assert_eq!(MaskConfig { values: true, users: true, ..old }, MaskConfig::default());
+        let new: MaskConfig = toml::from_str(&toml::to_string(&MaskConfig::default()).unwrap()).unwrap();
+        assert_eq!(new, MaskConfig::default());
+    }
+
+    #[test]
     fn each_kind_can_be_switched_off() {
         let none = Masker::new(MaskConfig::none());
         let line = "user 42 at 10.0.0.1 id 6cf7122a-f65e-49cc-8349-6cf7122af137";
@@ -548,6 +834,7 @@ mod tests {
             "nova.compute.claims [req-01d570b0-78a7-4719-b7a3-429fd7dc5a3f 113d3a99c3da401fbd62cc2caa5b96d2] [instance: d54b44eb-2d1a-4aa2-ba6b-074d35f8f12c] memory 2048 MB",
             "a@b.c <NUM> <HEX>x 1.2.3.4.5 ::: [::1] 'q' \"\" 0x 12,345.6 v2.0.1-rc3",
             "ünïcödé 🚀 42日 /päth/ö",
+            "Invalid user admin from 10.0.0.1; user bob(uid=1001) user=root to=<a@b.org>, x=<USER> postgres@shop user '<USER>'",
         ] {
             for cfg in [MaskConfig::default(), MaskConfig { quoted: true, ..MaskConfig::default() }] {
                 let masker = Masker::new(cfg);

@@ -191,7 +191,7 @@ pub fn template_regex(template: &str) -> String {
 }
 
 /// What each placeholder of the masker stands for, as a regex.
-const PLACEHOLDERS: [(&str, &str); 8] = [
+const PLACEHOLDERS: [(&str, &str); 10] = [
     // A timestamp spans up to six words (`Sun Dec 04 04:47:44 2005`).
     ("<TS>", r"\S+(?:\s+\S+){0,5}?"),
     ("<NUM>", r"\d+(?:[.,]\d+)*"),
@@ -201,6 +201,8 @@ const PLACEHOLDERS: [(&str, &str); 8] = [
     ("<EMAIL>", r"[^\s@]+@[^\s@]+"),
     ("<PATH>", r"\S+"),
     ("<STR>", r"'[^']*'"),
+    ("<USER>", r"[a-z_][a-z0-9_.-]*"),
+    ("<HOST>", r"[a-z][a-z0-9_-]*"),
 ];
 
 fn slug(template: &str, label: &str) -> String {

@@ -506,12 +506,13 @@ impl Tier for ByWord {
 fn learned_variables_stop_fresh_names_from_reaching_the_model() {
     let model = ByWord { seen: Arc::default() };
     let p = Pipeline::builder().model(model.clone()).build();
-    // 200 distinct names of letters only (digits would be masked).
+    // 200 distinct names of letters only (digits would be masked), where
+    // masking's `users` kind does not look (`of NAME`, not `for NAME from`).
     let users: Vec<String> = (0..200u8).map(|i| format!("user{}{}", (b'a' + i % 26) as char, (b'a' + i / 26) as char)).collect();
     // One record a batch, as a stream arrives: each fresh name is a new template.
     let mut out = vec![];
     for u in &users {
-        out.extend(p.classify(&recs(&[("", &format!("sshd: Accepted password for {u} from 10.0.0.1 port 22"))])));
+        out.extend(p.classify(&recs(&[("", &format!("sshd: Accepted password of {u} from 10.0.0.1 port 22"))])));
     }
     let asked = model.seen.lock().unwrap().len();
     assert!(asked <= logsift_core::learn::DEFAULT_MIN_VALUES + 2, "the model was asked about {asked} of 200 fresh names");
@@ -525,20 +526,20 @@ fn learned_variables_stop_fresh_names_from_reaching_the_model() {
     let failed: Vec<Decision> = users
         .iter()
         .take(10)
-        .flat_map(|u| p.classify(&recs(&[("", &format!("sshd: Failed password for {u} from 10.0.0.1 port 22"))])))
+        .flat_map(|u| p.classify(&recs(&[("", &format!("sshd: Failed password of {u} from 10.0.0.1 port 22"))])))
         .collect();
     assert!(failed.iter().all(|d| &*d.label == "Security Alert"), "{failed:?}");
     // Output templates are not affected: the masked line, whatever was learned.
     assert_eq!(
-        p.masker().mask("sshd: Accepted password for zed from 10.0.0.1 port 22"),
-        "sshd: Accepted password for zed from <IP> port <NUM>"
+        p.masker().mask("sshd: Accepted password of zed from 10.0.0.1 port 22"),
+        "sshd: Accepted password of zed from <IP> port <NUM>"
     );
 
     // Fresh names all in one batch: its templates are decided in rounds, and
     // the pattern the first round teaches answers the rest of the batch.
     let model = ByWord { seen: Arc::default() };
     let p = Pipeline::builder().model(model.clone()).build();
-    let lines: Vec<String> = users.iter().map(|u| format!("sshd: Accepted password for {u} from 10.0.0.1 port 22")).collect();
+    let lines: Vec<String> = users.iter().map(|u| format!("sshd: Accepted password of {u} from 10.0.0.1 port 22")).collect();
     let batch: Vec<(&str, &str)> = lines.iter().map(|l| ("", l.as_str())).collect();
     let out = p.classify(&recs(&batch));
     assert_eq!(out.len(), 200);
@@ -546,14 +547,14 @@ fn learned_variables_stop_fresh_names_from_reaching_the_model() {
     let asked = model.seen.lock().unwrap().clone();
     assert!(asked.len() < 20, "one batch of 200 fresh names: the model was asked about {}", asked.len());
     // The first names were asked about, in order of appearance.
-    assert_eq!(asked[0], "sshd: Accepted password for useraa from <IP> port <NUM>");
+    assert_eq!(asked[0], "sshd: Accepted password of useraa from <IP> port <NUM>");
     assert_eq!(p.stats().pattern_hits, 200 - asked.len() as u64);
 
     // Off: every fresh name is asked about.
     let model = ByWord { seen: Arc::default() };
     let off = Pipeline::builder().model(model.clone()).learn_variables(0).build();
     for u in users.iter().take(50) {
-        off.classify(&recs(&[("", &format!("sshd: Accepted password for {u} from 10.0.0.1 port 22"))]));
+        off.classify(&recs(&[("", &format!("sshd: Accepted password of {u} from 10.0.0.1 port 22"))]));
     }
     assert_eq!(model.seen.lock().unwrap().len(), 50);
 }
