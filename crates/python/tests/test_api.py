@@ -117,7 +117,7 @@ def test_template_ids_are_stable_and_shared_by_lines_of_one_template(model):
 
 def test_patterns_group_lines_of_one_format(model):
     # (Names after `user` are masked already; the miner finds what masking leaves.)
-    p = model.patterns(["service alpha restarted", "service beta restarted", "service gamma restarted", "disk /dev/sda1 full"])
+    p = model.patterns(["job alpha finished in time", "job beta finished in time", "job gamma finished in time", "disk /dev/sda1 full"])
     assert p[0]["count"] == 3 and "<*>" in p[0]["template"]
     assert sum(x["count"] for x in p) == 4
 
