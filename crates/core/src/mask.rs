@@ -309,8 +309,6 @@ impl Masker {
         let mut words = Vec::with_capacity(32);
         words_of(line, &mut words);
         let mut i = 0;
-        // Whether the previous word was `user` (the `users` kind's slot).
-        let mut after_user = false;
         while i < words.len() {
             if !out.is_empty() {
                 out.push(' ');
@@ -322,17 +320,18 @@ impl Masker {
                     out.push_str(TS);
                     out.push_str(&last[last.len() - ts.trail..]);
                     i += ts.words;
-                    after_user = false;
                     continue;
                 }
             }
             let word = words[i];
-            // `for NAME from` (sshd's `Accepted password for alice from …`).
-            let for_from = self.config.users && i > 0 && words[i - 1] == "for" && words.get(i + 1) == Some(&"from");
-            if !((after_user || for_from) && self.mask_user(word, out)) {
+            // The `users` kind's slots: after `user`, and `for NAME from`
+            // (sshd's `Accepted password for alice from …`).
+            let slot = self.config.users
+                && i > 0
+                && (words[i - 1].eq_ignore_ascii_case("user") || (words[i - 1] == "for" && words.get(i + 1) == Some(&"from")));
+            if !(slot && self.mask_user(word, out)) {
                 self.mask_word(word, out);
             }
-            after_user = self.config.users && word.eq_ignore_ascii_case("user");
             i += 1;
         }
     }
