@@ -44,9 +44,11 @@ pub struct MaskConfig {
     /// [`crate::timestamp`]): `<TS>`, so a line is one template whatever the
     /// day, month or weekday it was logged.
     pub timestamps: bool,
-    /// Quoted single words (`'BulkEmailSender'`): `<STR>`. Off by default:
-    /// quoted text often names the thing the line is about. Only quotes that
-    /// hold no whitespace are masked, so a quoted request line survives.
+    /// Quoted single words (`'nofile'`, `table "shop.public.orders":`):
+    /// `<STR>`. A quote that holds whitespace (a request line) or a
+    /// placeholder (`'<USER>'`) is left to the other kinds. On by default
+    /// since a format string's `'%s'` is nearly always a value; a bundle
+    /// made before that keeps it off, as written in its `model.toml`.
     pub quoted: bool,
     /// The value of a `key=value` word is checked by the kinds above as if
     /// it stood alone: `to=<a@b.org>,` → `to=<<EMAIL>>,`, `home=/home/x` →
@@ -63,9 +65,21 @@ pub struct MaskConfig {
     /// without a dot (`postgres@shop`): `<USER>`, `<USER>@<HOST>`. Only a
     /// lower-case name-like word (`[a-z_][a-z0-9_.-]*`) that is not a common
     /// English word after `user` (`user unknown`, `user is …`) is masked.
+    /// Also: the word after `customer`, `name=`, `identity=`, su's `(to alice) bob`,
+    /// sudo's `sudo: bob :`, cron's `(bob) CMD`, `for [alice]` (PAM) and a
+    /// bracketed local address as a value (`from=<bob>`, postfix):
+    /// `from=<<USER>>`.
     /// (Missing from an older bundle: off.)
     #[serde(default)]
     pub users: bool,
+    /// The command or statement a line reports running, to the end of the
+    /// line: cron's `(root) CMD (/usr/bin/backup -f x)`, sudo's
+    /// `COMMAND=/usr/bin/id -u`, PostgreSQL's `statement: SELECT …` and
+    /// `STATEMENT:  …`: `CMD (<CMD>)`, `COMMAND=<CMD>`, `statement: <CMD>`.
+    /// Its text is free-form, so each command would be its own template.
+    /// (Missing from an older bundle: off.)
+    #[serde(default)]
+    pub commands: bool,
 }
 
 impl Default for MaskConfig {
@@ -79,9 +93,10 @@ impl Default for MaskConfig {
             emails: true,
             paths: true,
             timestamps: true,
-            quoted: false,
+            quoted: true,
             values: true,
             users: true,
+            commands: true,
         }
     }
 }
@@ -106,12 +121,13 @@ impl MaskConfig {
             quoted: false,
             values: false,
             users: false,
+            commands: false,
         }
     }
 
     /// The names accepted by [`MaskConfig::from_names`].
-    pub const NAMES: [&'static str; 11] =
-        ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted", "values", "users"];
+    pub const NAMES: [&'static str; 12] =
+        ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted", "values", "users", "commands"];
 
     /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
     /// `"none"` turns all off, `"default"` gives the default.
@@ -137,6 +153,7 @@ impl MaskConfig {
                 "quoted" => &mut c.quoted,
                 "values" => &mut c.values,
                 "users" => &mut c.users,
+                "commands" => &mut c.commands,
                 other => return Err(UnknownMask(other.to_string())),
             };
             *flag = true;
@@ -324,11 +341,25 @@ impl Masker {
                 }
             }
             let word = words[i];
-            // The `users` kind's slots: after `user`, and `for NAME from`
-            // (sshd's `Accepted password for alice from …`).
-            let slot = self.config.users
-                && i > 0
-                && (words[i - 1].eq_ignore_ascii_case("user") || (words[i - 1] == "for" && words.get(i + 1) == Some(&"from")));
+            if self.config.commands {
+                if let Some(head) = command_at(&words[..i], &words[i..]) {
+                    out.push_str(head);
+                    break;
+                }
+            }
+            // The `users` kind's slots: after `user` or `customer`, `for
+            // NAME from` (sshd's `Accepted password for alice from …`), `for
+            // [NAME]` (PAM), su's `(to NAME) NAME`, sudo's `sudo: NAME :` and
+            // cron's `(NAME) CMD`.
+            let slot = self.config.users && i > 0 && {
+                let prev = words[i - 1];
+                prev.eq_ignore_ascii_case("user")
+                    || prev.eq_ignore_ascii_case("customer")
+                    || prev == "(to"
+                    || (prev == "for" && (words.get(i + 1) == Some(&"from") || word.starts_with('[')))
+                    || (i > 1 && words[i - 2] == "(to" && prev.ends_with(')'))
+                    || (prev.starts_with("sudo") && prev.ends_with(':') && words.get(i + 1) == Some(&":"))
+            } || (self.config.users && word.starts_with('(') && matches!(words.get(i + 1), Some(&"CMD" | &"END")));
             if !(slot && self.mask_user(word, out)) {
                 self.mask_word(word, out);
             }
@@ -338,9 +369,12 @@ impl Masker {
 
     fn mask_word(&self, word: &str, out: &mut String) {
         let c = &self.config;
-        if c.quoted && is_single_quoted_word(word) {
-            out.push_str(STR);
-            return;
+        if c.quoted {
+            if let Some(end) = quoted_word(word) {
+                out.push_str(STR);
+                out.push_str(&word[end..]);
+                return;
+            }
         }
         // Every kind below needs a digit, '@', ':', '/', '\\', '=' or 36
         // bytes (a UUID of hex letters): a plain word, most of a line, is
@@ -354,7 +388,7 @@ impl Masker {
         if c.values || c.users {
             if let Some(eq) = assignment(word) {
                 let (key, value) = (&word[..eq], &word[eq + 1..]);
-                if c.users && key.eq_ignore_ascii_case("user") {
+                if c.users && (key.eq_ignore_ascii_case("user") || key == "name" || key == "identity") {
                     out.push_str(&word[..=eq]);
                     if !self.mask_user(value, out) {
                         self.mask_word(value, out);
@@ -363,7 +397,10 @@ impl Masker {
                 }
                 if c.values {
                     out.push_str(&word[..=eq]);
-                    self.mask_word(value, out);
+                    // A bracketed local address is a user (`from=<bob>`).
+                    if !(c.users && value.starts_with('<') && self.mask_user(value, out)) {
+                        self.mask_word(value, out);
+                    }
                     return;
                 }
             }
@@ -484,6 +521,12 @@ impl Masker {
                 let mut j = i;
                 while j < run_end {
                     if b[j].is_ascii_digit() {
+                        // A sign that starts the number (`soft=-1`,
+                        // `0/-1/-1`), not a dash between words (`INV-7`).
+                        if j == i && j > copied && b[j - 1] == b'-' && (j == 1 || !b[j - 2].is_ascii_alphanumeric()) {
+                            out.push_str(&word[copied..j - 1]);
+                            copied = j;
+                        }
                         let mut k = j;
                         loop {
                             while k < b.len() && b[k].is_ascii_digit() {
@@ -562,9 +605,46 @@ fn is_user_at_host(s: &str) -> bool {
     name(user, |x| x.is_ascii_lowercase() || *x == b'_') && name(host, u8::is_ascii_lowercase)
 }
 
-fn is_single_quoted_word(w: &str) -> bool {
+/// Where a quoted word (`'nofile'`, `"shop.public.orders":`) ends: after
+/// its closing quote, before trailing punctuation. None for a word that is
+/// not one, and for a quoted placeholder (`'<USER>'`), which stays as it is
+/// so that masking is idempotent.
+fn quoted_word(w: &str) -> Option<usize> {
     let b = w.as_bytes();
-    b.len() >= 3 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] && !w[1..w.len() - 1].contains(['\'', '"'])
+    let q = *b.first()?;
+    if q != b'\'' && q != b'"' {
+        return None;
+    }
+    let close = 1 + b[1..].iter().position(|&x| x == q)?;
+    let inner = &b[1..close];
+    let trail = &b[close + 1..];
+    (!inner.is_empty()
+        && !inner.iter().any(|&x| matches!(x, b'\'' | b'"' | b'<'))
+        && trail.iter().all(|&x| matches!(x, b')' | b']' | b'}' | b',' | b';' | b':' | b'.' | b'!' | b'?')))
+    .then_some(close + 1)
+}
+
+/// The `commands` kind: where `rest` starts a command that runs to the end
+/// of the line, the text that stands for it (`CMD (<CMD>)`).
+fn command_at(before: &[&str], rest: &[&str]) -> Option<&'static str> {
+    let word = *rest.first()?;
+    match word {
+        // cron: `(root) CMD (/usr/bin/x -f y)`, and `END (…)` where it logs ends.
+        "CMD" | "END"
+            if before.last().is_some_and(|p| p.len() > 2 && p.starts_with('(') && p.ends_with(')'))
+                && rest.len() > 1
+                && rest[1].starts_with('(')
+                && rest[rest.len() - 1].ends_with(')') =>
+        {
+            Some(if word == "CMD" { "CMD (<CMD>)" } else { "END (<CMD>)" })
+        }
+        // sudo: `… ; COMMAND=/usr/bin/id -u`.
+        _ if word.len() > 8 && word.starts_with("COMMAND=") => Some("COMMAND=<CMD>"),
+        // PostgreSQL: `LOG:  statement: SELECT …`, `STATEMENT:  SELECT …`.
+        "statement:" if rest.len() > 1 => Some("statement: <CMD>"),
+        "STATEMENT:" if rest.len() > 1 => Some("STATEMENT: <CMD>"),
+        _ => None,
+    }
 }
 
 fn is_email(s: &str) -> bool {
@@ -624,7 +704,8 @@ fn is_ipv6(s: &str) -> bool {
 
 fn is_path(s: &str) -> bool {
     let b = s.as_bytes();
-    let unix = b.len() >= 2 && b[0] == b'/' && b[1] != b'/' && !b[1..].iter().all(|&c| c == b'/');
+    // `/` alone is the root (`GET / HTTP/1.1`, `mounted on /`).
+    let unix = s == "/" || (b.len() >= 2 && b[0] == b'/' && b[1] != b'/' && !b[1..].iter().all(|&c| c == b'/'));
     let windows = b.len() >= 4 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
     (unix || windows) && !s.contains(['<', '>'])
 }
@@ -722,7 +803,10 @@ mod tests {
         let b = m("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties");
         assert_eq!(b, "[<TS>] [notice] workerEnv.init() ok <PATH>");
         assert_eq!(b, m("[Mon Jan 09 23:01:02 2006] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties"));
-        assert_eq!(m("10.0.0.1 - - [04/Dec/2005:04:47:44 -0700] \"GET / HTTP/1.1\" 200"), "<IP> - - [<TS>] \"GET / HTTP/<NUM>\" <NUM>");
+        assert_eq!(
+            m("10.0.0.1 - - [04/Dec/2005:04:47:44 -0700] \"GET / HTTP/1.1\" 200"),
+            "<IP> - - [<TS>] \"GET <PATH> HTTP/<NUM>\" <NUM>"
+        );
         assert_eq!(m("2024-03-01T10:00:00Z INFO started"), "<TS> INFO started");
         assert_eq!(m("May I help"), "May I help");
     }
@@ -746,26 +830,59 @@ mod tests {
     }
 
     #[test]
-    fn quoted_words_only_when_asked() {
+    fn quoted_words_and_not_quoted_text() {
         let line = "The 'BulkEmailSender' feature; \"GET /x HTTP/1.1\"";
-        assert_eq!(m(line), "The 'BulkEmailSender' feature; \"GET <PATH> HTTP/<NUM>\"");
-        let q = Masker::new(MaskConfig { quoted: true, ..MaskConfig::default() });
-        assert_eq!(q.mask(line), "The <STR> feature; \"GET <PATH> HTTP/<NUM>\"");
+        assert_eq!(m(line), "The <STR> feature; \"GET <PATH> HTTP/<NUM>\"");
+        assert_eq!(
+            m("limit for 'nofile' to; table \"shop.public.orders\": x; add 'carol' to group 'sudo'"),
+            "limit for <STR> to; table <STR>: x; add <STR> to group <STR>"
+        );
+        assert_eq!(m("db=\"shop\" (1, 'dup', 2) '' 'it''s' '<USER>' 'a'b"), "db=<STR> (<NUM>, <STR>, <NUM>) '' 'it''s' '<USER>' 'a'b");
+        let off = Masker::new(MaskConfig { quoted: false, ..MaskConfig::default() });
+        assert_eq!(off.mask(line), "The 'BulkEmailSender' feature; \"GET <PATH> HTTP/<NUM>\"");
+    }
+
+    #[test]
+    fn signed_numbers_and_the_root_path() {
+        assert_eq!(m("soft=-1, hard=-1: 0/-1/-1/-1/0 x -5 (-2)"), "soft=<NUM>, hard=<NUM>: <NUM>/<NUM>/<NUM>/<NUM>/<NUM> x <NUM> (<NUM>)");
+        assert_eq!(m("INV-7 v1-2 ports 10-20 a-1"), "INV-<NUM> v<NUM>-<NUM> ports <NUM>-<NUM> a-<NUM>");
+        assert_eq!(m("\"GET / HTTP/1.1\" mounted on /, // x"), "\"GET <PATH> HTTP/<NUM>\" mounted on <PATH>, // x");
+    }
+
+    #[test]
+    fn commands_to_the_end_of_the_line() {
+        assert_eq!(m("CRON[42]: (root) CMD ([42] /usr/bin/x -c 'ls /tmp || exit 1')"), "CRON[<NUM>]: (<USER>) CMD (<CMD>)");
+        assert_eq!(m("CRON[42]: (alice) END ([42] /bin/true)"), "CRON[<NUM>]: (<USER>) END (<CMD>)");
+        assert_eq!(
+            m("sudo: bob : PWD=/srv ; USER=root ; COMMAND=/usr/bin/id -u"),
+            "sudo: <USER> : PWD=<PATH> ; USER=<USER> ; COMMAND=<CMD>"
+        );
+        assert_eq!(m("LOG:  duration: 1.5 ms  statement: SELECT 1/0"), "LOG: duration: <NUM> ms statement: <CMD>");
+        assert_eq!(m("[7] postgres@shop STATEMENT:  DROP TABLE big"), "[<NUM>] <USER>@<HOST> STATEMENT: <CMD>");
+        // Not a command: no `(user)` before CMD, no text after `statement:`.
+        for kept in ["the CMD (x) ran", "run CMD (x) now", "end of statement:", "COMMAND= x"] {
+            assert_eq!(m(kept), kept);
+        }
+        let off = Masker::new(MaskConfig { commands: false, ..MaskConfig::default() });
+        assert_eq!(off.mask("ok ; COMMAND=/usr/bin/id -u"), "ok ; COMMAND=<PATH> -u");
     }
 
     #[test]
     fn values_after_key_are_masked_like_words() {
         assert_eq!(
             m("A1: to=<alice@lab.example>, orig_to=<alice>, status=sent (delivered)"),
-            "A<NUM>: to=<<EMAIL>>, orig_to=<alice>, status=sent (delivered)"
+            "A<NUM>: to=<<EMAIL>>, orig_to=<<USER>>, status=sent (delivered)"
         );
         assert_eq!(m("message-id=<20261202195616.AAC4CC6172@lab.example>"), "message-id=<<EMAIL>>");
-        assert_eq!(m("new user: name=carol, home=/home/carol, shell=/bin/bash"), "new user: name=carol, home=<PATH>, shell=<PATH>");
+        assert_eq!(m("new user: name=carol, home=/home/carol, shell=/bin/bash"), "new user: name=<USER>, home=<PATH>, shell=<PATH>");
         assert_eq!(m("rhost=::1 --config=/etc/x.conf a=b=c base64=="), "rhost=<IP> --config=<PATH> a=b=c base64==");
         // Not a key: the word is masked as before.
         assert_eq!(m("(uid=0) uid=0,euid=0 http://h/?q=1"), "(uid=<NUM>) uid=<NUM>,euid=<NUM> http://h/?q=<NUM>");
         let off = Masker::new(MaskConfig { values: false, ..MaskConfig::default() });
-        assert_eq!(off.mask("to=<alice@lab.example>, home=/home/carol"), "to=<alice@lab.example>, home=/home/carol");
+        assert_eq!(
+            off.mask("to=<alice@lab.example>, home=/home/carol, from=<bob>"),
+            "to=<alice@lab.example>, home=/home/carol, from=<bob>"
+        );
     }
 
     #[test]
@@ -782,7 +899,16 @@ mod tests {
             "User <USER> approved; delete user '<USER>'; user <USER>."
         );
         assert_eq!(m("logname= uid=0 tty=ssh ruser= rhost=::1 user=root"), "logname= uid=<NUM> tty=ssh ruser= rhost=<IP> user=<USER>");
-        assert_eq!(m("bob : PWD=/srv ; USER=root ; COMMAND=/usr/bin/id"), "bob : PWD=<PATH> ; USER=<USER> ; COMMAND=<PATH>");
+        assert_eq!(m("bob : PWD=/srv ; USER=root ; COMMAND=/usr/bin/id"), "bob : PWD=<PATH> ; USER=<USER> ; COMMAND=<CMD>");
+        assert_eq!(m("su[7]: (to alice) bob on none; customer initech has"), "su[<NUM>]: (to <USER>) <USER> on none; customer <USER> has");
+        assert_eq!(
+            m("could not identify password for [alice]; pickup: from=<root>"),
+            "could not identify password for [<USER>]; pickup: from=<<USER>>"
+        );
+        assert_eq!(
+            m("connection authenticated: identity=\"report\" method=md5"),
+            "connection authenticated: identity=\"<USER>\" method=md<NUM>"
+        );
         assert_eq!(m("Failed password for root from ::1 port 22 ssh2"), "Failed password for <USER> from <IP> port <NUM> ssh<NUM>");
         assert_eq!(
             m("Failed password for invalid user test from ::1; waiting for the from"),
@@ -811,8 +937,8 @@ mod tests {
     #[test]
     fn a_bundle_from_before_values_and_users_masks_as_it_was_trained() {
         let old: MaskConfig = toml::from_str("numbers = true\nhex = true\nuuids = true\nipv4 = true\nipv6 = true\nemails = true\npaths = true\ntimestamps = true\nquoted = false\n").unwrap();
-        assert!(!old.values && !old.users);
-        assert_eq!(MaskConfig { values: true, users: true, ..old }, MaskConfig::default());
+        assert!(!old.values && !old.users && !old.commands && !old.quoted);
+        assert_eq!(MaskConfig { values: true, users: true, commands: true, quoted: true, ..old }, MaskConfig::default());
         let new: MaskConfig = toml::from_str(&toml::to_string(&MaskConfig::default()).unwrap()).unwrap();
         assert_eq!(new, MaskConfig::default());
     }
@@ -834,6 +960,8 @@ mod tests {
             "a@b.c <NUM> <HEX>x 1.2.3.4.5 ::: [::1] 'q' \"\" 0x 12,345.6 v2.0.1-rc3",
             "ünïcödé 🚀 42日 /päth/ö",
             "Invalid user admin from 10.0.0.1; user bob(uid=1001) user=root to=<a@b.org>, x=<USER> postgres@shop user '<USER>'",
+            "su: (to bob) root on x; for [alice] from=<bob> name=carol 'nofile' \"t\": soft=-1 GET / (root) CMD (x -f 'y')",
+            "COMMAND=/bin/ls -l; statement: SELECT '<USER>' 'a",
         ] {
             for cfg in [MaskConfig::default(), MaskConfig { quoted: true, ..MaskConfig::default() }] {
                 let masker = Masker::new(cfg);

@@ -191,18 +191,20 @@ pub fn template_regex(template: &str) -> String {
 }
 
 /// What each placeholder of the masker stands for, as a regex.
-const PLACEHOLDERS: [(&str, &str); 10] = [
+const PLACEHOLDERS: [(&str, &str); 11] = [
     // A timestamp spans up to six words (`Sun Dec 04 04:47:44 2005`).
     ("<TS>", r"\S+(?:\s+\S+){0,5}?"),
-    ("<NUM>", r"\d+(?:[.,]\d+)*"),
+    ("<NUM>", r"-?\d+(?:[.,]\d+)*"),
     ("<HEX>", r"[0-9A-Fa-f]+"),
     ("<UUID>", r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"),
     ("<IP>", r"[0-9A-Fa-f:.]+(?:/\d+)?"),
     ("<EMAIL>", r"[^\s@]+@[^\s@]+"),
     ("<PATH>", r"\S+"),
-    ("<STR>", r"'[^']*'"),
+    ("<STR>", r#"(?:'[^']*'|"[^"]*")"#),
     ("<USER>", r"[a-z_][a-z0-9_.-]*"),
     ("<HOST>", r"[a-z][a-z0-9_-]*"),
+    // A command or statement runs to the end of the line.
+    ("<CMD>", r".*"),
 ];
 
 fn slug(template: &str, label: &str) -> String {
