@@ -331,8 +331,8 @@ fn the_default_bundle_on_real_programs_it_never_saw() {
         v["guessed"]["accuracy"]
     );
     assert_eq!(v["tiers"]["unclassified"], 0, "with the LLM off every line is answered");
-    assert!(confident["accuracy"].as_f64().unwrap() >= 0.98, "a confident label is wrong on at most 2% of lines: {confident}");
-    assert!(f("accuracy") >= 0.85 && f("macro_f1") >= 0.75, "accuracy {}, macro-F1 {}", f("accuracy"), f("macro_f1"));
+    assert!(confident["accuracy"].as_f64().unwrap() >= 0.99, "a confident label is wrong on at most 1% of lines: {confident}");
+    assert!(f("accuracy") >= 0.87 && f("macro_f1") >= 0.79, "accuracy {}, macro-F1 {}", f("accuracy"), f("macro_f1"));
 }
 
 #[test]
