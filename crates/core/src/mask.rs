@@ -351,15 +351,18 @@ impl Masker {
             // NAME from` (sshd's `Accepted password for alice from …`), `for
             // [NAME]` (PAM), su's `(to NAME) NAME`, sudo's `sudo: NAME :` and
             // cron's `(NAME) CMD`.
-            let slot = self.config.users && i > 0 && {
-                let prev = words[i - 1];
-                prev.eq_ignore_ascii_case("user")
-                    || prev.eq_ignore_ascii_case("customer")
-                    || prev == "(to"
-                    || (prev == "for" && (words.get(i + 1) == Some(&"from") || word.starts_with('[')))
-                    || (i > 1 && words[i - 2] == "(to" && prev.ends_with(')'))
-                    || (prev.starts_with("sudo") && prev.ends_with(':') && words.get(i + 1) == Some(&":"))
-            } || (self.config.users && word.starts_with('(') && matches!(words.get(i + 1), Some(&"CMD" | &"END")));
+            let next = words.get(i + 1).copied();
+            let slot = self.config.users
+                && ((word.starts_with('(') && matches!(next, Some("CMD" | "END")))
+                    || i > 0 && {
+                        let prev = words[i - 1];
+                        prev.eq_ignore_ascii_case("user")
+                            || prev.eq_ignore_ascii_case("customer")
+                            || prev == "(to"
+                            || (prev == "for" && (next == Some("from") || word.starts_with('[')))
+                            || (i > 1 && words[i - 2] == "(to" && prev.ends_with(')'))
+                            || (prev.starts_with("sudo") && prev.ends_with(':') && next == Some(":"))
+                    });
             if !(slot && self.mask_user(word, out)) {
                 self.mask_word(word, out);
             }
