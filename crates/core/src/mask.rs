@@ -347,23 +347,7 @@ impl Masker {
                     break;
                 }
             }
-            // The `users` kind's slots: after `user` or `customer`, `for
-            // NAME from` (sshd's `Accepted password for alice from …`), `for
-            // [NAME]` (PAM), su's `(to NAME) NAME`, sudo's `sudo: NAME :` and
-            // cron's `(NAME) CMD`.
-            let next = words.get(i + 1).copied();
-            let slot = self.config.users
-                && ((word.starts_with('(') && matches!(next, Some("CMD" | "END")))
-                    || i > 0 && {
-                        let prev = words[i - 1];
-                        prev.eq_ignore_ascii_case("user")
-                            || prev.eq_ignore_ascii_case("customer")
-                            || prev == "(to"
-                            || (prev == "for" && (next == Some("from") || word.starts_with('[')))
-                            || (i > 1 && words[i - 2] == "(to" && prev.ends_with(')'))
-                            || (prev.starts_with("sudo") && prev.ends_with(':') && next == Some(":"))
-                    });
-            if !(slot && self.mask_user(word, out)) {
+            if !(self.config.users && user_slot(&words, i) && self.mask_user(word, out)) {
                 self.mask_word(word, out);
             }
             i += 1;
@@ -625,6 +609,27 @@ fn quoted_word(w: &str) -> Option<usize> {
         && !inner.iter().any(|&x| matches!(x, b'\'' | b'"' | b'<'))
         && trail.iter().all(|&x| matches!(x, b')' | b']' | b'}' | b',' | b';' | b':' | b'.' | b'!' | b'?')))
     .then_some(close + 1)
+}
+
+/// The `users` kind's slots, where `words[i]` is a name if it looks like
+/// one: after `user` or `customer`, `for NAME from` (sshd's `Accepted
+/// password for alice from …`), `for [NAME]` (PAM), su's `(to NAME) NAME`,
+/// sudo's `sudo: NAME :` and cron's `(NAME) CMD`.
+fn user_slot(words: &[&str], i: usize) -> bool {
+    let word = words[i];
+    let next = words.get(i + 1).copied();
+    if word.starts_with('(') && matches!(next, Some("CMD" | "END")) {
+        return true;
+    }
+    let Some(&prev) = i.checked_sub(1).and_then(|p| words.get(p)) else {
+        return false;
+    };
+    prev.eq_ignore_ascii_case("user")
+        || prev.eq_ignore_ascii_case("customer")
+        || prev == "(to"
+        || (prev == "for" && (next == Some("from") || word.starts_with('[')))
+        || (i > 1 && words[i - 2] == "(to" && prev.ends_with(')'))
+        || (prev.starts_with("sudo") && prev.ends_with(':') && next == Some(":"))
 }
 
 /// The `commands` kind: where `rest` starts a command that runs to the end
