@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -160,6 +160,68 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
     }
 }
 
+/// Records a chunk of the reader's [`Handoff`] holds at most.
+const CHUNK: usize = 256;
+
+/// The reader thread's records on their way to the classifying loop, and
+/// back to be freed.
+///
+/// On the 1M-line resample the kernel's wake-ups and context switches were
+/// an eighth of the samples (`perf record`): the loop drained a
+/// one-record-a-message channel faster than CSV is parsed and slept, so
+/// nearly every record woke it; and the writer thread freed the rows the
+/// reader had allocated, which in glibc's `malloc` takes the reader's arena
+/// lock, so the two threads woke each other through that lock too. Records
+/// now travel in chunks of up to [`CHUNK`], sent when full, when the input
+/// is about to be read again ([`input::BeforeRead`]: a record never waits
+/// for input that may not come, a quiet pipe or a followed file), after an
+/// error, and at the end; and the writer sends each written batch back to
+/// the reader, which reads the next CSV rows into their strings
+/// ([`logsift_core::io::Records::reuse`]; other formats free them there).
+/// The scheduler's samples fell from 13 % to 4 %, and with the reuse
+/// `malloc` and `free`, a third of the reader's time, went too
+/// (BENCHMARKS.md).
+struct Handoff {
+    pending: Mutex<Vec<Result<Record>>>,
+    tx: std::sync::mpsc::SyncSender<Vec<Result<Record>>>,
+    /// Batches written, back from the writer to be reused or freed here.
+    recycled: Mutex<std::sync::mpsc::Receiver<Vec<Record>>>,
+}
+
+impl Handoff {
+    /// Adds a record, sending the chunk when it is full; false when the
+    /// classifying loop has gone.
+    fn push(&self, item: Result<Record>) -> bool {
+        let full = {
+            let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            pending.push(item);
+            pending.len() >= CHUNK
+        };
+        !full || self.flush()
+    }
+
+    /// Sends what is pending (blocking while the queue is full); false when
+    /// the classifying loop has gone.
+    fn flush(&self) -> bool {
+        let chunk = {
+            let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if pending.is_empty() {
+                return true;
+            }
+            std::mem::replace(&mut *pending, Vec::with_capacity(CHUNK))
+        };
+        self.tx.send(chunk).is_ok()
+    }
+
+    /// The batches the writer has sent back since the last call.
+    fn written(&self) -> Vec<Vec<Record>> {
+        match self.recycled.try_lock() {
+            Ok(rx) => rx.try_iter().collect(),
+            Err(_) => vec![],
+        }
+    }
+}
+
 /// Longest time a record waits in a partly filled batch.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// How long a held multi-line event waits for its next line on a quiet input
@@ -214,9 +276,21 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let stop = stop_on_signals()?;
 
     let start = Instant::now();
+    // Inputs are read on their own thread and handed over in chunks through
+    // a bounded queue (constant memory on endless input); see [`Handoff`].
+    let batch_size = args.batch_size.max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Record>>>((batch_size * 2).div_ceil(CHUNK).max(2));
+    let (recycle_tx, recycled) = std::sync::mpsc::sync_channel::<Vec<Record>>(4);
+    let handoff = Arc::new(Handoff { pending: Mutex::new(Vec::with_capacity(CHUNK)), tx, recycled: Mutex::new(recycled) });
+    let before_read: input::BeforeRead = {
+        let handoff = handoff.clone();
+        Arc::new(move || {
+            handoff.flush();
+        })
+    };
     let first = match &args.follow {
-        Some(path) => input::follow(path, args.format.map(Into::into), &opts, stop.clone())?,
-        None => input::open(&inputs[0], args.format.map(Into::into), &opts)?,
+        Some(path) => input::follow(path, args.format.map(Into::into), &opts, stop.clone(), Some(before_read.clone()))?,
+        None => input::open_hooked(&inputs[0], args.format.map(Into::into), &opts, Some(before_read.clone()))?,
     };
     let out_format = match args.output_format {
         Some(f) => Format::from(f),
@@ -273,46 +347,54 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         pb
     });
 
-    // Inputs are read on their own thread into a bounded queue (constant
-    // memory on endless input); a batch is classified and written when it is
-    // full or `FLUSH_EVERY` after its first record, whichever comes first.
-    let batch_size = args.batch_size.max(1);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Record>>(batch_size * 2);
+    // A batch is classified and written when it is full or `FLUSH_EVERY`
+    // after its first record, whichever comes first.
     let reader = {
         let (inputs, stop, format, opts, csv_headers, out_format) =
             (inputs.clone(), stop.clone(), args.format.map(Format::from), opts.clone(), csv_headers.clone(), out_format);
+        let (handoff, before_read) = (handoff, before_read);
         let mut opened = Some(first);
         std::thread::spawn(move || {
             for path in &inputs {
                 let inp = match opened.take() {
                     Some(o) => o,
-                    None => match input::open(path, format, &opts) {
+                    None => match input::open_hooked(path, format, &opts, Some(before_read.clone())) {
                         Ok(o) if o.headers != csv_headers && out_format == Format::Csv && csv_headers.is_some() => {
-                            let _ = tx.send(Err(anyhow::anyhow!(
+                            handoff.push(Err(anyhow::anyhow!(
                                 "{}: its columns {:?} differ from those of {} ({:?}); classify CSV files with different columns separately",
                                 o.name,
                                 o.headers.unwrap_or_default(),
                                 inputs[0],
                                 csv_headers.clone().unwrap_or_default()
                             )));
+                            handoff.flush();
                             return;
                         }
                         Ok(o) => o,
                         Err(e) => {
-                            let _ = tx.send(Err(e));
+                            handoff.push(Err(e));
+                            handoff.flush();
                             return;
                         }
                     },
                 };
-                for r in inp.records {
+                let mut records = inp.records;
+                let mut read = 0usize;
+                while let Some(r) = records.next() {
                     // A bad row names its input itself (`BadRow::file`).
                     let item = r.map_err(anyhow::Error::from);
                     let failed = item.is_err();
-                    if tx.send(item).is_err() || failed || stop.load(Ordering::Relaxed) {
+                    if !handoff.push(item) || failed || stop.load(Ordering::Relaxed) {
+                        handoff.flush();
                         return;
+                    }
+                    read += 1;
+                    if read.is_multiple_of(CHUNK) {
+                        handoff.written().into_iter().for_each(|batch| records.reuse(batch));
                     }
                 }
             }
+            handoff.flush();
         })
     };
 
@@ -326,6 +408,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         std::thread::Builder::new().name("logsift-writer".into()).spawn(move || -> std::io::Result<()> {
             for (records, decisions, read) in out_rx {
                 writer.write_batch(&records, &decisions)?;
+                // Freed by the thread that made them (see `Handoff`).
+                let _ = recycle_tx.try_send(records);
                 writer.finish()?;
                 if let Some(pb) = &progress {
                     pb.inc(read as u64);
@@ -343,6 +427,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let mut last_line = Instant::now();
     // Whether the loop has found no record waiting since the last one arrived.
     let mut idle = false;
+    // The records of the last chunk received not yet taken into a batch.
+    let mut waiting: std::vec::IntoIter<Result<Record>> = Vec::new().into_iter();
     while !ended {
         let mut batch: Vec<Record> = Vec::with_capacity(batch_size.min(1 << 16));
         let mut deadline: Option<Instant> = None;
@@ -351,16 +437,26 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
             // none waits does the loop read the clock and block. The quiet
             // that releases a held event then starts (the last line arrived
             // no later than now).
-            let next = match rx.try_recv() {
-                Ok(item) => Ok(item),
-                Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
-                Err(TryRecvError::Empty) => {
-                    let now = Instant::now();
-                    if !idle {
-                        last_line = now;
-                        idle = true;
-                    }
-                    rx.recv_timeout(deadline.map_or(POLL, |d| d.saturating_duration_since(now)))
+            let next = match waiting.next() {
+                Some(item) => Ok(item),
+                None => {
+                    let chunk = match rx.try_recv() {
+                        Ok(chunk) => Ok(chunk),
+                        Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                        Err(TryRecvError::Empty) => {
+                            let now = Instant::now();
+                            if !idle {
+                                last_line = now;
+                                idle = true;
+                            }
+                            rx.recv_timeout(deadline.map_or(POLL, |d| d.saturating_duration_since(now)))
+                        }
+                    };
+                    // (Chunks are never empty; one would count as a quiet poll.)
+                    chunk.and_then(|c| {
+                        waiting = c.into_iter();
+                        waiting.next().ok_or(RecvTimeoutError::Timeout)
+                    })
                 }
             };
             idle &= next.is_err();

@@ -7,9 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use logsift_core::io::{CsvInput, Format, InputError, InputOptions, LineInput};
+use logsift_core::io::{CsvInput, Format, InputOptions, LineInput, Records};
 use logsift_core::record::{BadRow, Problem};
-use logsift_core::Record;
 
 /// An opened input.
 pub struct Opened {
@@ -20,7 +19,7 @@ pub struct Opened {
     /// CSV header, for CSV inputs.
     pub headers: Option<Vec<String>>,
     /// The records.
-    pub records: Box<dyn Iterator<Item = Result<Record, InputError>> + Send>,
+    pub records: Box<dyn Records>,
 }
 
 /// Guesses the format of a stream from its first line.
@@ -39,26 +38,60 @@ fn sniff(first: &[u8], opts: &InputOptions) -> Format {
 
 /// Opens `path` (`-` = stdin) in `format` (or the guessed one).
 pub fn open(path: &str, format: Option<Format>, opts: &InputOptions) -> Result<Opened> {
+    open_hooked(path, format, opts, None)
+}
+
+/// Called on the reading thread each time an input is about to ask the
+/// operating system for more bytes: the read that may block (a pipe, a
+/// terminal, a followed file). `classify` hands the records read so far to
+/// the classifier here, so that records travel in chunks without a chunk
+/// ever waiting on input that has not come.
+pub type BeforeRead = Arc<dyn Fn() + Send + Sync>;
+
+/// A reader that calls its [`BeforeRead`] before each read.
+struct Hooked<R> {
+    inner: R,
+    before: Option<BeforeRead>,
+}
+
+impl<R: Read> Read for Hooked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(before) = &self.before {
+            before();
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// [`open`], calling `before` before each read of the file or stdin.
+pub fn open_hooked(path: &str, format: Option<Format>, opts: &InputOptions, before: Option<BeforeRead>) -> Result<Opened> {
     let (name, reader): (String, Box<dyn BufRead + Send>) = if path == "-" {
-        ("<stdin>".into(), Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())))
+        ("<stdin>".into(), Box::new(BufReader::with_capacity(1 << 16, Hooked { inner: std::io::stdin(), before })))
     } else {
         let f = File::open(path).with_context(|| format!("cannot open input {path}"))?;
-        (path.to_string(), Box::new(BufReader::with_capacity(1 << 16, f)))
+        (path.to_string(), Box::new(BufReader::with_capacity(1 << 16, Hooked { inner: f, before })))
     };
     from_reader(name, path, reader, format, opts)
 }
 
 /// Follows `path` like `tail -F`: reads it to the end, then waits for more,
 /// reopening it when it is rotated (replaced or truncated); ends when `stop`
-/// is set. Line formats only (text, JSON Lines).
-pub fn follow(path: &str, format: Option<Format>, opts: &InputOptions, stop: Arc<AtomicBool>) -> Result<Opened> {
+/// is set. Line formats only (text, JSON Lines). `before` is called before
+/// each read of the file, as for [`open_hooked`].
+pub fn follow(
+    path: &str,
+    format: Option<Format>,
+    opts: &InputOptions,
+    stop: Arc<AtomicBool>,
+    before: Option<BeforeRead>,
+) -> Result<Opened> {
     let format = format.or_else(|| Format::from_path(path)).unwrap_or(Format::Text);
     if format == Format::Csv {
         bail!("--follow reads line formats (text, JSON Lines), not CSV: a rotated CSV file would start with a header row");
     }
     let file = File::open(path).with_context(|| format!("cannot open input {path}"))?;
     let reader = Follow { path: path.into(), id: file_id(&file), file, pos: 0, stop };
-    from_reader(path.to_string(), path, Box::new(BufReader::with_capacity(1 << 16, reader)), Some(format), opts)
+    from_reader(path.to_string(), path, Box::new(BufReader::with_capacity(1 << 16, Hooked { inner: reader, before })), Some(format), opts)
 }
 
 /// A file read like `tail -F`.

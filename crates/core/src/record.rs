@@ -246,6 +246,17 @@ impl Columns {
         Columns { text: String::with_capacity(bytes), ends: Vec::with_capacity(columns) }
     }
 
+    /// The room for text, in bytes.
+    pub fn capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
+    /// Removes every column, keeping the room.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
     /// Appends a column.
     pub fn push(&mut self, column: &str) {
         self.text.push_str(column);

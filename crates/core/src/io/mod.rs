@@ -20,6 +20,27 @@ pub use read_csv::{CsvInput, LineCap};
 pub use read_lines::{json_record, line_record, LineDecoder, LineInput};
 pub use write::{add_template, json_object, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS, SPAN_COLUMNS, TEMPLATE_COLUMNS};
 
+/// A reader's records, and a way to give records back to be refilled.
+///
+/// [`Records::reuse`] hands over records already written: a reader may keep
+/// them and fill the next ones into their strings rather than allocate new
+/// ones (the CSV reader does; the others drop them). Either way they are
+/// freed on the reading thread, where they were allocated.
+pub trait Records: Iterator<Item = Result<crate::Record, InputError>> + Send {
+    /// Takes records back for reuse (the default drops them).
+    fn reuse(&mut self, records: Vec<crate::Record>) {
+        drop(records);
+    }
+}
+
+impl<R: std::io::Read + Send> Records for CsvInput<R> {
+    fn reuse(&mut self, records: Vec<crate::Record>) {
+        self.keep_spares(records);
+    }
+}
+
+impl<R: std::io::BufRead + Send> Records for LineInput<R> {}
+
 /// Input and output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -220,6 +241,67 @@ mod tests {
         cap.read_to_end(&mut out).unwrap();
         assert_eq!(out, b"0123\nab\n");
         assert_eq!(*cut.lock().unwrap(), vec![(0, 11)]);
+    }
+
+    #[test]
+    fn the_line_cap_cuts_the_same_whether_lines_come_many_a_read_or_one() {
+        // Short lines before, between and after long ones, a line exactly at
+        // the cap, and no newline at the end; read through buffers of every
+        // size from 1 byte (a line at most a read) to more than the input.
+        let text = b"ab\ncd\n0123456789\nefgh\n\nijklm\nno\n0123456789abc\npq";
+        let want: &[u8] = b"ab\ncd\n0123\nefgh\n\nijkl\nno\n0123\npq";
+        for size in 1..=text.len() + 1 {
+            let cap = LineCap::new(&text[..], 4);
+            let cut = cap.cut.clone();
+            let mut cap = cap;
+            let (mut out, mut buf) = (vec![], vec![0u8; size]);
+            loop {
+                match cap.read(&mut buf).unwrap() {
+                    0 => break,
+                    n => out.extend_from_slice(&buf[..n]),
+                }
+            }
+            assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(want), "reads of {size}");
+            // (Offsets in the output of each cut line's start, and its length in the input.)
+            assert_eq!(*cut.lock().unwrap(), vec![(6, 11), (17, 6), (25, 14)], "reads of {size}");
+        }
+    }
+
+    #[test]
+    fn csv_rows_read_into_reused_records_are_the_rows_read_fresh() {
+        // Rows of every length and shape: long, short, ragged both ways, bad
+        // UTF-8, empty fields; with and without a source column.
+        let mut text = b"source,log_message,extra\n".to_vec();
+        for i in 0..40 {
+            text.extend_from_slice(match i % 6 {
+                0 => b"a,\"a long message, with a comma and \"\"quotes\"\"\",x\n".as_slice(),
+                1 => b"b,short,y\n",
+                2 => b"c,only two\n",
+                3 => b"d,too,many,fields\n",
+                4 => b",bad \xff byte,\n",
+                _ => b",,\n",
+            });
+        }
+        for input in [
+            text.clone(),
+            text.split(|&b| b == b'\n').map(|l| l.splitn(2, |&b| b == b',').last().unwrap()).collect::<Vec<_>>().join(&b'\n'),
+        ] {
+            let fresh: Vec<Record> = CsvInput::new(&input[..], "in.csv", InputOptions::default()).unwrap().map(Result::unwrap).collect();
+            let mut csv = CsvInput::new(&input[..], "in.csv", InputOptions::default()).unwrap();
+            let mut reused = vec![];
+            let mut held = vec![];
+            while let Some(r) = csv.next() {
+                reused.push(r.as_ref().unwrap().clone());
+                held.push(r.unwrap());
+                if held.len() == 5 {
+                    // Given back out of order, as a writer's batch may be.
+                    held.reverse();
+                    csv.reuse(std::mem::take(&mut held));
+                }
+            }
+            assert_eq!(reused.len(), 40);
+            assert_eq!(reused, fresh);
+        }
     }
 
     fn csv_records(text: &[u8]) -> Result<Vec<Record>, InputError> {

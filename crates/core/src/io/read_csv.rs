@@ -18,7 +18,16 @@ pub struct CsvInput<R: Read> {
     row: u64,
     opts: InputOptions,
     record: csv::ByteRecord,
+    /// Records given back ([`super::Records::reuse`]), refilled by `next`.
+    spares: Vec<Record>,
 }
+
+/// Spare records a CSV reader keeps at most (two batches of the CLI's; about
+/// 0.8 MB of strings for rows of 150 bytes); more are dropped.
+const MAX_SPARES: usize = 2048;
+/// A spare whose row was longer than this is dropped, not kept: one rare
+/// long row must not keep its room for the rest of the run.
+const MAX_SPARE_ROW: usize = 16 << 10;
 
 impl<R: Read> CsvInput<R> {
     /// Reads the header row; `file` names the input in messages.
@@ -62,7 +71,17 @@ impl<R: Read> CsvInput<R> {
             row: 0,
             opts,
             record: csv::ByteRecord::new(),
+            spares: Vec::new(),
         })
+    }
+
+    /// Keeps records (written ones) whose strings the next rows are read
+    /// into: no allocation a row once the stream runs, and no row freed on
+    /// another thread than the one that allocated it.
+    pub(super) fn keep_spares(&mut self, records: Vec<Record>) {
+        let room = MAX_SPARES.saturating_sub(self.spares.len());
+        let small = |r: &Record| matches!(&r.passthrough, Passthrough::Columns(c) if c.capacity() <= MAX_SPARE_ROW);
+        self.spares.extend(records.into_iter().filter(small).take(room));
     }
 
     /// The header row.
@@ -114,7 +133,12 @@ impl<R: Read> Iterator for CsvInput<R> {
             }
         }
         let width = self.headers.len();
-        let mut columns = Columns::with_capacity(self.record.as_slice().len(), width);
+        // A spare record's strings, emptied, or new ones.
+        let (mut source, mut message, mut columns) = match self.spares.pop() {
+            Some(Record { source, message, passthrough: Passthrough::Columns(columns), .. }) => (source, message, columns),
+            _ => (String::new(), String::new(), Columns::with_capacity(self.record.as_slice().len(), width)),
+        };
+        columns.clear();
         for (i, f) in self.record.iter().enumerate() {
             if i < width {
                 check_text_into(f, Place::Column(i + 1), &mut problems, columns.text_mut());
@@ -132,9 +156,11 @@ impl<R: Read> Iterator for CsvInput<R> {
             problems.push(Problem::Ragged { fields, width, line });
             columns.resize(width);
         }
-        let message = columns[self.message_idx].to_string();
+        message.clear();
+        message.push_str(&columns[self.message_idx]);
         check_length(&message, self.opts.max_line_bytes, &mut problems);
-        let source = self.source_idx.map_or_else(|| self.opts.default_source.clone(), |i| columns[i].to_string());
+        source.clear();
+        source.push_str(self.source_idx.map_or(self.opts.default_source.as_str(), |i| &columns[i]));
         Some(Ok(Record {
             row: self.row,
             source,
@@ -278,7 +304,30 @@ impl<R: Read> Read for LineCap<R> {
                 }
                 return Ok(0);
             }
-            let nl = avail.iter().position(|&b| b == b'\n');
+            if !self.skipping {
+                // Whole lines under the cap, as many as fit in `out`, in one
+                // call (one line a call made the CSV parser call down here
+                // once a row, and scanned each line byte by byte).
+                let limit = avail.len().min(out.len());
+                let (mut end, mut in_line) = (0, self.in_line);
+                for i in memchr::memchr_iter(b'\n', &avail[..limit]) {
+                    if in_line + (i - end) > self.cap {
+                        break;
+                    }
+                    end = i + 1;
+                    in_line = 0;
+                }
+                if end > 0 {
+                    out[..end].copy_from_slice(&avail[..end]);
+                    self.inner.consume(end);
+                    self.out_pos += end as u64;
+                    self.in_line = 0;
+                    self.line_len = 0;
+                    self.line_start = self.out_pos;
+                    return Ok(end);
+                }
+            }
+            let nl = memchr::memchr(b'\n', avail);
             let seg = nl.map_or(avail.len(), |i| i + 1);
             if self.skipping {
                 // Drop bytes up to the newline, then pass the newline itself.
