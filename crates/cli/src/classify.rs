@@ -280,7 +280,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     // a bounded queue (constant memory on endless input); see [`Handoff`].
     let batch_size = args.batch_size.max(1);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Record>>>((batch_size * 2).div_ceil(CHUNK).max(2));
-    let (recycle_tx, recycled) = std::sync::mpsc::sync_channel::<Vec<Record>>(4);
+    let (recycle_tx, recycled) = std::sync::mpsc::sync_channel::<Vec<Record>>(2);
     let handoff = Arc::new(Handoff { pending: Mutex::new(Vec::with_capacity(CHUNK)), tx, recycled: Mutex::new(recycled) });
     let before_read: input::BeforeRead = {
         let handoff = handoff.clone();

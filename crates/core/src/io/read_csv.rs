@@ -22,12 +22,12 @@ pub struct CsvInput<R: Read> {
     spares: Vec<Record>,
 }
 
-/// Spare records a CSV reader keeps at most (two batches of the CLI's; about
-/// 0.8 MB of strings for rows of 150 bytes); more are dropped.
-const MAX_SPARES: usize = 2048;
+/// Spare records a CSV reader keeps at most (a batch of the CLI's; about
+/// 0.4 MB of strings for rows of 150 bytes); more are dropped.
+const MAX_SPARES: usize = 1024;
 /// A spare whose row was longer than this is dropped, not kept: one rare
 /// long row must not keep its room for the rest of the run.
-const MAX_SPARE_ROW: usize = 16 << 10;
+const MAX_SPARE_ROW: usize = 2 << 10;
 
 impl<R: Read> CsvInput<R> {
     /// Reads the header row; `file` names the input in messages.
