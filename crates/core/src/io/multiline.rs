@@ -77,12 +77,18 @@ impl Multiline {
 
 /// `java.net.ConnectException: Connection refused`, `org.x.FooError`.
 fn is_exception_line(line: &str) -> bool {
-    let name = line.split_once(": ").map_or(line, |(n, _)| n);
+    // The name is the line's leading run of name bytes, and it must end the
+    // line or be followed by ": " (the same as the text before the first
+    // ": ", all of name bytes; found without searching every line for ": ").
+    let end = line.bytes().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))).unwrap_or(line.len());
+    let (name, rest) = line.split_at(end);
+    if !(rest.is_empty() || rest.starts_with(": ")) {
+        return false;
+    }
     let Some((package, class)) = name.rsplit_once('.') else {
         return false;
     };
     !package.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
         && class.starts_with(|c: char| c.is_ascii_uppercase())
         && ["Exception", "Error", "Throwable"].iter().any(|s| class.ends_with(s))
 }
@@ -208,7 +214,16 @@ Caused by: java.lang.NullPointerException\n\
         for yes in ["java.net.ConnectException: Connection refused", "org.acme.Billing$LedgerError", "a.b.Throwable: x: y"] {
             assert!(is_exception_line(yes), "{yes}");
         }
-        for no in ["Exception in thread \"main\" java.lang.Error", "ConnectException: refused", "java.lang.String: x", "see x.Error now"] {
+        for no in [
+            "Exception in thread \"main\" java.lang.Error",
+            "ConnectException: refused",
+            "java.lang.String: x",
+            "see x.Error now",
+            "java.lang.Error:no space",
+            "java.lang.Error:",
+            "java.lang.Error ",
+            "java.lang.Error;: x",
+        ] {
             assert!(!is_exception_line(no), "{no}");
         }
     }
