@@ -163,8 +163,9 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
 /// Records a chunk of the reader's [`Handoff`] holds at most.
 const CHUNK: usize = 256;
 
-/// The reader thread's records on their way to the classifying loop, and
-/// back to be freed.
+/// The reader thread's records on their way to the classifying loop (the
+/// way back, written batches to be refilled or freed, is a channel of its
+/// own that the reader thread holds).
 ///
 /// On the 1M-line resample the kernel's wake-ups and context switches were
 /// an eighth of the samples (`perf record`): the loop drained a
@@ -184,8 +185,6 @@ const CHUNK: usize = 256;
 struct Handoff {
     pending: Mutex<Vec<Result<Record>>>,
     tx: std::sync::mpsc::SyncSender<Vec<Result<Record>>>,
-    /// Batches written, back from the writer to be reused or freed here.
-    recycled: Mutex<std::sync::mpsc::Receiver<Vec<Record>>>,
 }
 
 impl Handoff {
@@ -211,14 +210,6 @@ impl Handoff {
             std::mem::replace(&mut *pending, Vec::with_capacity(CHUNK))
         };
         self.tx.send(chunk).is_ok()
-    }
-
-    /// The batches the writer has sent back since the last call.
-    fn written(&self) -> Vec<Vec<Record>> {
-        match self.recycled.try_lock() {
-            Ok(rx) => rx.try_iter().collect(),
-            Err(_) => vec![],
-        }
     }
 }
 
@@ -281,7 +272,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let batch_size = args.batch_size.max(1);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Record>>>((batch_size * 2).div_ceil(CHUNK).max(2));
     let (recycle_tx, recycled) = std::sync::mpsc::sync_channel::<Vec<Record>>(2);
-    let handoff = Arc::new(Handoff { pending: Mutex::new(Vec::with_capacity(CHUNK)), tx, recycled: Mutex::new(recycled) });
+    let handoff = Arc::new(Handoff { pending: Mutex::new(Vec::with_capacity(CHUNK)), tx });
     let before_read: input::BeforeRead = {
         let handoff = handoff.clone();
         Arc::new(move || {
@@ -352,7 +343,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let reader = {
         let (inputs, stop, format, opts, csv_headers, out_format) =
             (inputs.clone(), stop.clone(), args.format.map(Format::from), opts.clone(), csv_headers.clone(), out_format);
-        let (handoff, before_read) = (handoff, before_read);
+        // (`recycled`: the batches the writer has written, back to be reused or freed here.)
+        let (handoff, before_read, recycled) = (handoff, before_read, recycled);
         let mut opened = Some(first);
         std::thread::spawn(move || {
             for path in &inputs {
@@ -390,7 +382,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                     }
                     read += 1;
                     if read.is_multiple_of(CHUNK) {
-                        handoff.written().into_iter().for_each(|batch| records.reuse(batch));
+                        recycled.try_iter().for_each(|batch| records.reuse(batch));
                     }
                 }
             }

@@ -73,9 +73,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use logsift_core::io::{
-    add_template, json_object, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter,
-};
+use logsift_core::io::{write_json_line, CsvInput, CsvOutput, Format, InputError, InputOptions, LineDecoder, LineInput, RecordWriter};
 use logsift_core::mask::Templates;
 use logsift_core::record::{BadRow, Detail, Place};
 use logsift_core::telemetry::TierReport;

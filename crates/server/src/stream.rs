@@ -50,12 +50,7 @@ pub(crate) async fn classify_stream(
             };
             let mut out = Vec::with_capacity(records.len() * 128);
             for (r, d) in records.iter().zip(&decisions) {
-                let mut obj = json_object(r, d);
-                if with_template {
-                    add_template(&mut obj, r, &svc2.templates);
-                }
-                let _ = serde_json::to_writer(&mut out, &obj);
-                out.push(b'\n');
+                let _ = write_json_line(&mut out, r, d, with_template.then_some(&svc2.templates));
             }
             if tx.send(Bytes::from(out)).await.is_err() {
                 return; // the client went away

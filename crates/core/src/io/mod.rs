@@ -18,7 +18,9 @@ mod write;
 pub use multiline::{Joiner, Multiline};
 pub use read_csv::{CsvInput, LineCap};
 pub use read_lines::{json_record, line_record, LineDecoder, LineInput};
-pub use write::{add_template, json_object, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS, SPAN_COLUMNS, TEMPLATE_COLUMNS};
+pub use write::{
+    add_template, json_object, write_json_line, CsvOutput, JsonlOutput, RecordWriter, OUTPUT_COLUMNS, SPAN_COLUMNS, TEMPLATE_COLUMNS,
+};
 
 /// A reader's records, and a way to give records back to be refilled.
 ///

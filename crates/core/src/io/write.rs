@@ -287,21 +287,30 @@ fn write_plain_object(w: &mut impl Write, r: &Record, d: &Decision, template: Op
     w.write_all(b"}")
 }
 
+/// One record's output object as a JSON line (with `template` and
+/// `template_id` when `templates` is given): [`json_object`] and
+/// [`add_template`], serialised, and a newline. A plain-text line's object
+/// is written field by field ([`write_plain_object`], the same bytes).
+/// `classify`'s JSON Lines output and the service's NDJSON stream both
+/// write through here.
+pub fn write_json_line(w: &mut impl Write, r: &Record, d: &Decision, templates: Option<&Templates>) -> std::io::Result<()> {
+    if matches!(r.passthrough, Passthrough::None) {
+        let template = templates.map(|t| t.of(&r.message));
+        write_plain_object(w, r, d, template.as_ref().map(|(t, id)| (t.as_str(), id.as_str())))?;
+    } else {
+        let mut obj = json_object(r, d);
+        if let Some(t) = templates {
+            add_template(&mut obj, r, t);
+        }
+        serde_json::to_writer(&mut *w, &obj)?;
+    }
+    w.write_all(b"\n")
+}
+
 impl<W: Write> RecordWriter for JsonlOutput<W> {
     fn write_batch(&mut self, records: &[Record], decisions: &[Decision]) -> std::io::Result<()> {
         for (r, d) in records.iter().zip(decisions) {
-            if matches!(r.passthrough, Passthrough::None) {
-                let template = self.templates.as_ref().map(|t| t.of(&r.message));
-                write_plain_object(&mut self.w, r, d, template.as_ref().map(|(t, id)| (t.as_str(), id.as_str())))?;
-                self.w.write_all(b"\n")?;
-                continue;
-            }
-            let mut obj = json_object(r, d);
-            if let Some(t) = &self.templates {
-                add_template(&mut obj, r, t);
-            }
-            serde_json::to_writer(&mut self.w, &obj)?;
-            self.w.write_all(b"\n")?;
+            write_json_line(&mut self.w, r, d, self.templates.as_ref())?;
         }
         Ok(())
     }
