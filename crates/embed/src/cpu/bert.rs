@@ -5,9 +5,11 @@
 //! (Q/K/V, attention output, feed-forward) is one large matrix product over
 //! exactly the real tokens, and attention runs per text on its own tokens.
 //! Padding to the longest line — what a framework's batched forward does —
-//! costs nothing here, whatever the mix of lengths. Matrix products use the
-//! `gemm` crate (AVX-512/AVX2/FMA kernels chosen at run time, threads from
-//! rayon); attention, layer norms and GELU run in parallel over texts and rows.
+//! costs nothing here, whatever the mix of lengths. Dense layers run on
+//! [`super::sgemm`]'s kernels in blocks of rows over rayon's threads, and each
+//! block's bias, GELU, residual sum and layer norm run on the thread that
+//! computed it, straight after (one parallel pass a dense layer, not one a
+//! step); attention runs as one task per text and head.
 //!
 //! The mathematics is that of Hugging Face's `BertModel` (absolute position
 //! embeddings, post-layer-norm, exact erf GELU), which the parity test checks
@@ -15,10 +17,8 @@
 
 use std::path::Path;
 
-use gemm::Parallelism;
-
 use super::kernels;
-use super::sgemm::{matmul_strided, PackedW, Precision};
+use super::sgemm::{attention_head, PackedW, Precision};
 use rayon::prelude::*;
 
 /// BERT hyper-parameters (from `config.json`).
@@ -86,6 +86,7 @@ struct Scratch {
     x: Vec<f32>,
     qkv: Vec<f32>,
     ctx: Vec<f32>,
+    heads_out: Vec<f32>,
     tmp: Vec<f32>,
     ff: Vec<f32>,
 }
@@ -154,10 +155,6 @@ impl LayerNorm {
     fn apply_rows(&self, x: &mut [f32], width: usize) {
         x.par_chunks_mut(width * 16).for_each(|rows| kernels::layer_norm(rows, &self.g, &self.b, self.eps));
     }
-}
-
-fn add_bias_rows(x: &mut [f32], b: &[f32]) {
-    x.par_chunks_mut(b.len() * 16).for_each(|rows| kernels::add_bias(rows, b));
 }
 
 /// Most tokens in one forward pass: activations take about 15 KB a token
@@ -413,10 +410,11 @@ impl Bert {
         let heads = self.cfg.num_attention_heads;
         let dh = h / heads;
         let total = *offsets.last().unwrap_or(&0);
-        let Scratch { x, qkv, ctx, tmp, ff } = s;
+        let Scratch { x, qkv, ctx, heads_out, tmp, ff } = s;
         let x = sized(x, total * h);
         let qkv = sized(qkv, total * 3 * h);
         let ctx = sized(ctx, total * h);
+        let heads_out = sized(heads_out, total * h);
         let tmp = sized(tmp, total * h);
         let ff = sized(ff, total * self.cfg.intermediate_size);
         // Embeddings.
@@ -438,44 +436,45 @@ impl Bert {
         self.ln_emb.apply_rows(x, h);
         let scale = 1.0 / (dh as f32).sqrt();
         for layer in &self.layers {
-            layer.qkv.w.matmul(x, total, qkv);
-            add_bias_rows(qkv, &layer.qkv.b);
-            // Attention, one text at a time (rows of ctx are split per text).
-            let mut blocks: Vec<&mut [f32]> = Vec::with_capacity(ids.len());
-            let mut rest = &mut ctx[..];
-            for w in offsets.windows(2) {
-                let (a, b) = rest.split_at_mut((w[1] - w[0]) * h);
-                blocks.push(a);
-                rest = b;
-            }
-            blocks.into_par_iter().enumerate().for_each(|(si, out)| {
-                let (o, len) = (offsets[si], offsets[si + 1] - offsets[si]);
-                if len == 0 {
-                    return;
-                }
-                let base = &qkv[o * 3 * h..(o + len) * 3 * h];
-                let mut scores = vec![0.0f32; len * len];
+            let b = &layer.qkv.b;
+            layer.qkv.w.matmul_then(x, total, qkv, None, |c, _| kernels::add_bias(c, b));
+            // Attention: one task per text and head (a pass of long and
+            // short texts splits evenly over the threads), each writing its
+            // own `len × dh` block of `heads_out`; then back to rows.
+            let mut tasks = Vec::with_capacity(ids.len() * heads);
+            let mut rest = &mut heads_out[..];
+            for (si, w) in offsets.windows(2).enumerate() {
                 for head in 0..heads {
-                    let q = &base[head * dh..];
-                    let k = &base[h + head * dh..];
-                    let v = &base[2 * h + head * dh..];
-                    // scores = Q Kᵀ
-                    matmul_strided(len, len, dh, &mut scores, len, q, 3 * h, 1, k, 1, 3 * h, Parallelism::None);
-                    kernels::softmax(&mut scores, len, scale);
-                    // ctx_head = P V
-                    matmul_strided(len, dh, len, &mut out[head * dh..], h, &scores, len, 1, v, 3 * h, 1, Parallelism::None);
+                    let (a, b) = std::mem::take(&mut rest).split_at_mut((w[1] - w[0]) * dh);
+                    tasks.push((si, head, a));
+                    rest = b;
+                }
+            }
+            tasks.into_par_iter().for_each(|(si, head, out)| {
+                let (o, len) = (offsets[si], offsets[si + 1] - offsets[si]);
+                let base = &qkv[o * 3 * h..(o + len) * 3 * h];
+                let at = [head * dh, h + head * dh, 2 * h + head * dh];
+                attention_head(base, 3 * h, len, dh, at, scale, out);
+            });
+            ctx.par_chunks_mut(h).zip(0..total).for_each(|(row, t)| {
+                let si = offsets.partition_point(|&o| o <= t) - 1;
+                let (o, len) = (offsets[si], offsets[si + 1] - offsets[si]);
+                for (head, part) in row.chunks_exact_mut(dh).enumerate() {
+                    part.copy_from_slice(&heads_out[(o * heads + head * len + (t - o)) * dh..][..dh]);
                 }
             });
-            layer.attn_out.w.matmul(ctx, total, tmp);
-            add_residual_bias(x, tmp, &layer.attn_out.b);
-            layer.ln1.apply_rows(x, h);
-            let inter = layer.ff_in.w.n();
-            layer.ff_in.w.matmul(x, total, ff);
+            let (b, ln1) = (&layer.attn_out.b, &layer.ln1);
+            layer.attn_out.w.matmul_then(ctx, total, tmp, Some((x, h)), |c, xr| {
+                kernels::add_residual_bias(xr, c, b);
+                kernels::layer_norm(xr, &ln1.g, &ln1.b, ln1.eps);
+            });
             let b = &layer.ff_in.b;
-            ff.par_chunks_mut(inter * 8).for_each(|rows| kernels::bias_gelu(rows, b));
-            layer.ff_out.w.matmul(ff, total, tmp);
-            add_residual_bias(x, tmp, &layer.ff_out.b);
-            layer.ln2.apply_rows(x, h);
+            layer.ff_in.w.matmul_then(x, total, ff, None, |c, _| kernels::bias_gelu(c, b));
+            let (b, ln2) = (&layer.ff_out.b, &layer.ln2);
+            layer.ff_out.w.matmul_then(ff, total, tmp, Some((x, h)), |c, xr| {
+                kernels::add_residual_bias(xr, c, b);
+                kernels::layer_norm(xr, &ln2.g, &ln2.b, ln2.eps);
+            });
         }
         // Mean pooling and L2 normalisation.
         Ok(offsets
@@ -493,9 +492,4 @@ impl Bert {
             })
             .collect())
     }
-}
-
-fn add_residual_bias(x: &mut [f32], y: &[f32], b: &[f32]) {
-    let h = b.len();
-    x.par_chunks_mut(h * 16).zip(y.par_chunks(h * 16)).for_each(|(xr, yr)| kernels::add_residual_bias(xr, yr, b));
 }

@@ -106,7 +106,8 @@ fn max(v: &[f32]) -> f32 {
     let mut chunks = v.chunks_exact(LANES);
     for c in chunks.by_ref() {
         for j in 0..LANES {
-            acc[j] = acc[j].max(c[j]);
+            // Not `f32::max`: its NaN handling doubles the instructions.
+            acc[j] = if c[j] > acc[j] { c[j] } else { acc[j] };
         }
     }
     acc.iter().chain(chunks.remainder()).fold(f32::NEG_INFINITY, |a, &b| a.max(b))
@@ -118,8 +119,18 @@ fn max(v: &[f32]) -> f32 {
 #[inline(always)]
 pub fn exp_nonpositive(x: f32) -> f32 {
     const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
-    let x = x.clamp(-87.0, 0.0);
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+                                     // Comparisons rather than `clamp`, whose NaN rules cost extra
+                                     // instructions a lane (no NaN reaches softmax).
+    #[allow(clippy::manual_clamp)]
+    let x = if x < -87.0 {
+        -87.0
+    } else if x > 0.0 {
+        0.0
+    } else {
+        x
+    };
+    let shifted = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = shifted - MAGIC;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let mut p = 1.0 / 720.0f32;
     p = p * r + 1.0 / 120.0;
@@ -128,7 +139,11 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n from the integer the magic addition left in the low mantissa bits
+    // (n in [-126, 0]): no float-to-int conversion, which Rust's saturating
+    // `as` would do lane by lane.
+    let two_n = (shifted.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(127)) << 23;
+    p * f32::from_bits(two_n)
 }
 
 /// erf as a rational function of x² on [-4, 4] (Eigen's
@@ -216,10 +231,21 @@ multiversion! {
     pub fn softmax / softmax_on(scores: &mut [f32], len: usize, scale: f32) {
         for row in scores.chunks_exact_mut(len) {
             let m = max(row) * scale;
-            for s in row.iter_mut() {
-                *s = exp_nonpositive(*s * scale - m);
+            // The sum is taken as the exponentials are written (one pass less).
+            let mut acc = [0.0f32; LANES];
+            let mut chunks = row.chunks_exact_mut(LANES);
+            for c in chunks.by_ref() {
+                for j in 0..LANES {
+                    c[j] = exp_nonpositive(c[j] * scale - m);
+                    acc[j] += c[j];
+                }
             }
-            let inv = 1.0 / sum(row);
+            let mut total = acc.iter().sum::<f32>();
+            for s in chunks.into_remainder() {
+                *s = exp_nonpositive(*s * scale - m);
+                total += *s;
+            }
+            let inv = 1.0 / total;
             for s in row.iter_mut() {
                 *s *= inv;
             }

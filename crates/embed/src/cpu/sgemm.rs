@@ -15,6 +15,13 @@
 //! accumulating in f32: twice the products per instruction, at the cost of
 //! 8-bit mantissas (the parity test bounds the effect).
 //!
+//! A layer's products are cut into blocks of rows over rayon's threads; a
+//! block's rows are rounded to bf16 on the thread that multiplies them (32
+//! values an instruction, `vcvtne2ps2bf16`), and the step after the product
+//! (bias, GELU, residual and layer norm) runs there too, while the block is in
+//! cache ([`PackedW::matmul_then`]). [`attention_head`] runs one head of
+//! attention on the f32 tile kernel.
+//!
 //! Without AVX-512 (checked at run time) the `gemm` crate does the work.
 
 use gemm::Parallelism;
@@ -248,32 +255,60 @@ impl PackedW {
 
     /// `out[m × n] = a[m × k] · Wᵀ`.
     pub fn matmul(&self, a: &[f32], m: usize, out: &mut [f32]) {
+        self.matmul_then(a, m, out, None, |_, _| {});
+    }
+
+    /// `out[m × n] = a[m × k] · Wᵀ`, then `then(out_rows, side_rows)` on
+    /// each block of rows as soon as it is computed, on the thread that
+    /// computed it, while the block is still in cache: a bias, GELU, or a
+    /// residual sum and layer norm into `side` (`m × width`, split in the
+    /// same rows; empty slices when `None`). One parallel pass where the
+    /// product and each element-wise step were a pass and a wait each.
+    pub fn matmul_then<F>(&self, a: &[f32], m: usize, out: &mut [f32], side: Option<(&mut [f32], usize)>, then: F)
+    where
+        F: Fn(&mut [f32], &mut [f32]) + Sync,
+    {
         let (n, k) = (self.n, self.k);
         assert!(a.len() >= m * k && out.len() >= m * n, "matmul: buffers too small");
         if m == 0 {
             return;
         }
+        let blocks = m.div_ceil(MC);
+        let sides: Vec<&mut [f32]> = match side {
+            Some((s, width)) => {
+                assert!(width > 0 && s.len() >= m * width, "matmul: side buffer too small");
+                s[..m * width].chunks_mut(MC * width).collect()
+            }
+            None => (0..blocks).map(|_| &mut [][..]).collect(),
+        };
+        let out = &mut out[..m * n];
         match &self.layout {
-            Layout::Plain(w) => matmul_wt(a, w, m, k, n, out, Parallelism::Rayon(0)),
+            Layout::Plain(w) => {
+                matmul_wt(a, w, m, k, n, out, Parallelism::Rayon(0));
+                out.par_chunks_mut(MC * n).zip(sides).for_each(|(c, s)| then(c, s));
+            }
             #[cfg(target_arch = "x86_64")]
-            Layout::Avx512Bf16(_token, panels) => {
+            Layout::Avx512Bf16(token, panels) => {
                 let kp = k.div_ceil(2);
-                let mut pairs = vec![0u32; m * kp];
-                pairs.par_chunks_mut(MC * kp).zip(a[..m * k].par_chunks(MC * k)).for_each(|(o, a)| pair_rows(a, k, o));
-                out[..m * n].par_chunks_mut(MC * n).zip(pairs.par_chunks(MC * kp)).for_each(|(c, a)| {
-                    let rows = a.len() / kp;
-                    // SAFETY: the token proves AVX-512F and AVX512-BF16;
-                    // `a` holds `rows × kp` pairs, `c` `rows × n`, the
-                    // panels `n/32 × kp × 64` values (packed for this `n, k`).
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        block_bf16(a, rows, kp, panels, n, c)
-                    }
+                out.par_chunks_mut(MC * n).zip(a[..m * k].par_chunks(MC * k)).zip(sides).for_each(|((c, a), s)| {
+                    let rows = a.len() / k;
+                    PAIRS.with_borrow_mut(|pairs| {
+                        pairs.resize(rows * kp, 0);
+                        pair_rows_fast(*token, a, k, pairs);
+                        // SAFETY: the token proves AVX-512F and AVX512-BF16;
+                        // `pairs` holds `rows × kp` pairs, `c` `rows × n`, the
+                        // panels `n/32 × kp × 64` values (packed for this `n, k`).
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            block_bf16(pairs, rows, kp, panels, n, c)
+                        }
+                    });
+                    then(c, s);
                 });
             }
             #[cfg(target_arch = "x86_64")]
             Layout::Avx512(_token, panels) => {
-                out[..m * n].par_chunks_mut(MC * n).zip(a[..m * k].par_chunks(MC * k)).for_each(|(c, a)| {
+                out.par_chunks_mut(MC * n).zip(a[..m * k].par_chunks(MC * k)).zip(sides).for_each(|((c, a), s)| {
                     let rows = a.len() / k;
                     // SAFETY: the token proves AVX-512F; `a` holds `rows × k`
                     // values, `c` `rows × n`, the panels `n × k` (packed for
@@ -282,10 +317,63 @@ impl PackedW {
                     unsafe {
                         block(a, rows, k, panels, n, c)
                     }
+                    then(c, s);
                 });
             }
             #[cfg(not(target_arch = "x86_64"))]
             _ => unreachable!("AVX-512 tokens are only made on x86-64"),
+        }
+    }
+}
+
+thread_local! {
+    /// A block's rows as bf16 pairs, kept per thread between products.
+    static PAIRS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`pair_rows`] with `vcvtne2ps2bf16`: 32 values a step, rounded to
+/// nearest even as [`to_bf16`] rounds (tails of a row by [`to_bf16`]).
+fn pair_rows_fast(token: Avx512Bf16, a: &[f32], k: usize, out: &mut [u32]) {
+    let _ = token;
+    #[cfg(target_arch = "x86_64")]
+    {
+        let kp = k.div_ceil(2);
+        assert!(a.len().is_multiple_of(k) && out.len() >= a.len() / k * kp);
+        // SAFETY: the token proves AVX-512F and AVX512-BF16; the lengths are checked above.
+        #[allow(unsafe_code)]
+        unsafe {
+            pair_rows_avx512(a, k, out)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    pair_rows(a, k, out)
+}
+
+/// # Safety
+///
+/// The CPU must have AVX-512F and AVX512-BF16; `a` holds whole rows of `k`,
+/// `out` `k.div_ceil(2)` pairs for each.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn pair_rows_avx512(a: &[f32], k: usize, out: &mut [u32]) {
+    use std::arch::x86_64::*;
+    let kp = k.div_ceil(2);
+    for (row, o) in a.chunks_exact(k).zip(out.chunks_exact_mut(kp)) {
+        let mut q = 0;
+        while 2 * q + 32 <= k {
+            // SAFETY: values 2q..2q+32 lie in the row, pairs q..q+16 in `o`.
+            unsafe {
+                let lo = _mm512_loadu_ps(row.as_ptr().add(2 * q));
+                let hi = _mm512_loadu_ps(row.as_ptr().add(2 * q + 16));
+                // The second operand fills the low half: the row's order.
+                let v: __m512i = std::mem::transmute(_mm512_cvtne2ps_pbh(hi, lo));
+                _mm512_storeu_si512(o.as_mut_ptr().add(q) as *mut __m512i, v);
+            }
+            q += 16;
+        }
+        if 2 * q < k {
+            pair_rows(&row[2 * q..], k - 2 * q, &mut o[q..]);
         }
     }
 }
@@ -447,6 +535,120 @@ unsafe fn tile<const R: usize>(kc: usize, a: *const f32, lda: usize, b: *const f
     }
 }
 
+thread_local! {
+    /// Attention's packed keys, scores and packed values, kept per thread.
+    static ATTENTION: std::cell::RefCell<[Vec<f32>; 3]> = const { std::cell::RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+}
+
+/// One head of attention over one text, exact f32:
+/// `out[len × dh] = softmax(Q·Kᵀ · scale) · V`, where row `t` of Q, K and V
+/// starts at `qkv[t·stride + at[0|1|2]]`.
+///
+/// With AVX-512 and 32-wide heads (MiniLM's), the keys are packed into
+/// 32-column panels and the values into one, and both products run on the
+/// dense layers' f32 tile kernel: twice the width of the `gemm` crate's
+/// AVX2 kernels, which do the work elsewhere.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_head(qkv: &[f32], stride: usize, len: usize, dh: usize, at: [usize; 3], scale: f32, out: &mut [f32]) {
+    if len == 0 {
+        return;
+    }
+    assert!(at.iter().all(|&o| o + dh <= stride) && qkv.len() >= len * stride && out.len() >= len * dh, "attention: bad shapes");
+    ATTENTION.with_borrow_mut(|[keys, scores, values]| match Avx512::detect().filter(|_| dh == NR) {
+        #[cfg(target_arch = "x86_64")]
+        Some(_token) => {
+            let lenp = len.div_ceil(NR) * NR;
+            keys.clear();
+            keys.resize(lenp * dh, 0.0);
+            for (j, panel) in keys.chunks_exact_mut(dh * NR).enumerate() {
+                for c in 0..NR.min(len - j * NR) {
+                    let row = &qkv[(j * NR + c) * stride + at[1]..][..dh];
+                    for (d, &v) in row.iter().enumerate() {
+                        panel[d * NR + c] = v;
+                    }
+                }
+            }
+            values.clear();
+            for t in 0..len {
+                values.extend_from_slice(&qkv[t * stride + at[2]..][..dh]);
+            }
+            scores.resize(len * lenp, 0.0);
+            // SAFETY: the token proves AVX-512F; `qkv` holds `len` rows of
+            // `stride` with Q at `at[0]` (checked above), `keys` `lenp × dh`
+            // packed, `scores` `len × lenp`.
+            #[allow(unsafe_code)]
+            unsafe {
+                attention_avx512(qkv[at[0]..].as_ptr(), stride, len, keys, scores)
+            };
+            // The padding columns are set far below any score, so the
+            // softmax runs over whole 32-wide rows (no scalar tail) and gives
+            // them nothing (e^-87 at most; P·V reads only `len` columns).
+            for row in scores.chunks_exact_mut(lenp) {
+                row[len..].fill(-1e30);
+            }
+            super::kernels::softmax(scores, lenp, scale);
+            // SAFETY: as above; the scores now hold probabilities.
+            #[allow(unsafe_code)]
+            unsafe {
+                attention_values_avx512(len, scores, values, out)
+            };
+        }
+        _ => {
+            scores.resize(len * len, 0.0);
+            let (q, k, v) = (&qkv[at[0]..], &qkv[at[1]..], &qkv[at[2]..]);
+            matmul_strided(len, len, dh, scores, len, q, stride, 1, k, 1, stride, Parallelism::None);
+            super::kernels::softmax(scores, len, scale);
+            matmul_strided(len, dh, len, out, dh, scores, len, 1, v, stride, 1, Parallelism::None);
+        }
+    });
+}
+
+/// `scores[len × lenp] = Q · Kᵀ` (32-wide heads; columns past `len` are
+/// products with the zero padding).
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F; `q` must be readable for `len` rows of
+/// `stride` with 32 used, `keys` hold `lenp / 32` panels of `32 × 32`,
+/// `scores` `len × lenp` values.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f")]
+unsafe fn attention_avx512(q: *const f32, stride: usize, len: usize, keys: &[f32], scores: &mut [f32]) {
+    let lenp = len.div_ceil(NR) * NR;
+    for j in 0..lenp / NR {
+        let b = keys[j * NR * NR..].as_ptr();
+        let mut i = 0;
+        while i < len {
+            let mr = MR.min(len - i);
+            // SAFETY: the caller's contract: rows i..i+mr of Q and of the scores, panel j of the keys.
+            unsafe { by_rows!(tile, mr, NR, q.add(i * stride), stride, b, scores.as_mut_ptr().add(i * lenp + j * NR), lenp, false) };
+            i += mr;
+        }
+    }
+}
+
+/// `out[len × 32] = P · V` with `P` the first `len` columns of each
+/// `lenp`-wide row of `scores`.
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F; `scores` must hold `len` rows of `lenp`
+/// (`len` rounded up to 32), `values` `len × 32`, `out` `len × 32`.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f")]
+unsafe fn attention_values_avx512(len: usize, scores: &[f32], values: &[f32], out: &mut [f32]) {
+    let lenp = len.div_ceil(NR) * NR;
+    let mut i = 0;
+    while i < len {
+        let mr = MR.min(len - i);
+        // SAFETY: the caller's contract: rows i..i+mr of the scores and of `out`, all `len` rows of `values`.
+        unsafe { by_rows!(tile, mr, len, scores.as_ptr().add(i * lenp), lenp, values.as_ptr(), out.as_mut_ptr().add(i * NR), NR, false) };
+        i += mr;
+    }
+}
+
 /// `out[m×n] = a[m×k] · wᵀ` for `w` stored `n × k` row-major.
 pub(crate) fn matmul_wt(a: &[f32], w: &[f32], m: usize, k: usize, n: usize, out: &mut [f32], par: Parallelism) {
     matmul_strided(m, n, k, out, n, a, k, 1, w, 1, k, par)
@@ -505,6 +707,105 @@ pub(crate) fn matmul_strided(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn random(n: usize, seed: u32) -> Vec<f32> {
+        let mut seed = seed;
+        (0..n)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rows_paired_by_the_vector_instruction_are_the_rows_paired_one_by_one() {
+        let Some(token) = Avx512Bf16::detect() else {
+            logsift_testkit::notice("the vector bf16 pairing is not tested: this CPU lacks AVX512-BF16");
+            return;
+        };
+        for k in [1, 2, 7, 31, 32, 33, 64, 65, 384, 1536] {
+            let mut a = random(3 * k, k as u32);
+            // Exact ties between two bf16 values (both roundings to even), and zeros.
+            a[0] = f32::from_bits(0x3f80_8000);
+            if k > 2 {
+                a[1] = f32::from_bits(0x3f81_8000);
+                a[2] = 0.0;
+            }
+            let kp = k.div_ceil(2);
+            let (mut want, mut got) = (vec![0u32; 3 * kp], vec![7u32; 3 * kp]);
+            pair_rows(&a, k, &mut want);
+            pair_rows_fast(token, &a, k, &mut got);
+            assert_eq!(got, want, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn the_step_after_each_block_of_rows_sees_those_rows_and_their_side_rows() {
+        let (n, k, width) = (64, 48, 5);
+        let w = random(n * k, 3);
+        for m in [1, 63, 64, 65, 130] {
+            let a = random(m * k, m as u32);
+            for kernel in [Kernel::Gemm, Kernel::Avx512, Kernel::Avx512Bf16] {
+                let Some(pw) = PackedW::for_kernel(&w, n, k, kernel) else { continue };
+                let mut plain = vec![0.0f32; m * n];
+                pw.matmul(&a, m, &mut plain);
+                let mut out = vec![0.0f32; m * n];
+                // Each side row gets the sum of its output row, plus its own index.
+                let mut side: Vec<f32> = (0..m * width).map(|i| (i / width) as f32).collect();
+                pw.matmul_then(&a, m, &mut out, Some((&mut side, width)), |c, s| {
+                    assert_eq!(c.len() / n, s.len() / width, "as many side rows as output rows");
+                    for (row, srow) in c.chunks_exact_mut(n).zip(s.chunks_exact_mut(width)) {
+                        let total: f32 = row.iter().sum();
+                        srow.iter_mut().for_each(|v| *v += total);
+                        row.iter_mut().for_each(|v| *v *= 2.0);
+                    }
+                });
+                for r in 0..m {
+                    let total: f32 = plain[r * n..(r + 1) * n].iter().sum();
+                    for j in 0..n {
+                        assert_eq!(out[r * n + j], 2.0 * plain[r * n + j], "{kernel:?} m={m} row {r}");
+                    }
+                    for v in &side[r * width..(r + 1) * width] {
+                        assert!((v - (r as f32 + total)).abs() < 1e-4, "{kernel:?} m={m} side row {r}: {v}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn attention_matches_its_definition_for_every_length() {
+        for dh in [32, 16] {
+            let (heads, scale) = (3, 1.0 / (dh as f32).sqrt());
+            let h = heads * dh;
+            for len in [1, 2, 7, 31, 32, 33, 64, 140, 300] {
+                let qkv: Vec<f32> = random(len * 3 * h, len as u32).iter().map(|v| v * 6.0).collect();
+                for head in [0, heads - 1] {
+                    let at = [head * dh, h + head * dh, 2 * h + head * dh];
+                    let mut got = vec![f32::NAN; len * dh];
+                    attention_head(&qkv, 3 * h, len, dh, at, scale, &mut got);
+                    for i in 0..len {
+                        let row = |t: usize, part: usize| &qkv[t * 3 * h + at[part]..][..dh];
+                        let s: Vec<f64> = (0..len)
+                            .map(|j| row(i, 0).iter().zip(row(j, 1)).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>() * scale as f64)
+                            .collect();
+                        let m = s.iter().cloned().fold(f64::MIN, f64::max);
+                        let e: Vec<f64> = s.iter().map(|v| (v - m).exp()).collect();
+                        let total: f64 = e.iter().sum();
+                        for d in 0..dh {
+                            let want: f64 = (0..len).map(|j| e[j] / total * row(j, 2)[d] as f64).sum();
+                            let g = got[i * dh + d] as f64;
+                            assert!((g - want).abs() < 1e-5, "dh {dh} len {len} head {head} [{i}][{d}]: {g} vs {want}");
+                        }
+                    }
+                }
+            }
+        }
+        if !has_avx512() {
+            logsift_testkit::notice("attention's AVX-512 path is not tested: this CPU lacks AVX-512 (the gemm crate's path was)");
+        }
+    }
 
     #[test]
     fn matches_a_plain_product_on_every_shape_edge() {
