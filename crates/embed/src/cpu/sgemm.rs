@@ -326,6 +326,82 @@ impl PackedW {
     }
 }
 
+/// What one core's multiply-add units can do at most, in GFLOP/s: sixteen
+/// independent chains of `vfmadd` (f32) or `vdpbf16ps` (bf16) on 512-bit
+/// registers, `steps` instructions each, with nothing loaded. The ceiling the
+/// kernels' rates are judged against (`cargo run --release -p logsift-embed
+/// --example kernels`); `None` for the `gemm` crate or a CPU without the
+/// instructions.
+pub fn peak_gflops(kernel: Kernel, steps: usize) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = std::time::Instant::now();
+        let (sink, flop_per_instruction) = match kernel {
+            Kernel::Gemm => return None,
+            Kernel::Avx512 => {
+                Avx512::detect()?;
+                // SAFETY: AVX-512F was detected just above.
+                #[allow(unsafe_code)]
+                let sink = unsafe { chains_f32(steps) };
+                (sink, 32)
+            }
+            Kernel::Avx512Bf16 => {
+                Avx512Bf16::detect()?;
+                // SAFETY: AVX-512F and AVX512-BF16 were detected just above.
+                #[allow(unsafe_code)]
+                let sink = unsafe { chains_bf16(steps) };
+                (sink, 64)
+            }
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        std::hint::black_box(sink);
+        Some((steps * 16 * flop_per_instruction) as f64 / seconds / 1e9)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (kernel, steps);
+        None
+    }
+}
+
+/// # Safety
+///
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f")]
+unsafe fn chains_f32(steps: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (a, b) = (_mm512_set1_ps(0.999), _mm512_set1_ps(1e-3));
+    let mut acc = [_mm512_setzero_ps(); 16];
+    for _ in 0..steps {
+        for x in acc.iter_mut() {
+            *x = _mm512_fmadd_ps(*x, a, b);
+        }
+    }
+    acc.iter().fold(0.0, |s, x| s + _mm512_reduce_add_ps(*x))
+}
+
+/// # Safety
+///
+/// The CPU must have AVX-512F and AVX512-BF16.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn chains_bf16(steps: usize) -> f32 {
+    use std::arch::x86_64::*;
+    // SAFETY: same-size bit casts of integer vectors to bf16 vectors.
+    let a: __m512bh = unsafe { std::mem::transmute(_mm512_set1_epi32(0x3f80_3f80)) };
+    let b: __m512bh = unsafe { std::mem::transmute(_mm512_set1_epi32(0x3a80_3a80)) };
+    let mut acc = [_mm512_setzero_ps(); 16];
+    for _ in 0..steps {
+        for x in acc.iter_mut() {
+            *x = _mm512_dpbf16_ps(*x, a, b);
+        }
+    }
+    acc.iter().fold(0.0, |s, x| s + _mm512_reduce_add_ps(*x))
+}
+
 thread_local! {
     /// A block's rows as bf16 pairs, kept per thread between products.
     static PAIRS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
