@@ -203,15 +203,8 @@ impl PackedW {
             Kernel::Gemm => Layout::Plain(w.to_vec()),
             Kernel::Avx512 => {
                 let token = Avx512::detect().filter(|_| n.is_multiple_of(NR))?;
-                let mut data = vec![0.0f32; n * k];
-                for j in 0..n / NR {
-                    let panel = &mut data[j * k * NR..(j + 1) * k * NR];
-                    for p in 0..k {
-                        for c in 0..NR {
-                            panel[p * NR + c] = w[(j * NR + c) * k + p];
-                        }
-                    }
-                }
+                let mut data = Vec::new();
+                pack_panels(|c| &w[c * k..(c + 1) * k], n, k, &mut data);
                 Layout::Avx512(token, data)
             }
             Kernel::Avx512Bf16 => {
@@ -400,6 +393,21 @@ unsafe fn chains_bf16(steps: usize) -> f32 {
         }
     }
     acc.iter().fold(0.0, |s, x| s + _mm512_reduce_add_ps(*x))
+}
+
+/// `n` rows of `k` values (`row(i)`) as f32 panels for the tile kernel:
+/// per 32 rows, `k × 32` values, row `c` of the panel in column `c`; the
+/// last panel padded with zero rows when `n` is not a multiple of 32.
+fn pack_panels<'a>(row: impl Fn(usize) -> &'a [f32], n: usize, k: usize, out: &mut Vec<f32>) {
+    out.clear();
+    out.resize(n.div_ceil(NR) * NR * k, 0.0);
+    for (j, panel) in out.chunks_exact_mut(k * NR).enumerate() {
+        for c in 0..NR.min(n - j * NR) {
+            for (p, &v) in row(j * NR + c).iter().enumerate() {
+                panel[p * NR + c] = v;
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -634,16 +642,7 @@ pub fn attention_head(qkv: &[f32], stride: usize, len: usize, dh: usize, at: [us
         #[cfg(target_arch = "x86_64")]
         Some(_token) => {
             let lenp = len.div_ceil(NR) * NR;
-            keys.clear();
-            keys.resize(lenp * dh, 0.0);
-            for (j, panel) in keys.chunks_exact_mut(dh * NR).enumerate() {
-                for c in 0..NR.min(len - j * NR) {
-                    let row = &qkv[(j * NR + c) * stride + at[1]..][..dh];
-                    for (d, &v) in row.iter().enumerate() {
-                        panel[d * NR + c] = v;
-                    }
-                }
-            }
+            pack_panels(|t| &qkv[t * stride + at[1]..][..dh], len, dh, keys);
             values.clear();
             for t in 0..len {
                 values.extend_from_slice(&qkv[t * stride + at[2]..][..dh]);
