@@ -80,6 +80,16 @@ pub struct MaskConfig {
     /// (Missing from an older bundle: off.)
     #[serde(default)]
     pub commands: bool,
+    /// A proxy's access-log fields that say where a request went and how it
+    /// ended: HAProxy's `backend/server` (between the frontend and the
+    /// timers, `web app/web1 0/0/2/0/2`) and its termination state (before
+    /// the connection counts and queues, `SC-- 1/1/0/0/0 0/0`):
+    /// `<BACKEND>/<SERVER>`, `<STATE>`. Every backend, server and way a
+    /// request ended otherwise made another template of one log format,
+    /// with its status code already a `<NUM>`. (Missing from an older
+    /// bundle: off.)
+    #[serde(default)]
+    pub proxy: bool,
 }
 
 impl Default for MaskConfig {
@@ -97,6 +107,7 @@ impl Default for MaskConfig {
             values: true,
             users: true,
             commands: true,
+            proxy: true,
         }
     }
 }
@@ -122,12 +133,13 @@ impl MaskConfig {
             values: false,
             users: false,
             commands: false,
+            proxy: false,
         }
     }
 
     /// The names accepted by [`MaskConfig::from_names`].
-    pub const NAMES: [&'static str; 12] =
-        ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted", "values", "users", "commands"];
+    pub const NAMES: [&'static str; 13] =
+        ["numbers", "hex", "uuids", "ipv4", "ipv6", "emails", "paths", "timestamps", "quoted", "values", "users", "commands", "proxy"];
 
     /// A config with exactly the named kinds on (`"numbers,hex,uuids"`);
     /// `"none"` turns all off, `"default"` gives the default.
@@ -154,6 +166,7 @@ impl MaskConfig {
                 "values" => &mut c.values,
                 "users" => &mut c.users,
                 "commands" => &mut c.commands,
+                "proxy" => &mut c.proxy,
                 other => return Err(UnknownMask(other.to_string())),
             };
             *flag = true;
@@ -345,6 +358,13 @@ impl Masker {
                 if let Some(head) = command_at(&words[..i], &words[i..]) {
                     out.push_str(head);
                     break;
+                }
+            }
+            if self.config.proxy {
+                if let Some((field, used)) = proxy_field(&words, i) {
+                    out.push_str(field);
+                    i += used;
+                    continue;
                 }
             }
             if !(self.config.users && user_slot(&words, i) && self.mask_user(word, out)) {
@@ -655,6 +675,54 @@ fn command_at(before: &[&str], rest: &[&str]) -> Option<&'static str> {
     }
 }
 
+/// The `proxy` kind: what stands for `words[i]` where it is one of an
+/// HAProxy log line's routing fields. Both are known by the fields around
+/// them, never by their own text:
+///
+/// * `backend/server`: the word after the frontend, which follows the
+///   bracketed accept date, and before the timers (`Tq/Tw/Tc/Tr/Tt` in the
+///   HTTP format, `Tw/Tc/Tt` in the TCP one), which are masked with it
+///   (`0/0/5007` would otherwise pass for a date);
+/// * the termination state: two or four flag characters (`----`, `SC--`,
+///   `cD`) before the connection counts (`actconn/feconn/beconn/srv_conn/retries`)
+///   and the queues (`srv_queue/backend_queue`).
+///
+/// Returns the text and how many words it stands for.
+fn proxy_field(words: &[&str], i: usize) -> Option<(&'static str, usize)> {
+    let word = words[i];
+    let next = words.get(i + 1).copied()?;
+    // `<BACKEND>/<SERVER>` and `<STATE>` themselves, so masking twice
+    // changes nothing.
+    if i >= 2 && words[i - 2].ends_with(']') && slashed_numbers(next, &[3, 5]) {
+        let (backend, server) = word.split_once('/')?;
+        if backend.is_empty() || server.is_empty() || server.contains('/') {
+            return None;
+        }
+        let route = if next.matches('/').count() == 2 {
+            "<BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>"
+        } else {
+            "<BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>/<NUM>/<NUM>"
+        };
+        return Some((route, 2));
+    }
+    let state = word == "<STATE>" || ((word.len() == 2 || word.len() == 4) && word.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'));
+    (state && slashed_numbers(next, &[5]) && words.get(i + 2).is_some_and(|q| slashed_numbers(q, &[2]))).then_some(("<STATE>", 1))
+}
+
+/// Whether `word` is `counts` numbers joined by `/` (each may be signed, or
+/// already `<NUM>`), for one of the given counts.
+fn slashed_numbers(word: &str, counts: &[usize]) -> bool {
+    let mut n = 0;
+    for part in word.split('/') {
+        n += 1;
+        let digits = part.strip_prefix(['-', '+']).unwrap_or(part);
+        if !(part == NUM || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))) {
+            return false;
+        }
+    }
+    counts.contains(&n)
+}
+
 fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -943,10 +1011,45 @@ mod tests {
     }
 
     #[test]
+    fn a_proxys_backend_server_and_termination_state() {
+        let http = |route: &str, state: &str| {
+            format!(
+                "haproxy[31633]: 127.0.0.1:51204 [02/Dec/2026:19:56:21.373] web {route} 0/-1/-1/-1/0 503 217 - - {state} 1/1/0/0/0 0/0 \"GET /dead/x HTTP/1.1\""
+            )
+        };
+        let template = m(&http("app/web1", "----"));
+        assert_eq!(
+            template,
+            "haproxy[<NUM>]: <IP> [<TS>] web <BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>/<NUM>/<NUM> <NUM> <NUM> - - <STATE> <NUM>/<NUM>/<NUM>/<NUM>/<NUM> <NUM>/<NUM> \"GET <PATH> HTTP/<NUM>\""
+        );
+        assert_eq!(m(&http("dead/<NOSRV>", "SC--")), template);
+        assert_eq!(m(&http("api/srv-2.b", "cD")), template);
+        // The TCP format: `Tw/Tc/Tt bytes state counts queues`.
+        assert_eq!(
+            m("haproxy[7]: 10.0.0.1:5000 [02/Dec/2026:19:56:21.373] db pg/pg1 0/0/5007 212 cD 2/2/1/1/0 0/0"),
+            "haproxy[<NUM>]: <IP> [<TS>] db <BACKEND>/<SERVER> <NUM>/<NUM>/<NUM> <NUM> <STATE> <NUM>/<NUM>/<NUM>/<NUM>/<NUM> <NUM>/<NUM>"
+        );
+        // Not those fields: no accept date two words before, no timers
+        // after, no queues after the counts, a flag word of another length.
+        for kept in [
+            "moved app/web1 to 0/0/2/0/2",
+            "[x] web app/web1 now",
+            "ok ---- 1/1/0/0/0 later",
+            "ok --- 1/1/0/0/0 0/0",
+            "[x] web a/b/c 1/2/3",
+        ] {
+            let masked = m(kept);
+            assert!(!masked.contains("<BACKEND>") && !masked.contains("<STATE>"), "{kept:?} → {masked:?}");
+        }
+        let off = Masker::new(MaskConfig { proxy: false, ..MaskConfig::default() });
+        assert!(off.mask(&http("app/web1", "----")).contains("app/web<NUM>"));
+    }
+
+    #[test]
     fn a_bundle_from_before_values_and_users_masks_as_it_was_trained() {
         let old: MaskConfig = toml::from_str("numbers = true\nhex = true\nuuids = true\nipv4 = true\nipv6 = true\nemails = true\npaths = true\ntimestamps = true\nquoted = false\n").unwrap();
-        assert!(!old.values && !old.users && !old.commands && !old.quoted);
-        assert_eq!(MaskConfig { values: true, users: true, commands: true, quoted: true, ..old }, MaskConfig::default());
+        assert!(!old.values && !old.users && !old.commands && !old.quoted && !old.proxy);
+        assert_eq!(MaskConfig { values: true, users: true, commands: true, quoted: true, proxy: true, ..old }, MaskConfig::default());
         let new: MaskConfig = toml::from_str(&toml::to_string(&MaskConfig::default()).unwrap()).unwrap();
         assert_eq!(new, MaskConfig::default());
     }
@@ -970,6 +1073,7 @@ mod tests {
             "Invalid user admin from 10.0.0.1; user bob(uid=1001) user=root to=<a@b.org>, x=<USER> postgres@shop user '<USER>'",
             "su: (to bob) root on x; for [alice] from=<bob> name=carol 'nofile' \"t\": soft=-1 GET / (root) CMD (x -f 'y')",
             "COMMAND=/bin/ls -l; statement: SELECT '<USER>' 'a",
+            "1.2.3.4:5 [02/Dec/2026:19:56:21.373] web dead/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/+1 0/0 \"GET / HTTP/1.1\"",
         ] {
             for cfg in [MaskConfig::default(), MaskConfig { quoted: true, ..MaskConfig::default() }] {
                 let masker = Masker::new(cfg);

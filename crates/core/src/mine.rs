@@ -191,7 +191,7 @@ pub fn template_regex(template: &str) -> String {
 }
 
 /// What each placeholder of the masker stands for, as a regex.
-const PLACEHOLDERS: [(&str, &str); 11] = [
+const PLACEHOLDERS: [(&str, &str); 14] = [
     // A timestamp spans up to six words (`Sun Dec 04 04:47:44 2005`).
     ("<TS>", r"\S+(?:\s+\S+){0,5}?"),
     ("<NUM>", r"-?\d+(?:[.,]\d+)*"),
@@ -205,6 +205,10 @@ const PLACEHOLDERS: [(&str, &str); 11] = [
     ("<HOST>", r"[a-z][a-z0-9_-]*"),
     // A command or statement runs to the end of the line.
     ("<CMD>", r".*"),
+    // HAProxy's `backend/server` is one word, its two halves any names.
+    ("<BACKEND>", r"[^\s/]+"),
+    ("<SERVER>", r"[^\s/]+"),
+    ("<STATE>", r"[A-Za-z-]{2}(?:[A-Za-z-]{2})?"),
 ];
 
 fn slug(template: &str, label: &str) -> String {
