@@ -329,6 +329,12 @@ mod tests {
         let recs = csv_records(ok.as_bytes()).unwrap();
         assert_eq!(recs.len(), 3);
         assert!(recs.iter().all(|r| r.invalid.is_none()), "{:?}", recs.iter().map(|r| &r.invalid).collect::<Vec<_>>());
+        // Closed quotes before it, one holding a newline, do not move the
+        // line it names (newlines are counted from one quote to the next).
+        let text = "source,log_message\nZ,\"q1\"\nY,\"two\nlines\"\nX,plain\nA,\"open\nB,fine\n";
+        let recs = csv_records(text.as_bytes()).unwrap();
+        let said = self::why(recs.last().unwrap()).expect("the open quote is reported");
+        assert!(said.contains("quote opened on line 6 is never closed") && said.contains("lines 6–7"), "{said}");
     }
 
     #[test]

@@ -221,6 +221,11 @@ impl<R: Read> Read for QuoteWatch<R> {
         // only a separator: jump to it (memchr); decide other bytes one by one.
         let buf = &out[..n];
         let mut i = 0;
+        // Newlines are counted once a buffer: up to `counted` when a quote
+        // opens (from where the last count stopped, not from the buffer's
+        // start: counting from the start at each quoted field scanned a
+        // buffer of short rows dozens of times), the rest at the end.
+        let (mut counted, mut line) = (0, self.line);
         while i < n {
             match self.state {
                 2 => match memchr::memchr(b'"', &buf[i..]) {
@@ -240,7 +245,9 @@ impl<R: Read> Read for QuoteWatch<R> {
                 state => {
                     self.state = match (state, buf[i]) {
                         (0, b'"') => {
-                            self.open_line = self.line + memchr::memchr_iter(b'\n', &buf[..i]).count() as u64;
+                            line += memchr::memchr_iter(b'\n', &buf[counted..i]).count() as u64;
+                            counted = i;
+                            self.open_line = line;
                             2
                         }
                         (3, b'"') => 2,
@@ -251,7 +258,7 @@ impl<R: Read> Read for QuoteWatch<R> {
                 }
             }
         }
-        self.line += memchr::memchr_iter(b'\n', buf).count() as u64;
+        self.line = line + memchr::memchr_iter(b'\n', &buf[counted..]).count() as u64;
         self.pos += n as u64;
         self.last_was_newline = out[n - 1] == b'\n';
         Ok(n)
