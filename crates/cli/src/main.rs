@@ -163,3 +163,17 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn train_help_names_every_mask_kind() {
+        let mut cli = super::Cli::command();
+        let help = cli.find_subcommand_mut("train").expect("train").render_long_help().to_string();
+        for kind in logsift_core::mask::MaskConfig::NAMES {
+            assert!(help.contains(&format!("{kind},")) || help.contains(&format!("{kind} (")), "`train --help` does not name {kind}");
+        }
+    }
+}

@@ -76,7 +76,9 @@ pub struct TrainArgs {
     /// TOML file of one-line label descriptions: `"Label" = "what it means"`.
     #[arg(long)]
     pub descriptions: Option<PathBuf>,
-    /// Kinds of variable text to mask (comma-separated, or 'default' / 'none').
+    /// Kinds of variable text to mask, comma-separated: numbers, hex, uuids,
+    /// ipv4, ipv6, emails, paths, timestamps, quoted, values, users, commands,
+    /// proxy (README, "How it works"); or 'default' (all of them) / 'none'.
     #[arg(long, default_value = "default")]
     pub mask: String,
     /// Column holding the label.

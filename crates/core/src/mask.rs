@@ -690,9 +690,10 @@ fn command_at(before: &[&str], rest: &[&str]) -> Option<&'static str> {
 /// Returns the text and how many words it stands for.
 fn proxy_field(words: &[&str], i: usize) -> Option<(&'static str, usize)> {
     let word = words[i];
-    let next = words.get(i + 1).copied()?;
-    // `<BACKEND>/<SERVER>` and `<STATE>` themselves, so masking twice
-    // changes nothing.
+    // Both fields come before numbers joined by `/`: most words stop here.
+    let next = words.get(i + 1).copied().filter(|n| n.contains('/'))?;
+    // (A template's own `<BACKEND>/<SERVER>`, `<NUM>` parts and `<STATE>`
+    // are taken too, so masking twice changes nothing.)
     if i >= 2 && words[i - 2].ends_with(']') && slashed_numbers(next, &[3, 5]) {
         let (backend, server) = word.split_once('/')?;
         if backend.is_empty() || server.is_empty() || server.contains('/') {
