@@ -690,11 +690,17 @@ fn command_at(before: &[&str], rest: &[&str]) -> Option<&'static str> {
 /// Returns the text and how many words it stands for.
 fn proxy_field(words: &[&str], i: usize) -> Option<(&'static str, usize)> {
     let word = words[i];
-    // Both fields come before numbers joined by `/`: most words stop here.
-    let next = words.get(i + 1).copied().filter(|n| n.contains('/'))?;
-    // (A template's own `<BACKEND>/<SERVER>`, `<NUM>` parts and `<STATE>`
-    // are taken too, so masking twice changes nothing.)
-    if i >= 2 && words[i - 2].ends_with(']') && slashed_numbers(next, &[3, 5]) {
+    // What the word itself and the one two before must be, checked first:
+    // most words of a line stop here. (A template's own
+    // `<BACKEND>/<SERVER>`, `<NUM>` parts and `<STATE>` are taken too, so
+    // masking twice changes nothing.)
+    let route = i >= 2 && words[i - 2].ends_with(']');
+    let state = word == "<STATE>" || ((word.len() == 2 || word.len() == 4) && word.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'));
+    if !route && !state {
+        return None;
+    }
+    let next = words.get(i + 1).copied()?;
+    if route && slashed_numbers(next, &[3, 5]) {
         let (backend, server) = word.split_once('/')?;
         if backend.is_empty() || server.is_empty() || server.contains('/') {
             return None;
@@ -706,7 +712,6 @@ fn proxy_field(words: &[&str], i: usize) -> Option<(&'static str, usize)> {
         };
         return Some((route, 2));
     }
-    let state = word == "<STATE>" || ((word.len() == 2 || word.len() == 4) && word.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-'));
     (state && slashed_numbers(next, &[5]) && words.get(i + 2).is_some_and(|q| slashed_numbers(q, &[2]))).then_some(("<STATE>", 1))
 }
 
