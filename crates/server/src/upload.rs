@@ -149,7 +149,7 @@ pub(crate) async fn classify_csv(
                 .collect();
             h.push("target_label".into());
             w.write_record(&h).map_err(internal)?;
-            Answer::LabelOnly(w)
+            Answer::LabelOnly(Box::new(w))
         } else {
             let w = CsvOutput::new(out_buf(), headers.as_deref());
             Answer::Full(if q.with_template { w.with_templates(svc.templates.clone()) } else { w })
@@ -197,7 +197,7 @@ pub(crate) async fn classify_csv(
                 w.finish().map_err(internal)?;
                 w.into_inner().map_err(internal)?
             }
-            Answer::LabelOnly(w) => w.into_inner().map_err(internal)?,
+            Answer::LabelOnly(w) => (*w).into_inner().map_err(internal)?,
         };
         Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"classified.csv\"")],
@@ -211,5 +211,6 @@ pub(crate) async fn classify_csv(
 /// The CSV being written: every column with the decision, or `?only_label`.
 enum Answer {
     Full(CsvOutput<Vec<u8>>),
-    LabelOnly(csv::Writer<Vec<u8>>),
+    /// (Boxed: the `csv` crate's writer is three times `CsvOutput`'s size.)
+    LabelOnly(Box<csv::Writer<Vec<u8>>>),
 }
