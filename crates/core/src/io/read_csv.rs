@@ -317,12 +317,19 @@ impl<R: Read> Read for LineCap<R> {
                 // once a row, and scanned each line byte by byte).
                 let limit = avail.len().min(out.len());
                 let (mut end, mut in_line) = (0, self.in_line);
-                for i in memchr::memchr_iter(b'\n', &avail[..limit]) {
-                    if in_line + (i - end) > self.cap {
-                        break;
+                if in_line + limit <= self.cap {
+                    // No line can pass the cap within `limit` bytes: up to
+                    // the last newline, found from the end (the usual case:
+                    // the cap is megabytes, `out` the parser's few KB).
+                    end = memchr::memrchr(b'\n', &avail[..limit]).map_or(0, |i| i + 1);
+                } else {
+                    for i in memchr::memchr_iter(b'\n', &avail[..limit]) {
+                        if in_line + (i - end) > self.cap {
+                            break;
+                        }
+                        end = i + 1;
+                        in_line = 0;
                     }
-                    end = i + 1;
-                    in_line = 0;
                 }
                 if end > 0 {
                     out[..end].copy_from_slice(&avail[..end]);
