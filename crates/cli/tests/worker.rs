@@ -1,6 +1,6 @@
 //! `logsift worker` against a real NATS server with JetStream: each test
-//! starts its own `nats-server` (Debian's, installed by `.ci/run`) on a free
-//! loopback port and stops it afterwards.
+//! starts its own `nats-server` (Debian's, installed by `.ci/run`) on a
+//! loopback port the server picks, and stops it afterwards.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -43,22 +43,42 @@ impl Drop for Nats {
     }
 }
 
+/// Starts a server on a port it picks itself (`listen: 127.0.0.1:-1`) and
+/// reads the port from its log. (A port found free by binding and closing a
+/// socket here could be handed to both tests of this file at once: the
+/// second server then failed to bind and exited, its test's probe reached
+/// the first test's server, and that test, done first, stopped it: refused.)
 fn start_nats() -> Option<Nats> {
     let bin = nats_server_binary()?;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let conf = dir.path().join("nats.conf");
-    std::fs::write(
-        &conf,
-        format!("listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: \"{}\"\n}}\n", dir.path().display()),
-    )
-    .unwrap();
-    let child = Command::new(bin).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("nats-server starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nats-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    std::fs::write(&conf, format!("listen: 127.0.0.1:-1\nmax_payload: 8MB\njetstream {{\n  store_dir: \"{}\"\n}}\n", dir.path().display()))
+        .unwrap();
+    let mut child =
+        Command::new(bin).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("nats-server starts");
+    // The log is read to its end on its own thread (a full pipe would stop
+    // the server); its port and readiness come back through a channel.
+    let (tx, rx) = std::sync::mpsc::channel::<Option<u16>>();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut port = None;
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if let Some((_, at)) = line.split_once("Listening for client connections on ") {
+                port = at.trim().rsplit(':').next().and_then(|p| p.parse().ok());
+            }
+            if line.contains("Server is ready") {
+                let _ = tx.send(port);
+            }
+        }
+        let _ = tx.send(None);
+    });
+    let port = match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(Some(port)) => port,
+        other => {
+            let _ = child.kill();
+            panic!("nats-server did not start ({other:?}, exit {:?})", child.wait().ok());
+        }
+    };
     Some(Nats { child, url: format!("nats://127.0.0.1:{port}"), _dir: dir })
 }
 
