@@ -14,7 +14,7 @@ A=../shared/data/codebasics/synthetic_logs.csv
 [ -f "$A" ] || { echo "$A is missing" >&2; exit 1; }
 export LOGSIFT_MINILM_DIR="${LOGSIFT_MINILM_DIR:-$(scripts/fetch-minilm.sh)}"
 cargo build --release -q -p logsift
-BIN=./target/release/logsift
+BIN="${CARGO_TARGET_DIR:-target}/release/logsift"
 B=/tmp/cb1m.csv
 scripts/resample.sh "$A" "$B"
 if [ "${SKIP_CRITERION:-}" != 1 ]; then
