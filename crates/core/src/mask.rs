@@ -700,33 +700,31 @@ fn proxy_field(words: &[&str], i: usize) -> Option<(&'static str, usize)> {
         return None;
     }
     let next = words.get(i + 1).copied()?;
-    if route && slashed_numbers(next, &[3, 5]) {
+    let timers = route.then(|| slashed_numbers(next)).flatten();
+    if matches!(timers, Some(3 | 5)) {
         let (backend, server) = word.split_once('/')?;
         if backend.is_empty() || server.is_empty() || server.contains('/') {
             return None;
         }
-        let route = if next.matches('/').count() == 2 {
-            "<BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>"
-        } else {
-            "<BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>/<NUM>/<NUM>"
-        };
+        let route =
+            if timers == Some(3) { "<BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>" } else { "<BACKEND>/<SERVER> <NUM>/<NUM>/<NUM>/<NUM>/<NUM>" };
         return Some((route, 2));
     }
-    (state && slashed_numbers(next, &[5]) && words.get(i + 2).is_some_and(|q| slashed_numbers(q, &[2]))).then_some(("<STATE>", 1))
+    (state && slashed_numbers(next) == Some(5) && words.get(i + 2).is_some_and(|q| slashed_numbers(q) == Some(2))).then_some(("<STATE>", 1))
 }
 
-/// Whether `word` is `counts` numbers joined by `/` (each may be signed, or
-/// already `<NUM>`), for one of the given counts.
-fn slashed_numbers(word: &str, counts: &[usize]) -> bool {
+/// How many numbers `word` is, joined by `/` (each may be signed, or already
+/// `<NUM>`); `None` when it is anything else.
+fn slashed_numbers(word: &str) -> Option<usize> {
     let mut n = 0;
     for part in word.split('/') {
         n += 1;
         let digits = part.strip_prefix(['-', '+']).unwrap_or(part);
         if !(part == NUM || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))) {
-            return false;
+            return None;
         }
     }
-    counts.contains(&n)
+    Some(n)
 }
 
 fn is_email(s: &str) -> bool {

@@ -155,6 +155,16 @@ impl LayerNorm {
     fn apply_rows(&self, x: &mut [f32], width: usize) {
         x.par_chunks_mut(width * 16).for_each(|rows| kernels::layer_norm(rows, &self.g, &self.b, self.eps));
     }
+
+    /// The step after a dense layer that feeds the residual stream, for
+    /// [`super::sgemm::PackedW::matmul_then`]: the block's product `c` and
+    /// `bias` added into its rows of `x`, then this norm over them.
+    fn after_residual<'a>(&'a self, bias: &'a [f32]) -> impl Fn(&mut [f32], &mut [f32]) + Sync + 'a {
+        move |c, xr| {
+            kernels::add_residual_bias(xr, c, bias);
+            kernels::layer_norm(xr, &self.g, &self.b, self.eps);
+        }
+    }
 }
 
 /// Most tokens in one forward pass: activations take about 15 KB a token
@@ -463,18 +473,10 @@ impl Bert {
                     part.copy_from_slice(&heads_out[(o * heads + head * len + (t - o)) * dh..][..dh]);
                 }
             });
-            let (b, ln1) = (&layer.attn_out.b, &layer.ln1);
-            layer.attn_out.w.matmul_then(ctx, total, tmp, Some((x, h)), |c, xr| {
-                kernels::add_residual_bias(xr, c, b);
-                kernels::layer_norm(xr, &ln1.g, &ln1.b, ln1.eps);
-            });
+            layer.attn_out.w.matmul_then(ctx, total, tmp, Some((x, h)), layer.ln1.after_residual(&layer.attn_out.b));
             let b = &layer.ff_in.b;
             layer.ff_in.w.matmul_then(x, total, ff, None, |c, _| kernels::bias_gelu(c, b));
-            let (b, ln2) = (&layer.ff_out.b, &layer.ln2);
-            layer.ff_out.w.matmul_then(ff, total, tmp, Some((x, h)), |c, xr| {
-                kernels::add_residual_bias(xr, c, b);
-                kernels::layer_norm(xr, &ln2.g, &ln2.b, ln2.eps);
-            });
+            layer.ff_out.w.matmul_then(ff, total, tmp, Some((x, h)), layer.ln2.after_residual(&layer.ff_out.b));
         }
         // Mean pooling and L2 normalisation.
         Ok(offsets
