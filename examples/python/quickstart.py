@@ -3,13 +3,18 @@
 #
 # Notebook-style (each `# %%` is a cell; Jupyter and VS Code open it as a
 # notebook, `python examples/python/quickstart.py` runs it top to bottom).
-# It needs `pip install logsift pandas` — see the README, "From Python".
+# It needs pandas beside the wheel (`pip install ./crates/python pandas`) —
+# see the README, "From Python".
 
 # %%
 import pathlib
+import sys
 import tempfile
 
-import pandas as pd
+try:
+    import pandas as pd
+except ImportError:
+    sys.exit("this tour works on pandas DataFrames: pip install pandas, then run it again")
 
 import logsift
 
@@ -19,8 +24,8 @@ ROOT = HERE.parent.parent
 # %% [markdown]
 # ## Load the bundled model and classify a DataFrame
 # `Model.load()` with no path is the model that ships in the wheel. It finds
-# the MiniLM weights as the CLI does (`LOGSIFT_MINILM_DIR`, the Hugging Face
-# cache) and never downloads them; without them it says so and uses the
+# the MiniLM weights as the CLI does (`LOGSIFT_MINILM_DIR`,
+# `~/.cache/logsift/all-MiniLM-L6-v2`, the Hugging Face cache) and never downloads them; without them it says so and uses the
 # bundled lexical model.
 
 # %%

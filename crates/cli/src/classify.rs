@@ -142,7 +142,7 @@ fn parse_multiline(s: &str) -> Result<Multiline, String> {
 }
 
 /// Prints the per-tier summary.
-pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
+pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str, llm_on: bool) {
     let rows = stats.records;
     let secs = elapsed.as_secs_f64();
     eprintln!("logsift: {rows} rows in {secs:.2} s ({:.0} rows/s), model {model}", rows as f64 / secs.max(1e-9));
@@ -151,9 +151,11 @@ pub fn print_summary(stats: &Stats, elapsed: Duration, model: &str) {
         let name = if t == TierKind::None { "unclassified" } else { t.as_str() };
         eprintln!("  {name:<13}{n:>10}  {:>5.1}%", 100.0 * n as f64 / rows.max(1) as f64);
     }
+    // With the LLM off, the templates passed on to its place are no questions asked.
+    let llm = if llm_on { format!("llm asked about {}", stats.llm_queries) } else { "llm off".to_string() };
     eprintln!(
-        "  cache hits {} ({} through {} learned patterns), model asked about {} distinct templates, llm about {}, bad rows {}",
-        stats.cache_hits, stats.pattern_hits, stats.patterns_learned, stats.model_queries, stats.llm_queries, stats.invalid
+        "  cache hits {} ({} through {} learned patterns), model asked about {} distinct templates, {llm}, bad rows {}",
+        stats.cache_hits, stats.pattern_hits, stats.patterns_learned, stats.model_queries, stats.invalid
     );
     for (tier, n) in &stats.tier_errors {
         eprintln!("  {tier} tier failed on {n} batch(es): see the detail column");
@@ -563,7 +565,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
         eprintln!("logsift: warning: no data rows in the input");
     }
     if !args.quiet {
-        print_summary(&stats, start.elapsed(), &loaded.bundle.dir.display().to_string());
+        print_summary(&stats, start.elapsed(), &loaded.bundle.dir.display().to_string(), loaded.llm.is_some());
         if let Some(llm) = &loaded.llm {
             eprintln!("  {}", crate::llm::summary(llm));
         }

@@ -75,9 +75,10 @@ pub fn open_hooked(path: &str, format: Option<Format>, opts: &InputOptions, befo
 }
 
 /// Follows `path` like `tail -F`: reads it to the end, then waits for more,
-/// reopening it when it is rotated (replaced or truncated); ends when `stop`
-/// is set. Line formats only (text, JSON Lines). `before` is called before
-/// each read of the file, as for [`open_hooked`].
+/// reopening it when it is rotated (replaced, truncated, or truncated and
+/// rewritten past where it was read); ends when `stop` is set. Line formats
+/// only (text, JSON Lines). `before` is called before each read of the file,
+/// as for [`open_hooked`].
 pub fn follow(
     path: &str,
     format: Option<Format>,
@@ -90,17 +91,78 @@ pub fn follow(
         bail!("--follow reads line formats (text, JSON Lines), not CSV: a rotated CSV file would start with a header row");
     }
     let file = File::open(path).with_context(|| format!("cannot open input {path}"))?;
-    let reader = Follow { path: path.into(), id: file_id(&file), file, pos: 0, stop };
+    let reader = Follow::new(path.into(), file, stop);
     from_reader(path.to_string(), path, Box::new(BufReader::with_capacity(1 << 16, Hooked { inner: reader, before })), Some(format), opts)
 }
 
+/// Bytes before the read position that [`Follow`] compares with the file,
+/// to tell a rewrite of the same file from an append.
+const FOLLOW_TAIL: usize = 64;
+
 /// A file read like `tail -F`.
+///
+/// A rotation is told three ways at the end of the file: another file under
+/// the name (its device and inode differ), a file shorter than the position
+/// read, and — what size alone misses — a file truncated and rewritten past
+/// that position between two looks: the last bytes read are no longer the
+/// bytes at their place. Each restarts at the new file's start. A line the
+/// old file left unfinished is ended there, so it is never joined to the
+/// new file's first line.
 struct Follow {
     path: std::path::PathBuf,
     file: File,
     id: (u64, u64),
     pos: u64,
     stop: Arc<AtomicBool>,
+    /// The last bytes read (up to [`FOLLOW_TAIL`]), ending at `pos`.
+    tail: Vec<u8>,
+    /// The last read came back empty: look for a rotation before the next.
+    at_end: bool,
+    /// A newline to hand out before the new file's bytes.
+    end_line: bool,
+}
+
+impl Follow {
+    fn new(path: std::path::PathBuf, file: File, stop: Arc<AtomicBool>) -> Self {
+        Follow { path, id: file_id(&file), file, pos: 0, stop, tail: Vec::with_capacity(FOLLOW_TAIL), at_end: false, end_line: false }
+    }
+
+    /// Whether the file read was rotated since the last look, and if so
+    /// the file to read from its start.
+    fn rotated(&self) -> Option<File> {
+        let f = File::open(&self.path).ok()?;
+        let len = f.metadata().map_or(self.pos, |m| m.len());
+        if file_id(&f) != self.id || len < self.pos {
+            return Some(f);
+        }
+        // Same file, as long or longer: do the bytes before `pos` still read as they did?
+        if !self.tail.is_empty() && len > self.pos {
+            let mut now = vec![0; self.tail.len()];
+            if read_at(&self.file, &mut now, self.pos - self.tail.len() as u64).is_ok() && now != self.tail {
+                return Some(f);
+            }
+        }
+        None
+    }
+
+    fn restart(&mut self, f: File) {
+        tracing::info!("{}: rotated; reading the new file from its start", self.path.display());
+        self.end_line = self.tail.last().is_some_and(|&b| b != b'\n');
+        self.id = file_id(&f);
+        self.file = f;
+        self.pos = 0;
+        self.tail.clear();
+    }
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 #[cfg(unix)]
@@ -117,26 +179,34 @@ fn file_id(_: &File) -> (u64, u64) {
 impl Read for Follow {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
+            if std::mem::take(&mut self.end_line) && !buf.is_empty() {
+                buf[0] = b'\n';
+                return Ok(1);
+            }
+            if std::mem::take(&mut self.at_end) {
+                if let Some(f) = self.rotated() {
+                    self.restart(f);
+                    continue;
+                }
+            }
             let n = self.file.read(buf)?;
             if n > 0 {
                 self.pos += n as u64;
+                let keep = n.min(FOLLOW_TAIL);
+                let drop = (self.tail.len() + keep).saturating_sub(FOLLOW_TAIL);
+                self.tail.drain(..drop);
+                self.tail.extend_from_slice(&buf[n - keep..n]);
                 return Ok(n);
             }
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(0);
             }
-            // At the end: has the file been replaced or truncated?
-            if let Ok(f) = File::open(&self.path) {
-                let len = f.metadata().map_or(self.pos, |m| m.len());
-                if file_id(&f) != self.id || len < self.pos {
-                    tracing::info!("{}: rotated; reading the new file from its start", self.path.display());
-                    self.id = file_id(&f);
-                    self.file = f;
-                    self.pos = 0;
-                    continue;
-                }
+            if let Some(f) = self.rotated() {
+                self.restart(f);
+                continue;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
+            self.at_end = true;
         }
     }
 }

@@ -48,12 +48,13 @@ pub struct Loaded {
 /// same for `classify`, `eval`, `serve` and `worker` (flattened into each).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ModelArgs {
-    /// Model bundle directory [default: $LOGSIFT_MODEL, else the bundled models/default,
-    /// or models/lexical when the MiniLM weights are absent].
+    /// Model bundle directory [default: $LOGSIFT_MODEL, else the built-in copy of
+    /// models/default, or of models/lexical when the MiniLM weights are absent].
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Directory with the all-MiniLM-L6-v2 weights, for bundles that use them
-    /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
+    /// [default: $LOGSIFT_MINILM_DIR, else ~/.cache/logsift/all-MiniLM-L6-v2 (where
+    /// scripts/fetch-minilm.sh puts them), else the Hugging Face cache, else a download].
     #[arg(long)]
     pub encoder_dir: Option<PathBuf>,
     /// Learn variables from the stream: a word position that took this many
@@ -63,15 +64,6 @@ pub struct ModelArgs {
     /// and template ids are not affected.
     #[arg(long, value_name = "N", default_value_t = logsift_core::learn::DEFAULT_MIN_VALUES)]
     pub learn_variables: usize,
-}
-
-/// The bundled default, and its weight-free fallback.
-fn default_dirs() -> (PathBuf, PathBuf) {
-    let base = [PathBuf::from("models"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models"))]
-        .into_iter()
-        .find(|b| b.join("default/model.toml").exists())
-        .unwrap_or_else(|| PathBuf::from("models"));
-    (base.join("default"), base.join("lexical"))
 }
 
 /// Loads the bundle and builds its pipeline, with the LLM tier the flags ask for.
@@ -90,21 +82,19 @@ pub fn load(choice: &ModelArgs, llm: &crate::llm::LlmArgs, cache_capacity: usize
             (bundle, encoder)
         }
         None => {
-            let (default, fallback) = default_dirs();
-            let bundle = Bundle::load(&default).with_context(|| format!("cannot load the default model bundle {}", default.display()))?;
+            // Compiled in: an installed binary needs no checkout beside it.
+            let bundle = Bundle::builtin_default().context("cannot load the built-in default model bundle")?;
             match assemble::bundle_encoder(&bundle, choice.encoder_dir.as_deref(), Weights::LocalOnly) {
                 Ok(encoder) => (bundle, encoder),
                 Err(why @ EmbedError::NotFound { .. }) => {
                     // One line: it shows on every run without the weights.
                     eprintln!(
                         "logsift: warning: no all-MiniLM-L6-v2 weights ({}): using the lexical model {}; \
-                         scripts/fetch-minilm.sh and {}=<its output> give the default one",
+                         scripts/fetch-minilm.sh puts them where logsift looks",
                         why.one_line(),
-                        fallback.display(),
-                        logsift_embed::DIR_ENV
+                        logsift_core::bundle::BUILTIN_LEXICAL,
                     );
-                    let bundle =
-                        Bundle::load(&fallback).with_context(|| format!("cannot load the fallback model bundle {}", fallback.display()))?;
+                    let bundle = Bundle::builtin_lexical().context("cannot load the built-in lexical model bundle")?;
                     let encoder = assemble::bundle_encoder(&bundle, None, Weights::LocalOnly)?;
                     (bundle, encoder)
                 }

@@ -200,12 +200,36 @@ pub fn run(args: PatternsArgs) -> Result<()> {
             let status = p.status.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
             let labels = majority(&p.labels).map(|l| format!("  ({l})")).unwrap_or_default();
             writeln!(out, "{:>8} {:>6.2}%  {status}{}{labels}", p.count, p.share * 100.0, p.template)?;
+            let detail = text_detail(p);
+            if !detail.is_empty() {
+                writeln!(out, "{:17}{detail}", "")?;
+            }
         }
         if patterns.len() > args.top {
             writeln!(out, "… {} more (--top, --json, --csv)", patterns.len() - args.top)?;
         }
     }
     Ok(())
+}
+
+/// The text output's second line of a pattern: when it was first and last
+/// seen, its sources and its labels, with their line counts.
+fn text_detail(p: &Pattern) -> String {
+    let counts = |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+    let mut parts = vec![];
+    match (&p.first_seen, &p.last_seen) {
+        (Some(f), Some(l)) if f != l => parts.push(format!("seen {f} .. {l}")),
+        (Some(f), _) => parts.push(format!("seen {f}")),
+        _ => {}
+    }
+    // (Lines without a source are all under "": nothing to say.)
+    if p.sources.keys().any(|k| !k.is_empty()) {
+        parts.push(format!("sources: {}", counts(&p.sources)));
+    }
+    if !p.labels.is_empty() {
+        parts.push(format!("labels: {}", counts(&p.labels)));
+    }
+    parts.join("; ")
 }
 
 fn esc(s: &str) -> String {

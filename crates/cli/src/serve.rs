@@ -44,9 +44,14 @@ pub struct ServeArgs {
     /// and between requests on a kept-alive one (so also the idle timeout).
     #[arg(long, default_value_t = 10.0)]
     pub header_timeout: f64,
-    /// Most open connections; more wait in the kernel's backlog.
+    /// Most open connections. Past it, up to 64 more are accepted for a
+    /// short while to answer GET /health (anything else: 503, Retry-After).
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Seconds a /v1/classify/stream body may send nothing before the stream
+    /// is answered with an error line and closed.
+    #[arg(long, default_value_t = 60.0)]
+    pub idle_timeout: f64,
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
     #[arg(long, default_value_t = 10.0)]
     pub shutdown_grace: f64,
@@ -102,9 +107,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         cors_origins: args.cors_origin.iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
         max_inflight_bytes: args.max_inflight_mib.max(1).saturating_mul(1024 * 1024),
         max_columns: args.max_columns.max(1),
+        stream_idle_timeout: Duration::from_secs_f64(args.idle_timeout.max(0.001)),
         conn: logsift_server::conn::ConnLimits {
             header_timeout: Duration::from_secs_f64(args.header_timeout.max(0.001)),
             max_connections: args.max_connections.max(1),
+            reserve: logsift_server::conn::ConnLimits::default().reserve,
             shutdown_grace: Duration::from_secs_f64(args.shutdown_grace.max(0.0)),
         },
     };

@@ -9,11 +9,16 @@ fn without_minilm_weights_the_default_falls_back_loudly() {
     let o = logsift_env(
         &["classify", "examples/test.csv"],
         None,
-        &[("LOGSIFT_MINILM_DIR", None), ("HF_HOME", Some(empty.path().to_str().unwrap())), ("HF_HUB_CACHE", None)],
+        &[
+            ("LOGSIFT_MINILM_DIR", None),
+            ("HF_HOME", Some(empty.path().to_str().unwrap())),
+            ("HF_HUB_CACHE", None),
+            ("XDG_CACHE_HOME", Some(empty.path().to_str().unwrap())),
+        ],
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("warning") && o.stderr.contains("all-MiniLM-L6-v2") && o.stderr.contains("models/lexical"), "{}", o.stderr);
-    assert!(o.stderr.contains("model models/lexical"), "the summary names the model used: {}", o.stderr);
+    assert!(o.stderr.contains("model <built-in>/models/lexical"), "the summary names the model used: {}", o.stderr);
     assert_eq!(o.stderr.lines().filter(|l| l.contains("warning")).count(), 1, "one line: {}", o.stderr);
     assert_eq!(csv_rows(&o.stdout).len(), 14);
     // An explicit bundle that needs the weights is an error, not a fallback.
@@ -24,6 +29,60 @@ fn without_minilm_weights_the_default_falls_back_loudly() {
     );
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("/nonexistent") && o.stderr.contains("--encoder-dir"), "{}", o.stderr);
+}
+
+#[test]
+fn weights_where_the_fetch_script_puts_them_are_found_with_no_variable() {
+    // Before: found only through LOGSIFT_MINILM_DIR, which the README set only under *Development*.
+    let Some(weights) = minilm_dir() else { return };
+    let cache = tempfile::tempdir().unwrap();
+    let script = root().join("scripts/fetch-minilm.sh");
+    let hf = tempfile::tempdir().unwrap();
+    let env = [
+        ("LOGSIFT_MINILM_DIR", None),
+        ("HF_HOME", Some(hf.path().to_str().unwrap())),
+        ("HF_HUB_CACHE", None),
+        ("HF_HUB_OFFLINE", Some("1")),
+        ("XDG_CACHE_HOME", Some(cache.path().to_str().unwrap())),
+    ];
+    let dir = cache.path().join("logsift/all-MiniLM-L6-v2");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in std::fs::read_dir(&weights).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            std::os::unix::fs::symlink(&f, dir.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let head = std::fs::read_to_string(&script).unwrap();
+    assert!(head.contains("${XDG_CACHE_HOME:-$HOME/.cache}/logsift/all-MiniLM-L6-v2"), "the script unpacks where logsift looks");
+    let o = logsift_env(&["classify", "examples/test.csv"], None, &env);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("warning"), "no fallback: {}", o.stderr);
+    assert!(o.stderr.contains("model <built-in>/models/default"), "{}", o.stderr);
+}
+
+#[test]
+fn an_installed_binary_needs_no_checkout_beside_it() {
+    // Before: the default bundles were found through the clone's absolute
+    // path, so a moved or deleted clone broke `logsift classify`.
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("logsift");
+    std::fs::copy(env!("CARGO_BIN_EXE_logsift"), &exe).unwrap();
+    std::fs::copy(root().join("examples/test.csv"), dir.path().join("in.csv")).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(&exe)
+        .args(["classify", "in.csv"])
+        .current_dir(dir.path())
+        .env_remove("LOGSIFT_MODEL")
+        .env_remove("LOGSIFT_MINILM_DIR")
+        .env("HF_HOME", empty.path())
+        .env("XDG_CACHE_HOME", empty.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(csv_rows(&String::from_utf8_lossy(&out.stdout)).len(), 14, "{stderr}");
+    assert!(stderr.contains("model <built-in>/models/lexical"), "{stderr}");
 }
 
 #[test]
@@ -284,6 +343,40 @@ fn follow_reads_appended_lines_across_a_rotation_until_sigint() {
     let o = logsift(&["classify", "--follow", "examples/test.csv"], None);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("line formats"), "{}", o.stderr);
+}
+
+#[test]
+fn follow_restarts_a_file_truncated_and_rewritten_past_where_it_was_read() {
+    // Before: the rewrite went unnoticed (the file was not shorter than the
+    // position read), lines 10-19 of the new file were lost and a fragment of
+    // one came out as a record.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let lines = |from: usize, n: usize, what: &str| (from..from + n).map(|i| format!("User User{i} {what}.\n")).collect::<String>();
+    std::fs::write(&log, lines(0, 10, "logged in")).unwrap();
+    let mut child = spawn(&["classify", "--follow", log.to_str().unwrap(), "--model", "models/lexical", "-q"]);
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::BufReader::new(child.stdout.take().unwrap())));
+    let message = |line: String| serde_json::from_str::<serde_json::Value>(&line).unwrap()["log_message"].as_str().unwrap().to_string();
+    for i in 0..10 {
+        assert_eq!(message(read_line_within(out.clone(), 10).expect("an existing line")), format!("User User{i} logged in."));
+    }
+    // Truncated and rewritten, larger, in one write between two looks of the follower.
+    std::fs::write(&log, lines(100, 40, "logged out")).unwrap();
+    for i in 100..140 {
+        assert_eq!(message(read_line_within(out.clone(), 10).expect("a line of the rewrite")), format!("User User{i} logged out."));
+    }
+    // An unfinished last line, then a rotation: the line ends where the old file did.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    write!(f, "User User7 half").unwrap();
+    drop(f);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    std::fs::write(&log, "Backup completed successfully.\n").unwrap();
+    assert_eq!(message(read_line_within(out.clone(), 10).unwrap()), "User User7 half");
+    assert_eq!(message(read_line_within(out.clone(), 10).unwrap()), "Backup completed successfully.");
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]

@@ -133,4 +133,13 @@ fn two_days_of_one_log_have_the_same_patterns_and_their_times() {
         assert!(!first.is_empty() && !last.is_empty(), "times for every pattern: {p}");
         assert!(first.contains('3'), "times from the compared day: {p}");
     }
+    // The text output says the same as the JSON (before: count, share and template only).
+    let o = logsift(&["patterns", "-", "--format", "csv", "--encoder", "none", "--top", "3"], Some(data.as_bytes()));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let top: Vec<&str> = o.stdout.lines().skip(1).take(6).collect();
+    for (head, detail) in top.chunks(2).map(|c| (c[0], c[1])) {
+        assert!(head.contains('%'), "{}", o.stdout);
+        assert!(detail.trim_start().starts_with("seen ") && detail.contains(" .. "), "first and last seen: {}", o.stdout);
+        assert!(detail.contains("sources: ") && detail.contains("labels: "), "{}", o.stdout);
+    }
 }

@@ -9,7 +9,7 @@ fn minilm_bundles_train_classify_and_embed() {
     // The default bundle uses MiniLM when the weights are there.
     let o = logsift(&["classify", "examples/test.csv"], None);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stderr.contains("model models/default") && !o.stderr.contains("warning"), "{}", o.stderr);
+    assert!(o.stderr.contains("model <built-in>/models/default") && !o.stderr.contains("warning"), "{}", o.stderr);
     // embed writes the reference vectors of sentence-transformers.
     let reference = std::fs::read_to_string(root().join("crates/embed/tests/fixtures/minilm_reference.jsonl")).unwrap();
     let refs: Vec<serde_json::Value> = reference.lines().take(12).map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -266,7 +266,36 @@ pub struct BundleFiles<'a> {
     pub examples: Option<&'a str>,
 }
 
+/// The files of one of the repository's bundles (`models/NAME`), compiled in.
+macro_rules! builtin_files {
+    ($dir:literal) => {
+        BundleFiles {
+            model_toml: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/", $dir, "/model.toml")),
+            head: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/", $dir, "/head.safetensors")),
+            rules: Some(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/", $dir, "/rules.toml"))),
+            examples: Some(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/", $dir, "/examples.jsonl"))),
+        }
+    };
+}
+
+/// The name a built-in bundle's directory is given in messages.
+pub const BUILTIN_DEFAULT: &str = "<built-in>/models/default";
+/// The name of the built-in weight-free fallback.
+pub const BUILTIN_LEXICAL: &str = "<built-in>/models/lexical";
+
 impl Bundle {
+    /// The bundled default (`models/default`: lexical and MiniLM features),
+    /// compiled into the program: an installed binary or wheel needs no
+    /// checkout beside it.
+    pub fn builtin_default() -> Result<Bundle, BundleError> {
+        Bundle::from_files(Path::new(BUILTIN_DEFAULT), builtin_files!("default"))
+    }
+
+    /// The bundled weight-free fallback (`models/lexical`), compiled in.
+    pub fn builtin_lexical() -> Result<Bundle, BundleError> {
+        Bundle::from_files(Path::new(BUILTIN_LEXICAL), builtin_files!("lexical"))
+    }
+
     /// Reads and checks a bundle directory.
     pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
         let mpath = dir.join("model.toml");

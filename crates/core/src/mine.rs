@@ -192,7 +192,7 @@ pub fn template_regex(template: &str) -> String {
 
 /// What each placeholder of the masker stands for, as a regex.
 const PLACEHOLDERS: [(&str, &str); 14] = [
-    // A timestamp spans up to six words (`Sun Dec 04 04:47:44 2005`).
+    // A timestamp spans up to six words (`Wed Dec 02 19:55:30 2026`).
     ("<TS>", r"\S+(?:\s+\S+){0,5}?"),
     ("<NUM>", r"-?\d+(?:[.,]\d+)*"),
     ("<HEX>", r"[0-9A-Fa-f]+"),

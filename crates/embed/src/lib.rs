@@ -28,8 +28,10 @@
 //!   vectors back in input order. Padding is masked out, so the vectors do not
 //!   change (the reference figures were checked at batch 1 and 32).
 //! * **Weights are found, not assumed** ([`resolve_model_dir`]): an explicit
-//!   directory (`--encoder-dir` or `LOGSIFT_MINILM_DIR`), then the Hugging Face
-//!   cache, then a download from the Hub (feature `hub`, on by default). When
+//!   directory (`--encoder-dir` or `LOGSIFT_MINILM_DIR`), then where
+//!   `scripts/fetch-minilm.sh` puts them ([`default_model_dir`]), then the
+//!   Hugging Face cache, then a download from the Hub (feature `hub`, which
+//!   the CLI and the wheel turn on). When
 //!   none works the error lists each place tried and how to fix it. Nothing is
 //!   fetched at build time.
 //! * **Safe loading.** Weights are read into memory and hashed (sha256, stored
@@ -125,6 +127,17 @@ fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
     (repo, snaps.into_iter().map(|(_, p)| p).collect())
 }
 
+/// Where `scripts/fetch-minilm.sh` unpacks the weights, and logsift looks
+/// for them with no flag or variable: `$XDG_CACHE_HOME/logsift/all-MiniLM-L6-v2`,
+/// else `~/.cache/logsift/all-MiniLM-L6-v2`.
+pub fn default_model_dir() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("logsift").join("all-MiniLM-L6-v2"))
+}
+
 /// The newest complete copy of the model in the Hugging Face cache, if any.
 pub fn cached_model_dir() -> Option<PathBuf> {
     hf_cache_snapshots().1.into_iter().find(|s| has_model(s).is_ok())
@@ -140,8 +153,9 @@ impl EmbedError {
     }
 }
 
-/// Finds the weights: `explicit` (or `$LOGSIFT_MINILM_DIR`), then the Hugging
-/// Face cache, then (feature `hub`, unless `HF_HUB_OFFLINE=1`) the Hub.
+/// Finds the weights: `explicit` (or `$LOGSIFT_MINILM_DIR`), then
+/// [`default_model_dir`], then the Hugging Face cache, then (feature `hub`,
+/// unless `HF_HUB_OFFLINE=1`) the Hub.
 pub fn resolve_model_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbedError> {
     find_model_dir(explicit, assemble::Weights::Anywhere)
 }
@@ -161,6 +175,12 @@ pub fn find_model_dir(explicit: Option<&Path>, weights: assemble::Weights) -> Re
         };
     }
     tried.push(format!("--encoder-dir / {DIR_ENV}: not set"));
+    if let Some(dir) = default_model_dir() {
+        match has_model(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(why) => tried.push(format!("{} (where scripts/fetch-minilm.sh puts them): {why}", dir.display())),
+        }
+    }
     let (repo, snaps) = hf_cache_snapshots();
     if snaps.is_empty() {
         tried.push(format!("Hugging Face cache {}: no snapshots", repo.display()));

@@ -98,7 +98,8 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
 /// Everything the LLM tier needs to know.
 #[derive(Clone)]
 pub struct LlmConfig {
-    /// Base URL; requests go to `{base_url}/chat/completions`.
+    /// Base URL; requests go to `{base_url}/chat/completions`, with the
+    /// base's query string, if any, kept after the path ([`crate::chat_url`]).
     pub base_url: String,
     /// Model name.
     pub model: String,
@@ -561,7 +562,7 @@ impl LlmTier {
     }
 
     fn call_http(&self, http: &reqwest::blocking::Client, body: &Value, n: usize) -> Result<Vec<LineAnswer>, CallError> {
-        let mut req = http.post(format!("{}/chat/completions", self.cfg.base_url)).json(body);
+        let mut req = http.post(crate::chat_url(&self.cfg.base_url)).json(body);
         if let Some(key) = &self.cfg.api_key {
             req = req.bearer_auth(key);
         }

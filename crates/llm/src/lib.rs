@@ -49,3 +49,33 @@ pub fn redact_url(url: &str) -> String {
         None => url.to_string(),
     }
 }
+
+/// The chat-completions endpoint of a base URL: the path gets
+/// `/chat/completions`, and a query string (`?key=…`, `?api-version=…`)
+/// stays after it (`…/v1?key=abc` → `…/v1/chat/completions?key=abc`); a
+/// fragment is dropped, as HTTP never sends one.
+pub fn chat_url(base: &str) -> String {
+    let cut = base.find(['?', '#']).unwrap_or(base.len());
+    let (path, rest) = base.split_at(cut);
+    let query = rest.split('#').next().unwrap_or("");
+    format!("{}/chat/completions{query}", path.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoint_keeps_the_query_after_the_path() {
+        // Before: `…/v1?key=abc/chat/completions`.
+        for (base, url) in [
+            ("http://h:8080/v1?key=abc", "http://h:8080/v1/chat/completions?key=abc"),
+            ("http://h/v1/?key=a&b=c#frag", "http://h/v1/chat/completions?key=a&b=c"),
+            ("https://api.groq.com/openai/v1", "https://api.groq.com/openai/v1/chat/completions"),
+            ("http://h/v1/", "http://h/v1/chat/completions"),
+        ] {
+            assert_eq!(chat_url(base), url);
+        }
+        assert_eq!(redact_url("http://u:p@h/v1?key=abc"), "http://h/v1", "the key is never shown");
+    }
+}

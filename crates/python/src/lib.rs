@@ -22,10 +22,10 @@
 //!   DataFrame does not cost a million `Decision` objects.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use logsift_core::bundle::{Bundle, BundleFiles};
+use logsift_core::bundle::Bundle;
 use logsift_core::io::{CsvInput, InputOptions};
 use logsift_core::learn::DEFAULT_MIN_VALUES;
 use logsift_core::mask::{template_id, Templates};
@@ -40,30 +40,6 @@ use logsift_llm::settings::LlmSettings;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-
-/// The bundled models, compiled in.
-mod bundled {
-    use super::*;
-
-    macro_rules! files {
-        ($dir:literal) => {
-            BundleFiles {
-                model_toml: include_str!(concat!("../../../models/", $dir, "/model.toml")),
-                head: include_bytes!(concat!("../../../models/", $dir, "/head.safetensors")),
-                rules: Some(include_str!(concat!("../../../models/", $dir, "/rules.toml"))),
-                examples: Some(include_str!(concat!("../../../models/", $dir, "/examples.jsonl"))),
-            }
-        };
-    }
-
-    pub fn default() -> Result<Bundle, logsift_core::bundle::BundleError> {
-        Bundle::from_files(Path::new("<bundled>/default"), files!("default"))
-    }
-
-    pub fn lexical() -> Result<Bundle, logsift_core::bundle::BundleError> {
-        Bundle::from_files(Path::new("<bundled>/lexical"), files!("lexical"))
-    }
-}
 
 fn runtime(e: impl std::fmt::Display) -> PyErr {
     PyRuntimeError::new_err(e.to_string())
@@ -320,7 +296,7 @@ impl PyModel {
                 (bundle, encoder)
             }
             None => {
-                let bundle = bundled::default().map_err(runtime)?;
+                let bundle = Bundle::builtin_default().map_err(runtime)?;
                 match py.detach(|| assemble::bundle_encoder(&bundle, dir, Weights::LocalOnly)) {
                     Ok(e) => (bundle, e),
                     Err(why @ EmbedError::NotFound { .. }) => {
@@ -330,7 +306,7 @@ impl PyModel {
                             logsift_embed::DIR_ENV
                         );
                         py.import("warnings")?.call_method1("warn", (msg,))?;
-                        let bundle = bundled::lexical().map_err(runtime)?;
+                        let bundle = Bundle::builtin_lexical().map_err(runtime)?;
                         let e = assemble::bundle_encoder(&bundle, None, Weights::LocalOnly).map_err(runtime)?;
                         (bundle, e)
                     }
@@ -348,7 +324,7 @@ impl PyModel {
         self.bundle.manifest.name.clone()
     }
 
-    /// Where the bundle was loaded from (`<bundled>/…` for the wheel's own).
+    /// Where the bundle was loaded from (`<built-in>/models/…` for the wheel's own).
     #[getter]
     fn path(&self) -> String {
         self.bundle.dir.display().to_string()

@@ -173,9 +173,16 @@ def test_learned_variables_can_be_turned_off_and_bad_values_are_refused(root):
     lines = [f"vm userdel[{i}]: delete user '{name}'" for i, name in enumerate(["carol", "dave", "erin", "frank", "grace", "heidi"])]
     on = logsift.Model.load(root / "models" / "lexical")
     off = logsift.Model.load(root / "models" / "lexical", learn_variables=0)
-    # One line a call, as a stream arrives: both give every line a label of the bundle.
-    for line in lines:
-        a, b = on.classify([line])[0], off.classify([line])[0]
-        assert a.label in on.labels and b.label in off.labels
+    # One line a call, as a stream arrives.
+    got_on = [on.classify([line])[0] for line in lines]
+    got_off = [off.classify([line])[0] for line in lines]
+    assert all(d.label in on.labels for d in got_on + got_off)
+    # Learning on: once three names took one label, the name is a variable and
+    # the later lines reuse one decision. Off: each name is a template of its
+    # own, decided on its own (its words differ, so its confidence does).
+    later_on = {(d.label, d.tier, d.confidence) for d in got_on[3:]}
+    later_off = {(d.label, d.tier, d.confidence) for d in got_off[3:]}
+    assert len(later_on) == 1, got_on
+    assert len(later_off) == 3, got_off
     with pytest.raises(OverflowError):
         logsift.Model.load(root / "models" / "lexical", learn_variables=-1)

@@ -29,6 +29,11 @@ pub(crate) fn host_name(authority: &str) -> String {
 /// preflight), unless `--cors-origin` allows that origin; answers the
 /// allowed origins' preflights and marks their responses.
 pub(crate) async fn guard(State(svc): State<Shared>, req: Request, next: Next) -> Response {
+    // Two Host headers are a malformed request (RFC 9112 §3.2), whichever
+    // of them would be allowed: checking only one let the other through.
+    if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
+        return Problem::new(StatusCode::BAD_REQUEST, "bad request", "the request has more than one Host header".into()).into_response();
+    }
     let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if let Some(allowed) = &svc.cfg.allowed_hosts {
         let name = host_name(&host);

@@ -152,6 +152,14 @@ impl<F: FnMut(Record) -> Result<(), Problem>> LogSink<F> {
             return Err(too_many_rows(self.max_rows));
         }
         let row = i as u64 + 1;
+        if let Some(kind) = item.not_object {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not an object",
+                format!("logs[{i}] is {kind}, not an object with a string 'log_message'"),
+            )
+            .row(row));
+        }
         let message = match item.log_message {
             Some(Field::Str(s)) => s,
             other => {
@@ -239,11 +247,110 @@ impl<'de, F: FnMut(Record) -> Result<(), Problem>> serde::de::Visitor<'de> for L
     }
 }
 
-/// One item of `logs`; any other field is skipped unbuilt.
-#[derive(serde::Deserialize)]
+/// A visitor's booleans and numbers, each given as its kind to `$make`.
+macro_rules! scalar_kinds {
+    ($value:ty, $make:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
+            Ok($make("a boolean"))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
+            Ok($make("a number"))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
+            Ok($make("a number"))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
+            Ok($make("a number"))
+        }
+    };
+}
+
+/// One item of `logs`: an object, whose other fields are skipped unbuilt,
+/// or the kind of value that stood where an object belongs (a derived
+/// `Deserialize` would also take `["msg", "src"]` as the object's fields).
 pub(crate) struct LogItem {
     log_message: Option<Field>,
     source: Option<Field>,
+    /// Not an object: what it was.
+    not_object: Option<&'static str>,
+}
+
+impl<'de> serde::Deserialize<'de> for LogItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The keys an item's fields are told by.
+        enum Key {
+            Message,
+            Source,
+            Other,
+        }
+        impl<'de> serde::Deserialize<'de> for Key {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct K;
+                impl serde::de::Visitor<'_> for K {
+                    type Value = Key;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a field name")
+                    }
+                    fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                        Ok(match v {
+                            "log_message" => Key::Message,
+                            "source" => Key::Source,
+                            _ => Key::Other,
+                        })
+                    }
+                }
+                d.deserialize_identifier(K)
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LogItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a log object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LogItem, A::Error> {
+                let mut item = LogItem { log_message: None, source: None, not_object: None };
+                while let Some(k) = a.next_key::<Key>()? {
+                    let slot = match k {
+                        Key::Message => &mut item.log_message,
+                        Key::Source => &mut item.source,
+                        Key::Other => {
+                            a.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if slot.is_some() {
+                        let name = if matches!(k, Key::Message) { "log_message" } else { "source" };
+                        return Err(serde::de::Error::duplicate_field(name));
+                    }
+                    *slot = Some(a.next_value()?);
+                }
+                Ok(item)
+            }
+            // Anything but an object: kept as its kind, for a 422 naming the row.
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LogItem, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(LogItem::not("an array"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<LogItem, E> {
+                Ok(LogItem::not("a string"))
+            }
+            fn visit_unit<E>(self) -> Result<LogItem, E> {
+                Ok(LogItem::not("null"))
+            }
+            fn visit_none<E>(self) -> Result<LogItem, E> {
+                Ok(LogItem::not("null"))
+            }
+            scalar_kinds!(LogItem, LogItem::not);
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl LogItem {
+    fn not(kind: &'static str) -> Self {
+        LogItem { log_message: None, source: None, not_object: Some(kind) }
+    }
 }
 
 /// A JSON value where a string belongs: kept if it is one, else only its kind.
@@ -283,18 +390,7 @@ impl<'de> serde::Deserialize<'de> for Field {
             fn visit_none<E>(self) -> Result<Field, E> {
                 Ok(Field::Null)
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Field, E> {
-                Ok(Field::Other("a boolean"))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Field, E> {
-                Ok(Field::Other("a number"))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Field, E> {
-                Ok(Field::Other("a number"))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Field, E> {
-                Ok(Field::Other("a number"))
-            }
+            scalar_kinds!(Field, Field::Other);
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Field, A::Error> {
                 while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(Field::Other("an array"))

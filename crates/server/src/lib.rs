@@ -115,6 +115,10 @@ pub struct ServiceConfig {
     /// Most CSV columns in one upload (a 63 MB header of 32,000 columns
     /// would otherwise cost gigabytes of small strings).
     pub max_columns: usize,
+    /// Longest silence of a `/v1/classify/stream` body: a stream that sends
+    /// nothing for this long is answered with an error line and closed, so
+    /// idle streams cannot hold the connection cap.
+    pub stream_idle_timeout: Duration,
     /// Connection limits: header deadline, cap, shutdown grace.
     pub conn: conn::ConnLimits,
 }
@@ -132,6 +136,7 @@ impl Default for ServiceConfig {
             cors_origins: vec![],
             max_inflight_bytes: 256 * 1024 * 1024,
             max_columns: 1024,
+            stream_idle_timeout: Duration::from_secs(60),
             conn: conn::ConnLimits::default(),
         }
     }
@@ -286,7 +291,16 @@ fn input_options(cfg: &ServiceConfig) -> InputOptions {
 /// A share of the in-flight byte budget for a request's body, held while it
 /// is answered, or 503 with `Retry-After` when the budget is spent.
 fn admit_body(svc: &Service, headers: &HeaderMap) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // A body declared over the limit is refused before a byte of it is read
+    // (otherwise the answer waited for bytes that may never come).
+    if let Some(n) = declared.filter(|&n| n > svc.cfg.max_body_bytes as u64) {
+        return Err(body_problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Content-Length {n} > {} bytes; --max-body-mib raises it", svc.cfg.max_body_bytes),
+        ));
+    }
+    let declared = declared.map(|n| n as usize);
     let bytes = declared.unwrap_or(svc.cfg.max_body_bytes).min(svc.cfg.max_body_bytes);
     let kib = (bytes / 1024).clamp(1, inflight_kib(&svc.cfg)) as u32;
     svc.inflight.clone().try_acquire_many_owned(kib).map_err(|_| {

@@ -23,13 +23,16 @@ pub fn spec() -> Value {
         ("405", "Not POST"),
         ("413", "Body or row count over the limit"),
         ("415", "Not multipart/form-data, text/csv or text/plain"),
-        ("422", "No log_message column, too many columns, or no 'file' field"),
+        (
+            "422",
+            "Not a CSV with a log_message column (an image, say), too many columns, a header row over the line limit, or no 'file' field",
+        ),
         ("503", "Time limit reached, or too many bytes in flight (Retry-After)"),
     ]);
     csv_responses["200"] = json!({"description": "The CSV with every input column, then target_label, tier, confidence, detail",
         "content": {"text/csv": {"schema": {"type": "string"}}}});
     let mut json_responses = errors(&[
-        ("400", "Malformed JSON"),
+        ("400", "Malformed JSON, or a bad query parameter (with_template not true or false)"),
         ("401", "Missing or wrong bearer token"),
         ("403", "Host not allowed, or a browser page of another origin"),
         ("405", "Not POST"),
@@ -37,13 +40,14 @@ pub fn spec() -> Value {
         ("415", "Not application/json"),
         (
             "422",
-            "No logs array, or an item without a string log_message or with a source that is neither a string nor null (its row is given)",
+            "No logs array, or an item that is not an object, has no string log_message, or has a source that is neither a string nor null (its row is given)",
         ),
         ("503", "Time limit reached, or too many bytes in flight (Retry-After)"),
     ]);
     json_responses["200"] = json!({"description": "One result per log, in order",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ClassifyResponse"}}}});
     let mut stream_responses = errors(&[
+        ("400", "A bad query parameter (with_template not true or false)"),
         ("401", "Missing or wrong bearer token"),
         ("403", "Host not allowed, or a browser page of another origin"),
         ("405", "Not POST"),
@@ -94,7 +98,9 @@ pub fn spec() -> Value {
                      "description": "how to read the body; by default text/plain (or a .log/.txt upload) is one log line a line, anything else CSV"},
                     {"name": "with_template", "in": "query", "schema": {"type": "boolean"}, "description": "add the columns template and template_id"}],
                 "requestBody": {"required": true, "content": {
-                    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+                    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string",
+                        "description": "a CSV file with a header row naming a log_message column, or a log file of one line a log line (named *.log or *.txt, or typed text/plain); anything else (an image, an archive) gets 422"}}},
+                        "encoding": {"file": {"contentType": "text/csv, text/plain"}}},
                     "text/csv": {"schema": {"type": "string"}},
                     "text/plain": {"schema": {"type": "string"}, "description": "a log file, one line a log line (output columns source, log_message, …)"}}},
                 "responses": csv_responses}},

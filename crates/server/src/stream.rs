@@ -30,7 +30,14 @@ pub(crate) async fn classify_stream(
         let mut done = false;
         while !done {
             let mut records = vec![];
-            match body.next().await {
+            let Ok(next) = tokio::time::timeout(svc2.cfg.stream_idle_timeout, body.next()).await else {
+                // Silent too long: the lines so far are answered; then the stream ends.
+                let idle = svc2.cfg.stream_idle_timeout.as_secs_f64();
+                let why = format!("no data for {idle} s (--idle-timeout): the stream is closed; lines sent after this are not read");
+                let _ = tx.send(Bytes::from(format!("{}\n", json!({ "error": why })))).await;
+                return;
+            };
+            match next {
                 Some(Ok(chunk)) => lines.feed(&chunk, &mut records),
                 Some(Err(e)) => {
                     let _ = tx.send(Bytes::from(format!("{}\n", json!({"error": format!("reading the request failed: {e}")})))).await;

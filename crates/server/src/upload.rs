@@ -92,6 +92,11 @@ pub(crate) fn input_problem(e: InputError) -> Problem {
             format!("the CSV is empty: it needs a header row with a '{column}' column"),
         )
         .column(&column),
+        InputError::HeaderTooLong { bytes, max, .. } => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "header too long",
+            format!("the CSV's header row ({bytes} bytes) is over the limit of {max} bytes for a line; is this a CSV file?"),
+        ),
         InputError::Csv { row, message, .. } => {
             Problem::new(StatusCode::BAD_REQUEST, "malformed CSV", format!("row {row}: {message}")).row(row)
         }

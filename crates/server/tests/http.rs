@@ -439,6 +439,7 @@ async fn half_sent_and_idle_connections_are_closed_and_shutdown_is_bounded() {
     let conn = logsift_server::conn::ConnLimits {
         header_timeout: Duration::from_millis(500),
         max_connections: 8,
+        reserve: 4,
         shutdown_grace: Duration::from_secs(1),
     };
     // (The tier's 4 s outlast the 1 s grace; the test's runtime then waits
@@ -456,8 +457,7 @@ async fn half_sent_and_idle_connections_are_closed_and_shutdown_is_bounded() {
     let mut kept = raw(&s.base).await;
     kept.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
     assert!(closed_within(&mut kept, 3.0).await, "a kept-alive connection closes once idle past the deadline");
-    // The cap: 8 held connections, and a 9th waits in the backlog; when
-    // they are closed at the deadline /health answers again.
+    // The cap: 8 held connections; /health answers past it (the reserve).
     let mut held = vec![];
     for _ in 0..8 {
         held.push(raw(&s.base).await);
@@ -626,4 +626,157 @@ async fn health_names_the_llm_without_its_credentials_or_query() {
     assert!(text.contains("some-model at http://127.0.0.1:9/v1"), "{text}");
     assert!(!text.contains("s3cret") && !text.contains("k-123") && !text.contains("user:"), "{text}");
     server.abort();
+}
+
+/// Reads what the server sends on `conn` until it closes (or `secs` pass).
+async fn read_until_closed(conn: &mut tokio::net::TcpStream, secs: f64) -> (String, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut all = vec![];
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Err(_) => return (String::from_utf8_lossy(&all).into_owned(), false),
+            Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&all).into_owned(), true),
+            Ok(Ok(n)) => all.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_stream_is_closed_and_health_answers_while_the_cap_is_full() {
+    use tokio::io::AsyncWriteExt;
+    // Before: a stream that sent its headers and then nothing stayed open
+    // (300 s seen), and 1,024 of them kept /health from answering.
+    let conn = logsift_server::conn::ConnLimits {
+        header_timeout: Duration::from_secs(30),
+        max_connections: 4,
+        reserve: 8,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let cfg = ServiceConfig { conn, stream_idle_timeout: Duration::from_millis(800), ..ServiceConfig::default() };
+    let s = start_with(lexical_pipeline(), cfg).await;
+    let head =
+        "POST /v1/classify/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // One line, then silence: the line is answered, then an error line, then the close.
+    let mut idle = raw(&s.base).await;
+    let line = "{\"log_message\":\"User User1 logged in.\"}\n";
+    idle.write_all(format!("{head}{:x}\r\n{line}\r\n", line.len()).as_bytes()).await.unwrap();
+    let t = std::time::Instant::now();
+    let (got, closed) = read_until_closed(&mut idle, 10.0).await;
+    assert!(closed, "an idle stream is closed: {got}");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(got.contains("User User1 logged in.") && got.contains("target_label"), "{got}");
+    assert!(got.contains("no data for 0.8 s") && got.contains("--idle-timeout"), "{got}");
+    // The cap held by four silent streams (each closes only after its idle timeout) …
+    let mut held = vec![];
+    for _ in 0..4 {
+        let mut c = raw(&s.base).await;
+        c.write_all(head.as_bytes()).await.unwrap();
+        held.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // … and a flood of half-sent requests past it, more than the reserve holds.
+    let mut flood = vec![];
+    for _ in 0..40 {
+        let mut c = raw(&s.base).await;
+        c.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A").await.unwrap();
+        flood.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A probe still gets its answer, at once; any other request a 503.
+    let c = reqwest::Client::new();
+    let t = std::time::Instant::now();
+    let health = c.get(format!("{}/health", s.base)).timeout(Duration::from_secs(3)).send().await.expect("health answers at a full cap");
+    assert_eq!(health.status(), 200);
+    assert!(t.elapsed() < Duration::from_millis(700), "{:?}", t.elapsed());
+    let r = c.post(format!("{}/v1/classify", s.base)).json(&json!({"logs": []})).timeout(Duration::from_secs(3)).send().await.unwrap();
+    let v = problem(r, 503).await;
+    assert!(v["detail"].as_str().unwrap().contains("--max-connections"), "{v}");
+    drop((held, flood));
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_hostile_client_tried_gets_the_documented_answer() {
+    use tokio::io::AsyncWriteExt;
+    let cfg = ServiceConfig { allowed_hosts: Some(vec!["localhost".into(), "127.0.0.1".into()]), ..ServiceConfig::default() };
+    let s = start_with(lexical_pipeline(), cfg).await;
+    let c = reqwest::Client::new();
+    let url = format!("{}/v1/classify", s.base);
+    // Items that are not objects: 422 naming the row (before: 400 for 5, and
+    // ["msg","src"] was read as an object's fields).
+    for (item, kind) in
+        [("5", "a number"), ("\"str\"", "a string"), ("null", "null"), ("true", "a boolean"), ("[\"msg\",\"src\"]", "an array")]
+    {
+        let body = format!("{{\"logs\":[{{\"log_message\":\"ok\"}},{item}]}}");
+        let r = c.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
+        let v = problem(r, 422).await;
+        assert_eq!(v["row"], 2, "{item}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains(&format!("logs[1] is {kind}, not an object")), "{item}: {v}");
+    }
+    // Objects still read as before; a duplicated field is malformed.
+    let r = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(r#"{"logs":[{"x":[1,{"y":2}],"log_message":"ok","source":null}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(r#"{"logs":[{"log_message":"a","log_message":"b"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 400).await;
+    // A Content-Length far past the limit with a small body: 413 at once,
+    // not a wait for bytes that never come.
+    let mut conn = raw(&s.base).await;
+    conn.write_all(b"POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{\"logs\":[]}")
+        .await
+        .unwrap();
+    let t = std::time::Instant::now();
+    let (got, _) = read_until_closed(&mut conn, 3.0).await;
+    assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+    assert!(got.contains("Content-Length 1000000000"), "{got}");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    let mut conn = raw(&s.base).await;
+    conn.write_all(
+        b"POST /classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: 1000000000\r\n\r\nlog_message\n",
+    )
+    .await
+    .unwrap();
+    let (got, _) = read_until_closed(&mut conn, 3.0).await;
+    assert!(got.starts_with("HTTP/1.1 413"), "{got}");
+    // Two Host headers, one allowed and one not: refused (before: 200).
+    for hosts in ["Host: 127.0.0.1\r\nHost: evil.example", "Host: evil.example\r\nHost: 127.0.0.1"] {
+        let mut conn = raw(&s.base).await;
+        conn.write_all(format!("GET /health HTTP/1.1\r\n{hosts}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+        let (got, _) = read_until_closed(&mut conn, 3.0).await;
+        assert!(got.starts_with("HTTP/1.1 400"), "{hosts}: {got}");
+        assert!(got.contains("more than one Host header"), "{got}");
+    }
+    // The OpenAPI document says what these endpoints answer.
+    let spec: Value = c.get(format!("{}/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
+    let stream = &spec["paths"]["/v1/classify/stream"]["post"]["responses"];
+    assert!(stream["400"]["description"].as_str().unwrap().contains("with_template"), "{stream}");
+    let file = &spec["paths"]["/classify"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]["file"];
+    assert!(file.get("format").is_none() && file["description"].as_str().unwrap().contains("422"), "{file}");
+    let r = c
+        .post(format!("{}/v1/classify/stream?with_template=null", s.base))
+        .header("content-type", "application/x-ndjson")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    problem(r, 400).await;
+    let png = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).file_name("x.png").mime_str("image/png").unwrap(),
+    );
+    problem(c.post(format!("{}/classify", s.base)).multipart(png).send().await.unwrap(), 422).await;
+    s.shutdown().await.unwrap();
 }

@@ -121,6 +121,17 @@ pub enum InputError {
         /// The columns found.
         found: Vec<String>,
     },
+    /// The header row is longer than a CSV line may be: its columns would
+    /// be cut, and every row then blamed for the difference.
+    #[error("{file}: the header row ({bytes} bytes with its line end) is over the limit of {max} bytes for a CSV line (16 × --max-line-bytes, at least 4 MiB); is this a CSV file?")]
+    HeaderTooLong {
+        /// The input.
+        file: String,
+        /// The header row's length, with its newline when it has one.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The CSV parser failed.
     #[error("{file}: row {row}: {message}")]
     Csv {
@@ -392,6 +403,41 @@ mod tests {
         assert!(csv_records(b"source,log_message\n").unwrap().is_empty());
         let bom = csv_records("\u{feff}log_message\nx\n".as_bytes()).unwrap();
         assert_eq!(bom[0].message, "x");
+        // A header over the CSV line cap is refused as such, not cut and then
+        // blamed on the first row that has all its fields.
+        let mut wide = (0..600_000).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+        wide.push_str(",log_message\n");
+        wide.push_str(&",".repeat(600_000));
+        wide.push_str("x\n");
+        let e = csv_records(wide.as_bytes()).unwrap_err();
+        assert!(matches!(e, InputError::HeaderTooLong { .. }), "{e}");
+        let e = e.to_string();
+        assert!(
+            e.contains("in.csv")
+                && e.contains("header row")
+                && e.contains(&format!("({} bytes with its line end)", wide.find('\n').unwrap() + 1)),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_starts_no_message() {
+        // Before: kept in the first message (and the first JSON line was not valid JSON).
+        let text: Vec<Record> = LineInput::new("\u{feff}Disk full\n\u{feff}b\n".as_bytes(), "in.log", false, InputOptions::default())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(text.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(), ["Disk full", "\u{feff}b"], "only the input's first bytes");
+        let json: Vec<Record> = LineInput::new("\u{feff}{\"log_message\":\"a\"}\n".as_bytes(), "in.jsonl", true, InputOptions::default())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!((json[0].message.as_str(), why(&json[0])), ("a", None));
+        // Pushed a byte at a time (the service's stream), the same.
+        let mut d = LineDecoder::new("stream", true, InputOptions::default());
+        let mut out = vec![];
+        for b in "\u{feff}{\"log_message\":\"a\"}\n".as_bytes() {
+            d.feed(std::slice::from_ref(b), &mut out);
+        }
+        assert_eq!((out[0].message.as_str(), why(&out[0])), ("a", None));
     }
 
     #[test]

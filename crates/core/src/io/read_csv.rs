@@ -32,7 +32,8 @@ const MAX_SPARE_ROW: usize = 2 << 10;
 impl<R: Read> CsvInput<R> {
     /// Reads the header row; `file` names the input in messages.
     pub fn new(reader: R, file: &str, opts: InputOptions) -> Result<Self, InputError> {
-        let cap = LineCap::new(reader, opts.max_line_bytes.saturating_mul(16).max(4 << 20));
+        let max = opts.max_line_bytes.saturating_mul(16).max(4 << 20);
+        let cap = LineCap::new(reader, max);
         let cut = cap.cut.clone();
         let watch = QuoteWatch::new(cap);
         let unclosed = watch.unclosed.clone();
@@ -44,6 +45,10 @@ impl<R: Read> CsvInput<R> {
                 other => InputError::Csv { file: file.into(), row: 0, message: format!("{other:?}") },
             })?
             .clone();
+        let header_end = rdr.position().byte();
+        if let Some(&(_, bytes)) = cut.lock().expect("cut list").iter().find(|&&(at, _)| at < header_end) {
+            return Err(InputError::HeaderTooLong { file: file.into(), bytes, max });
+        }
         if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
             return Err(InputError::Empty { file: file.into(), column: opts.message_field.clone() });
         }

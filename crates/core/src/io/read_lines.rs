@@ -69,7 +69,13 @@ impl LineDecoder {
     /// The record of the line read; `newline`: it ended with one.
     fn end_line(&mut self, newline: bool) -> Option<Record> {
         self.row += 1;
-        let total = std::mem::take(&mut self.total);
+        let mut total = std::mem::take(&mut self.total);
+        // A UTF-8 byte order mark starts the input, not its first message
+        // (CSV's header drops it too).
+        if self.row == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
+            total -= 3;
+        }
         let truncated = total > self.buf.len();
         let mut bytes = std::mem::take(&mut self.buf);
         let rec = if truncated {
