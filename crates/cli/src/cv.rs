@@ -1,5 +1,5 @@
 //! `logsift eval DATA --cv K`: the flags of core's cross-validation
-//! ([`logsift_core::train::cv`], which holds the folds and the per-fold
+//! ([`logsift_core::offline::train::cv`], which holds the folds and the per-fold
 //! cascade) and its JSON.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use logsift_core::head::FitOptions;
+use logsift_core::offline::train::cv::{CvOptions, CvResult, Split};
+use logsift_core::offline::train::{Example, TrainOptions};
 use logsift_core::pipeline::Fallback;
 use logsift_core::rules::RulesFile;
-use logsift_core::train::cv::{CvOptions, CvResult, Split};
-use logsift_core::train::{Example, TrainOptions};
 use logsift_core::{Encoder, Record};
 
 use crate::model::EncoderArg;
@@ -95,7 +95,7 @@ pub fn cross_validate(
     };
     let mut extra: Vec<Example> = vec![];
     for p in &args.extra_data {
-        let (more, _) = crate::train::read_labeled(p, "target_label", crate::OnError::Skip)?;
+        let (more, _) = crate::input::read_labeled(p, "target_label", crate::OnError::Skip)?;
         extra.extend(more.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }));
     }
     let opts = CvOptions {
@@ -115,7 +115,7 @@ pub fn cross_validate(
         extra,
         fallback: if llm.strict { Fallback::Strict } else { Fallback::Guess },
     };
-    Ok(logsift_core::train::cv::cross_validate(rows, encoder, &opts, |bundle| crate::llm::tier(llm, bundle).map(|(t, _)| t))?)
+    Ok(logsift_core::offline::train::cv::cross_validate(rows, encoder, &opts, |bundle| crate::llm::tier(llm, bundle).map(|(t, _)| t))?)
 }
 
 /// The JSON of one cross-validation: `eval`'s shape plus the fold figures.

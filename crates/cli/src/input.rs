@@ -1,14 +1,20 @@
 //! Opening inputs: files or stdin, format from the flag, the extension, or a
-//! look at the first line.
+//! look at the first line; `--follow`; labeled CSV for `train`, `eval` and
+//! `rules mine` ([`read_labeled`]).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use logsift_core::io::{CsvInput, Format, InputOptions, LineInput, Records};
-use logsift_core::record::{BadRow, Problem};
+use logsift_core::record::{BadRow, Fault};
+use logsift_core::Record;
+use sha2::{Digest, Sha256};
+
+use crate::OnError;
 
 /// An opened input.
 pub struct Opened {
@@ -239,8 +245,48 @@ fn from_reader(name: String, path: &str, reader: Box<dyn BufRead + Send>, format
 /// A bad row's message at the CLI's edge: `FILE: row N: PROBLEMS`, with the
 /// flag that raises a length limit when that is what the row is over.
 pub fn bad_row(row: u64, bad: &BadRow) -> String {
-    let over = bad.problems.iter().any(|p| matches!(p, Problem::TooLong { .. } | Problem::Cut { .. } | Problem::LineCut { .. }));
+    let over = bad.faults.iter().any(|p| matches!(p, Fault::TooLong { .. } | Fault::Cut { .. } | Fault::LineCut { .. }));
     format!("{}{}", bad.located(row), if over { " (--max-line-bytes)" } else { "" })
+}
+
+/// Labeled rows of a CSV: (record, label), bad rows handled per `on_error`.
+pub fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Result<(Vec<(Record, String)>, String)> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let input = CsvInput::new(&bytes[..], &name, InputOptions::default())?;
+    let label_idx = input.headers().iter().position(|h| h.trim() == label_column);
+    let Some(label_idx) = label_idx else {
+        bail!("{name}: no '{label_column}' column (the labels); the header has {:?}", input.headers());
+    };
+    let mut out = vec![];
+    let mut skipped = 0;
+    for r in input {
+        let r = r?;
+        let label = match &r.passthrough {
+            logsift_core::record::Passthrough::Columns(c) => c[label_idx].trim().to_string(),
+            _ => String::new(),
+        };
+        let problem = match &r.invalid {
+            Some(bad) => Some(crate::input::bad_row(r.row, bad)),
+            None => label.is_empty().then(|| format!("{name}: row {}: empty label", r.row)),
+        };
+        if let Some(p) = problem {
+            match on_error {
+                OnError::Fail => bail!("{p} (use --on-error skip to leave such rows out)"),
+                OnError::Skip => {
+                    eprintln!("logsift: {p}; left out");
+                    skipped += 1;
+                    continue;
+                }
+            }
+        }
+        out.push((r, label));
+    }
+    if skipped > 0 {
+        eprintln!("logsift: {name}: {skipped} bad rows left out");
+    }
+    Ok((out, sha))
 }
 
 #[cfg(test)]

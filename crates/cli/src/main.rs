@@ -21,6 +21,7 @@ macro_rules! outln {
 mod classify;
 mod cv;
 mod embed;
+mod eval;
 mod input;
 mod llm;
 mod model;
@@ -54,7 +55,7 @@ enum Command {
     /// Train a model bundle from a labeled CSV (source, log_message, target_label).
     Train(train::TrainArgs),
     /// Evaluate a model bundle on a labeled CSV: accuracy, macro-F1, per-label and per-tier figures.
-    Eval(train::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Serve the classifier over HTTP: CSV upload, JSON, NDJSON streaming, health, metrics, docs, a web page.
     Serve(serve::ServeArgs),
     /// Classify messages from a NATS JetStream subject and publish the results; run as many as needed.
@@ -144,7 +145,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Classify(a) => classify::run(a),
         Command::Train(a) => train::run_train(a),
-        Command::Eval(a) => train::run_eval(a),
+        Command::Eval(a) => eval::run(a),
         Command::Embed(a) => embed::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Worker(a) => worker::run(a),

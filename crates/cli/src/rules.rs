@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use logsift_core::mask::Masker;
-use logsift_core::mine::{mine, to_toml, MineOptions};
+use logsift_core::offline::mine::{mine, to_toml, MineOptions};
+use logsift_core::offline::train::Example;
 use logsift_core::rules::RulesFile;
-use logsift_core::train::Example;
 
 /// Options of rule mining.
 #[derive(Args, Debug, Clone)]
@@ -50,7 +50,7 @@ pub struct RulesMineArgs {
 
 /// Mines the rules and writes them.
 pub fn run_mine(args: RulesMineArgs) -> Result<()> {
-    let (rows, _) = crate::train::read_labeled(&args.data, &args.label_column, crate::OnError::Skip)?;
+    let (rows, _) = crate::input::read_labeled(&args.data, &args.label_column, crate::OnError::Skip)?;
     let examples: Vec<Example> = rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }).collect();
     let opts = args.mine.options();
     let rules = mine(&examples, &Masker::default(), &opts);

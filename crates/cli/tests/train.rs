@@ -188,7 +188,7 @@ fn codebasics_random_split_reaches_the_macro_f1_target() {
     let header = rows.remove(0);
     // Deterministic 80/20 split.
     let mut idx: Vec<usize> = (0..rows.len()).collect();
-    logsift_core::train::SplitMix64::new(42).shuffle(&mut idx);
+    logsift_core::offline::train::SplitMix64::new(42).shuffle(&mut idx);
     let n_test = rows.len() / 5;
     let write = |path: &Path, sel: &[usize]| {
         let mut w = csv::Writer::from_path(path).unwrap();

@@ -14,9 +14,9 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use logsift_core::lexical::LexicalEncoder;
 use logsift_core::mask::Masker;
+use logsift_core::offline::train::{train, Example, TrainOptions};
 use logsift_core::rules::RulesTier;
 use logsift_core::tier::{DisabledLlm, Query, Tier};
-use logsift_core::train::{train, Example, TrainOptions};
 use logsift_core::Record;
 
 fn lines(path: &Path) -> Option<Vec<(String, String, String)>> {
@@ -66,10 +66,10 @@ fn bench(c: &mut Criterion) {
             // measured): masking in parallel, then the template miner.
             use rayon::prelude::*;
             // 200,000 lines sampled with replacement, as Drain3's anchor figure is measured.
-            let mut rng = logsift_core::train::SplitMix64::new(3);
+            let mut rng = logsift_core::offline::train::SplitMix64::new(3);
             let messages: Vec<&str> = (0..200_000).map(|_| data[rng.below(data.len())].1.as_str()).collect();
             b.iter(|| {
-                let mut miner = logsift_core::mine::TemplateMiner::new(0.7, 10_000);
+                let mut miner = logsift_core::offline::mine::TemplateMiner::new(0.7, 10_000);
                 for chunk in messages.chunks(1 << 15) {
                     let templates: Vec<String> = chunk.par_iter().map(|m| masker.mask(m)).collect();
                     for t in &templates {

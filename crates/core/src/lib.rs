@@ -27,19 +27,34 @@
 //!
 //! ## Modules
 //!
-//! * [`record`]: [`Record`], [`Decision`], [`TierKind`].
+//! Three layers; a module uses only its own layer and those below it.
+//!
+//! *Records and text*, below everything:
+//! * [`record`]: [`Record`], [`Decision`], [`TierKind`], a bad row's
+//!   [`Fault`](record::Fault)s, and [`Example`](record::Example) (a labeled line).
+//! * [`io`]: CSV, JSON Lines and text readers and writers.
+//! * [`timestamp`]: the time forms masking and `patterns` recognise;
+//!   [`mask`]: a line's template.
+//!
+//! *The cascade*, what classifies:
 //! * [`tier`]: the [`Tier`] trait and the disabled LLM tier.
-//! * [`mask`], [`cache`]: templates and the bounded decision cache;
-//!   [`timestamp`]: the time forms masking and `patterns` recognise.
 //! * [`rules`]: `rules.toml` and the rules tier.
+//! * [`cache`]: the bounded decision cache; [`learn`]: variables learned from
+//!   the stream (user names and the like).
 //! * [`encoder`], [`lexical`]: the [`Encoder`] trait and the weight-free
 //!   lexical encoder (hashed word and character n-grams).
 //! * [`head`], [`model`]: softmax regression and the model tier.
-//! * [`pipeline`]: the cascade and its routes.
-//! * [`bundle`]: the model directory (`model.toml`, `head.safetensors`, `rules.toml`).
-//! * [`train`], [`metrics`]: training with template-grouped cross-validation
-//!   and threshold calibration; evaluation figures.
-//! * [`io`]: CSV, JSON Lines and text readers and writers.
+//! * [`pipeline`]: the cascade and its routes; [`telemetry`]: its counters
+//!   as the service's and worker's metrics.
+//! * [`bundle`]: the model directory (`model.toml`, `head.safetensors`,
+//!   `rules.toml`, `examples.jsonl`), and the bundles compiled in.
+//!
+//! *Above the cascade*, never on the classification path:
+//! * [`offline`]: [`train`](offline::train) (with template-grouped
+//!   cross-validation and threshold calibration), rule [`mine`](offline::mine)-ing,
+//!   [`eval`](offline::eval) and its [`scores`](offline::scores).
+//! * [`patterns`]: lines grouped into patterns for people (`logsift
+//!   patterns`), with the rule miner's template miner.
 //!
 //! ```
 //! use logsift_core::{Pipeline, Record, rules::{RulesFile, RulesTier}};
@@ -63,15 +78,13 @@
 pub mod bundle;
 pub mod cache;
 pub mod encoder;
-pub mod eval;
 pub mod head;
 pub mod io;
 pub mod learn;
 pub mod lexical;
 pub mod mask;
-pub mod metrics;
-pub mod mine;
 pub mod model;
+pub mod offline;
 pub mod patterns;
 pub mod pipeline;
 pub mod record;
@@ -79,7 +92,6 @@ pub mod rules;
 pub mod telemetry;
 pub mod tier;
 pub mod timestamp;
-pub mod train;
 
 pub use bundle::Bundle;
 pub use cache::DecisionCache;

@@ -2,7 +2,7 @@
 //! Python's `Model.patterns`).
 //!
 //! Lines are masked (in parallel) and fed to the template miner that `rules
-//! mine` uses ([`crate::mine::TemplateMiner`], not a second copy); each
+//! mine` uses ([`crate::offline::mine::TemplateMiner`], not a second copy); each
 //! pattern keeps its count, first and last timestamp, sources, labels and
 //! two example lines, in bounded memory (at most `max_patterns` patterns;
 //! later new ones are counted as "other"). [`Patterns::finish`] then merges
@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::encoder::{EncodeError, Encoder};
 use crate::mask::Masker;
-use crate::mine::TemplateMiner;
+use crate::offline::mine::TemplateMiner;
 use crate::record::{Passthrough, Record};
 
 /// One pattern.

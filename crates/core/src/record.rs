@@ -47,23 +47,23 @@ pub struct BadRow {
     /// The input's name (a file, `<stdin>`, `upload`), when the reader knows it.
     pub file: Option<Arc<str>>,
     /// What is wrong with the row, in the order found; never empty.
-    pub problems: Vec<Problem>,
+    pub faults: Vec<Fault>,
 }
 
 impl BadRow {
     /// A bad row with one problem and no input name.
-    pub fn new(problem: Problem) -> Self {
-        BadRow { file: None, problems: vec![problem] }
+    pub fn new(problem: Fault) -> Self {
+        BadRow { file: None, faults: vec![problem] }
     }
 
     /// The row's problems as a bad row, or `None` when there are none.
-    pub fn from_problems(file: Option<Arc<str>>, problems: Vec<Problem>) -> Option<Self> {
-        (!problems.is_empty()).then_some(BadRow { file, problems })
+    pub fn from_faults(file: Option<Arc<str>>, problems: Vec<Fault>) -> Option<Self> {
+        (!problems.is_empty()).then_some(BadRow { file, faults: problems })
     }
 
     /// The first place a problem names, if any names one.
     pub fn place(&self) -> Option<Place> {
-        self.problems.iter().find_map(Problem::place)
+        self.faults.iter().find_map(Fault::place)
     }
 
     /// `FILE: row ROW: PROBLEMS`, for a message that stands alone.
@@ -77,7 +77,7 @@ impl BadRow {
 
 impl fmt::Display for BadRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
+        for (i, p) in self.faults.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
@@ -87,8 +87,8 @@ impl fmt::Display for BadRow {
     }
 }
 
-impl From<Problem> for BadRow {
-    fn from(p: Problem) -> Self {
+impl From<Fault> for BadRow {
+    fn from(p: Fault) -> Self {
         BadRow::new(p)
     }
 }
@@ -117,7 +117,7 @@ impl fmt::Display for Place {
 /// One thing wrong with a row.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Problem {
+pub enum Fault {
     /// Bytes that are not UTF-8.
     #[error("invalid UTF-8 in {place} at byte {at}")]
     InvalidUtf8 {
@@ -195,12 +195,12 @@ pub enum Problem {
     },
 }
 
-impl Problem {
+impl Fault {
     /// The column or field this problem is in, if it names one.
     pub fn place(&self) -> Option<Place> {
         match self {
-            Problem::InvalidUtf8 { place, .. } | Problem::Nul { place } => Some(place.clone()),
-            Problem::MissingField(field) | Problem::NotString { field, .. } => Some(Place::Field(field.clone())),
+            Fault::InvalidUtf8 { place, .. } | Fault::Nul { place } => Some(place.clone()),
+            Fault::MissingField(field) | Fault::NotString { field, .. } => Some(Place::Field(field.clone())),
             _ => None,
         }
     }
@@ -433,6 +433,17 @@ impl Decision {
     pub fn is_guess(&self) -> bool {
         matches!(self.detail, Detail::Guess(_))
     }
+}
+
+/// One labeled line: what training, cross-validation and rule mining read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    /// Source.
+    pub source: String,
+    /// The line.
+    pub message: String,
+    /// Its label.
+    pub label: String,
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use logsift_core::bundle::Bundle;
 use logsift_core::lexical::LexicalEncoder;
 use logsift_core::mask::Masker;
-use logsift_core::record::{Detail, Place, Problem, TierKind, UNCLASSIFIED};
+use logsift_core::offline::train::{train, Example, TrainOptions};
+use logsift_core::record::{Detail, Fault, Place, TierKind, UNCLASSIFIED};
 use logsift_core::rules::{RulesFile, RulesTier};
 use logsift_core::tier::DisabledLlm;
-use logsift_core::train::{train, Example, TrainOptions};
 use logsift_core::{Decision, Encoder, Pipeline, Query, Record, Route, Tier, TierError, Verdict};
 
 const RULES: &str = r#"
@@ -107,7 +107,7 @@ fn each_tier_sees_only_the_residue_and_order_is_kept() {
         ("B", "GET /x status: 503 len: 1"),
         ("B", "unsure about 8"),
     ]);
-    input.insert(3, Record { invalid: Some(Problem::Nul { place: Place::Line }.into()), ..Record::new("A", "bad\0") });
+    input.insert(3, Record { invalid: Some(Fault::Nul { place: Place::Line }.into()), ..Record::new("A", "bad\0") });
     let out = p.classify(&input);
     assert_eq!(out.len(), input.len());
     let got: Vec<(&str, TierKind)> = out.iter().map(|d| (&*d.label, d.tier)).collect();

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use logsift_core::io::{InputOptions, LineInput};
 use logsift_core::lexical::LexicalEncoder;
 use logsift_core::mask::Masker;
+use logsift_core::offline::train::{train, Example, TrainOptions};
 use logsift_core::rules::RulesFile;
 use logsift_core::tier::DisabledLlm;
-use logsift_core::train::{train, Example, TrainOptions};
 use logsift_core::{Bundle, Encoder, Record};
 use proptest::prelude::*;
 

@@ -29,9 +29,9 @@ use logsift_core::bundle::Bundle;
 use logsift_core::io::{CsvInput, InputOptions};
 use logsift_core::learn::DEFAULT_MIN_VALUES;
 use logsift_core::mask::{template_id, Templates};
+use logsift_core::offline::train::{train as train_bundle, CvGroup, Example, TrainOptions};
 use logsift_core::pipeline::{Fallback, DEFAULT_CACHE_CAPACITY};
 use logsift_core::record::{Passthrough, Record};
-use logsift_core::train::{train as train_bundle, CvGroup, Example, TrainOptions};
 use logsift_core::{Decision, Encoder, Pipeline};
 use logsift_embed::assemble::{self, EncoderKind, Weights};
 use logsift_embed::EmbedError;
@@ -456,7 +456,7 @@ impl PyModel {
         sources: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (recs, truth) = labeled(py, messages, labels, sources)?;
-        let run = py.detach(|| logsift_core::eval::run(&self.pipeline, &self.bundle, &recs, &truth));
+        let run = py.detach(|| logsift_core::offline::eval::run(&self.pipeline, &self.bundle, &recs, &truth));
         let llm = self.llm.as_deref().map(LlmStats::counters_json);
         let v = run.json(&self.pipeline, self.llm_id.as_deref(), llm);
         py.import("json")?.call_method1("loads", (v.to_string(),))

@@ -170,7 +170,9 @@ def test_classification_releases_the_gil(model):
 
 
 def test_learned_variables_can_be_turned_off_and_bad_values_are_refused(root):
-    lines = [f"vm userdel[{i}]: delete user '{name}'" for i, name in enumerate(["carol", "dave", "erin", "frank", "grace", "heidi"])]
+    # Names of letters only, where masking's `users` kind does not look (`of NAME`).
+    names = ["carol", "dave", "erin", "frank", "grace", "heidi"]
+    lines = [f"sshd: Accepted password of {name} from 10.0.0.1 port 22" for name in names]
     on = logsift.Model.load(root / "models" / "lexical")
     off = logsift.Model.load(root / "models" / "lexical", learn_variables=0)
     # One line a call, as a stream arrives.

@@ -364,7 +364,7 @@ fn too_many_rows(max: usize) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use logsift_core::record::Problem as BadProblem;
+    use logsift_core::record::Fault;
 
     #[test]
     fn tokens_compare_whole() {
@@ -377,11 +377,11 @@ mod tests {
     #[test]
     fn bad_rows_name_their_column() {
         let h = vec!["source".to_string(), "log_message".to_string()];
-        let utf8 = BadRow::new(BadProblem::InvalidUtf8 { place: Place::Column(2), at: 3 });
+        let utf8 = BadRow::new(Fault::InvalidUtf8 { place: Place::Column(2), at: 3 });
         assert_eq!(column_named(&utf8, Some(&h)).as_deref(), Some("log_message"));
-        let ragged = BadRow::new(BadProblem::Ragged { fields: 3, width: 2, line: 4 });
+        let ragged = BadRow::new(Fault::Ragged { fields: 3, width: 2, line: 4 });
         assert_eq!(column_named(&ragged, Some(&h)), None);
-        let field = BadRow::new(BadProblem::MissingField("msg".into()));
+        let field = BadRow::new(Fault::MissingField("msg".into()));
         assert_eq!(column_named(&field, None).as_deref(), Some("msg"));
     }
 

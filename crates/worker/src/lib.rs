@@ -40,7 +40,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use logsift_core::io::{json_object, InputOptions};
-use logsift_core::record::{BadRow, Problem};
+use logsift_core::record::{BadRow, Fault};
 use logsift_core::telemetry::TierReport;
 use logsift_core::{Pipeline, Record};
 use serde_json::Value;
@@ -173,7 +173,7 @@ enum SendError {
 /// fields are treated alike everywhere.
 fn parse(payload: &[u8], json: bool, opts: &InputOptions) -> Result<(Record, Option<serde_json::Map<String, Value>>), BadRow> {
     if payload.len() > opts.max_line_bytes {
-        return Err(BadRow::new(Problem::TooLong { bytes: payload.len(), max: opts.max_line_bytes }));
+        return Err(BadRow::new(Fault::TooLong { bytes: payload.len(), max: opts.max_line_bytes }));
     }
     let mut end = payload.len();
     while end > 0 && matches!(payload[end - 1], b'\r' | b'\n') {

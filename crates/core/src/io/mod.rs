@@ -8,7 +8,7 @@
 //! `log_message` column) are errors. Whether a bad row stops the run is the
 //! caller's choice.
 
-use crate::record::{BadRow, Place, Problem};
+use crate::record::{BadRow, Fault, Place};
 
 mod multiline;
 mod read_csv;
@@ -144,23 +144,23 @@ pub enum InputError {
     },
 }
 
-pub(crate) fn check_text(bytes: &[u8], place: Place, problems: &mut Vec<Problem>) -> String {
+pub(crate) fn check_text(bytes: &[u8], place: Place, problems: &mut Vec<Fault>) -> String {
     let mut out = String::new();
     check_text_into(bytes, place, problems, &mut out);
     out
 }
 
 /// [`check_text`], appending the text to `out`.
-pub(crate) fn check_text_into(bytes: &[u8], place: Place, problems: &mut Vec<Problem>, out: &mut String) {
+pub(crate) fn check_text_into(bytes: &[u8], place: Place, problems: &mut Vec<Fault>, out: &mut String) {
     match std::str::from_utf8(bytes) {
         Ok(s) => {
             if memchr::memchr(0, bytes).is_some() {
-                problems.push(Problem::Nul { place });
+                problems.push(Fault::Nul { place });
             }
             out.push_str(s);
         }
         Err(e) => {
-            problems.push(Problem::InvalidUtf8 { place, at: e.valid_up_to() });
+            problems.push(Fault::InvalidUtf8 { place, at: e.valid_up_to() });
             out.push_str(&String::from_utf8_lossy(bytes));
         }
     }
@@ -171,16 +171,16 @@ pub(crate) fn check_text_into(bytes: &[u8], place: Place, problems: &mut Vec<Pro
 pub fn message_problems(message: &str, place: Place, max: usize) -> Option<BadRow> {
     let mut problems = vec![];
     if message.contains('\0') {
-        problems.push(Problem::Nul { place });
+        problems.push(Fault::Nul { place });
     }
     check_length(message, max, &mut problems);
-    BadRow::from_problems(None, problems)
+    BadRow::from_faults(None, problems)
 }
 
 /// The message's length against the limit.
-pub fn check_length(message: &str, max: usize, problems: &mut Vec<Problem>) {
+pub fn check_length(message: &str, max: usize, problems: &mut Vec<Fault>) {
     if message.len() > max {
-        problems.push(Problem::TooLong { bytes: message.len(), max });
+        problems.push(Fault::TooLong { bytes: message.len(), max });
     }
 }
 

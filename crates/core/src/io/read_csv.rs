@@ -4,7 +4,7 @@ use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 use super::*;
-use crate::record::{BadRow, Columns, Passthrough, Place, Problem, Record};
+use crate::record::{BadRow, Columns, Fault, Passthrough, Place, Record};
 
 /// Records from a CSV input.
 pub struct CsvInput<R: Read> {
@@ -126,7 +126,7 @@ impl<R: Read> Iterator for CsvInput<R> {
                 return true;
             }
             if at >= start {
-                problems.push(Problem::LineCut { bytes: len });
+                problems.push(Fault::LineCut { bytes: len });
             }
             false
         });
@@ -134,7 +134,7 @@ impl<R: Read> Iterator for CsvInput<R> {
         // after it into this, the last row: say so rather than pass it on.
         if let Some(u) = *self.unclosed.lock().expect("quote state") {
             if end >= u.end_offset {
-                problems.push(Problem::UnclosedQuote { open_line: u.open_line, last_line: u.last_line });
+                problems.push(Fault::UnclosedQuote { open_line: u.open_line, last_line: u.last_line });
             }
         }
         let width = self.headers.len();
@@ -158,7 +158,7 @@ impl<R: Read> Iterator for CsvInput<R> {
         let fields = self.record.len();
         if fields != width {
             let line = self.record.position().map_or(0, |p| p.line());
-            problems.push(Problem::Ragged { fields, width, line });
+            problems.push(Fault::Ragged { fields, width, line });
             columns.resize(width);
         }
         message.clear();
@@ -171,7 +171,7 @@ impl<R: Read> Iterator for CsvInput<R> {
             source,
             message,
             passthrough: Passthrough::Columns(columns),
-            invalid: BadRow::from_problems(Some(self.file.clone()), problems),
+            invalid: BadRow::from_faults(Some(self.file.clone()), problems),
             lines: 0,
         }))
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::record::{BadRow, Passthrough, Place, Problem, Record};
+use crate::record::{BadRow, Fault, Passthrough, Place, Record};
 
 /// Lines of text or JSON Lines as records, from bytes pushed in as they
 /// arrive: the one line framer of logsift. [`LineInput`] pulls a reader
@@ -93,8 +93,8 @@ impl LineDecoder {
             } else {
                 rec.message = text;
             }
-            let cut = Problem::Cut { bytes: total - usize::from(newline), max: self.opts.max_line_bytes, read: bytes.len() };
-            rec.invalid = BadRow::from_problems(Some(self.file.clone()), vec![cut]);
+            let cut = Fault::Cut { bytes: total - usize::from(newline), max: self.opts.max_line_bytes, read: bytes.len() };
+            rec.invalid = BadRow::from_faults(Some(self.file.clone()), vec![cut]);
             Some(rec)
         } else {
             let mut end = bytes.len();
@@ -130,19 +130,19 @@ pub fn line_record(bytes: &[u8], json: bool, opts: &InputOptions) -> Record {
         match serde_json::from_str::<Value>(&text) {
             Ok(Value::Object(map)) => {
                 rec = json_record(map, opts);
-                problems.extend(rec.invalid.take().into_iter().flat_map(|b| b.problems));
+                problems.extend(rec.invalid.take().into_iter().flat_map(|b| b.faults));
             }
             Ok(other) => {
-                problems.push(Problem::NotObject(kind_of(&other)));
+                problems.push(Fault::NotObject(kind_of(&other)));
                 rec.passthrough = Passthrough::Raw(text);
             }
             Err(e) => {
-                problems.push(Problem::BadJson(e.to_string()));
+                problems.push(Fault::BadJson(e.to_string()));
                 rec.passthrough = Passthrough::Raw(text);
             }
         }
     }
-    rec.invalid = BadRow::from_problems(None, problems);
+    rec.invalid = BadRow::from_faults(None, problems);
     rec
 }
 
@@ -172,20 +172,20 @@ pub fn json_record(map: Map<String, Value>, opts: &InputOptions) -> Record {
     let mut rec = Record { source: opts.default_source.clone(), ..Record::default() };
     match map.get(&opts.message_field) {
         Some(Value::String(s)) => rec.message = s.clone(),
-        Some(other) => problems.push(Problem::NotString { field: opts.message_field.clone(), kind: kind_of(other), nullable: false }),
-        None => problems.push(Problem::MissingField(opts.message_field.clone())),
+        Some(other) => problems.push(Fault::NotString { field: opts.message_field.clone(), kind: kind_of(other), nullable: false }),
+        None => problems.push(Fault::MissingField(opts.message_field.clone())),
     }
     match map.get(&opts.source_field) {
         Some(Value::String(s)) => rec.source = s.clone(),
         Some(Value::Null) | None => {}
-        Some(other) => problems.push(Problem::NotString { field: opts.source_field.clone(), kind: kind_of(other), nullable: true }),
+        Some(other) => problems.push(Fault::NotString { field: opts.source_field.clone(), kind: kind_of(other), nullable: true }),
     }
     if rec.message.contains('\0') {
-        problems.push(Problem::Nul { place: Place::Field(opts.message_field.clone()) });
+        problems.push(Fault::Nul { place: Place::Field(opts.message_field.clone()) });
     }
     check_length(&rec.message, opts.max_line_bytes, &mut problems);
     rec.passthrough = Passthrough::Json(map);
-    rec.invalid = BadRow::from_problems(None, problems);
+    rec.invalid = BadRow::from_faults(None, problems);
     rec
 }
 

@@ -34,47 +34,22 @@ pub mod cv;
 pub mod folds;
 
 pub use folds::SplitMix64;
+// Training's inputs, defined below the cascade (a bundle records its
+// CvGroup; rule mining reads Examples too), named here for training's users.
+pub use crate::bundle::CvGroup;
+pub use crate::record::Example;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
-use serde::{Deserialize, Serialize};
 
 use crate::bundle::{Bundle, CvFigures, EncoderSpec, GuideExample, LabelInfo, Manifest, TrainingSummary, FORMAT};
 use crate::encoder::Encoder;
 use crate::head::{argmax, FitOptions, Rows, SoftmaxHead};
 use crate::mask::{MaskConfig, Masker};
-use crate::metrics::{evaluate, Evaluation};
+use crate::offline::scores::{evaluate, Evaluation};
 use crate::pipeline::Route;
 use crate::record::{Decision, Detail, TierKind};
 use crate::rules::RulesFile;
-
-/// One labeled line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Example {
-    /// Source.
-    pub source: String,
-    /// The line.
-    pub message: String,
-    /// Its label.
-    pub label: String,
-}
-
-/// What a cross-validation fold holds out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CvGroup {
-    /// Whole templates: the figures (and the threshold) are for templates the
-    /// head has not seen, from sources it has (default).
-    #[default]
-    Template,
-    /// Whole sources: for templates of programs the head has never seen. A
-    /// bundle meant for other people's logs (the bundled default) calibrates
-    /// this way: a threshold chosen on unseen templates of known programs
-    /// keeps too many wrong labels on new programs (precision 0.93 where 0.98
-    /// was asked, on the real-log benchmark's held-out programs).
-    Source,
-}
 
 /// Options of [`train`].
 #[derive(Clone, Debug)]
@@ -180,58 +155,11 @@ pub fn train(
         return Err(TrainError::TooFewLabels { min: opts.min_samples, found: label_rows });
     }
     let label_index: HashMap<&str, usize> = head_labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
-
-    // Routes: sources whose every row carries a label left out of the head.
-    let mut routes = opts.routes.clone();
-    let mut by_source: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for e in examples {
-        let s = by_source.entry(&e.source).or_default();
-        s.0 += 1;
-        s.1 += label_index.contains_key(e.label.as_str()) as u64;
-    }
-    for (source, (_, in_head)) in by_source {
-        if in_head == 0 && !source.is_empty() {
-            routes.entry(source.to_string()).or_insert(Route::Llm);
-        }
-    }
-
-    // Distinct (template, label) pairs with their line counts, in first-seen
-    // order. Of a pair's lines from sources not routed to the LLM: how many
-    // no rule decides, and how many each rule decides (for calibration, 3.).
+    let routes = llm_routes(examples, &label_index, &opts.routes);
     let masker = Masker::new(opts.mask);
     let ruled = crate::rules::RulesTier::compile(&rules, std::path::Path::new("rules.toml"))?;
-    let mut pair_index: HashMap<(String, usize), usize> = HashMap::new();
-    let mut templates: Vec<String> = vec![];
-    let mut first_source: Vec<String> = vec![];
-    let mut y: Vec<usize> = vec![];
-    let mut counts: Vec<f64> = vec![];
-    let mut unruled: Vec<f64> = vec![];
-    let mut by_rule: Vec<BTreeMap<usize, f64>> = vec![];
-    for e in examples {
-        let Some(&li) = label_index.get(e.label.as_str()) else { continue };
-        let t = masker.mask(&e.message);
-        let i = match pair_index.get(&(t.clone(), li)) {
-            Some(&i) => i,
-            None => {
-                pair_index.insert((t.clone(), li), templates.len());
-                templates.push(t);
-                first_source.push(e.source.clone());
-                y.push(li);
-                counts.push(0.0);
-                unruled.push(0.0);
-                by_rule.push(BTreeMap::new());
-                templates.len() - 1
-            }
-        };
-        counts[i] += 1.0;
-        if routes.get(&e.source) != Some(&Route::Llm) {
-            match ruled.matching_rule(&e.source, &e.message) {
-                Some(r) => *by_rule[i].entry(r).or_default() += 1.0,
-                None => unruled[i] += 1.0,
-            }
-        }
-    }
-    let texts: Vec<&str> = templates.iter().map(String::as_str).collect();
+    let pairs = Pairs::of(examples, &label_index, &masker, &ruled, &routes);
+    let texts: Vec<&str> = pairs.templates.iter().map(String::as_str).collect();
     let mut vectors = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(encoder.preferred_batch().max(1)) {
         vectors.extend(encoder.encode(chunk)?);
@@ -239,101 +167,18 @@ pub fn train(
     let x = Rows::from_vectors(encoder.dim(), vectors);
     let labels: Vec<Arc<str>> = head_labels.iter().map(|l| Arc::from(l.as_str())).collect();
 
-    // Cross-validation, folds by template text.
-    let mut report = TrainReport { cv: None, cv_at_threshold: None, threshold: opts.default_threshold, templates: templates.len() };
-    let mut cv_fig = None;
-    // The unit a fold holds out: a template, or every line of a source.
-    let group_key: Vec<&str> = match opts.cv_group {
-        CvGroup::Template => texts.clone(),
-        CvGroup::Source => first_source.iter().map(String::as_str).collect(),
-    };
-    let groups = folds::distinct(&group_key).len();
-    let enough = match opts.cv_group {
-        CvGroup::Template => groups >= opts.cv_folds * 2,
-        CvGroup::Source => groups >= opts.cv_folds,
-    };
-    if opts.cv_folds >= 2 && enough {
-        let k = opts.cv_folds;
-        let fold_of = folds::by_key(&group_key, k, opts.seed);
-        let mut oof: Vec<(usize, f32)> = vec![(0, 0.0); texts.len()];
-        // Held-out lines that would reach the model (module docs, 3.): not
-        // routed, and not decided by a rule met on the fold's training side.
-        let mut reaching: Vec<f64> = vec![0.0; texts.len()];
-        for f in 0..k {
-            let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..texts.len()).partition(|&i| fold_of[i] == f);
-            let seen: std::collections::BTreeSet<usize> = fit_idx.iter().flat_map(|&i| by_rule[i].keys().copied()).collect();
-            for &i in &test {
-                reaching[i] = unruled[i] + by_rule[i].iter().filter(|(r, _)| !seen.contains(r)).map(|(_, n)| n).sum::<f64>();
-            }
-            let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
-            if fit_y.iter().collect::<std::collections::BTreeSet<_>>().len() < 2 {
-                continue;
-            }
-            let fit_counts: Vec<f64> = fit_idx.iter().map(|&i| counts[i]).collect();
-            let head = SoftmaxHead::fit(&x.select(&fit_idx), &fit_y, &fit_counts, labels.clone(), opts.fit).map_err(TrainError::Fit)?;
-            let xt = x.select(&test);
-            for (j, &i) in test.iter().enumerate() {
-                oof[i] = argmax(&head.predict_proba(&row_dense(&xt, j)));
-            }
+    let mut report = TrainReport { cv: None, cv_at_threshold: None, threshold: opts.default_threshold, templates: texts.len() };
+    let cv_fig = match calibrate(opts, &pairs, &x, &labels, &head_labels)? {
+        Some(c) => {
+            report.threshold = c.threshold;
+            report.cv = Some(c.all);
+            report.cv_at_threshold = Some(c.kept);
+            Some(c.figures)
         }
-        // Rules and routes that take every line leave nothing to calibrate
-        // on: then every line counts, as without them.
-        let calibration = if reaching.iter().sum::<f64>() > 0.0 { &reaching } else { &counts };
-        let threshold = choose_threshold(&oof, &y, calibration, opts.target_precision);
-        report.threshold = threshold;
-        // Expand to the lines that reach the model for the figures.
-        let mut truth: Vec<&str> = vec![];
-        let mut all: Vec<Decision> = vec![];
-        let mut kept: Vec<Decision> = vec![];
-        for (i, &(p, conf)) in oof.iter().enumerate() {
-            let d = Decision { label: labels[p].clone(), tier: TierKind::Model, confidence: conf, detail: Detail::None };
-            let dk = if conf >= threshold { d.clone() } else { Decision::unclassified("below threshold") };
-            for _ in 0..calibration[i] as usize {
-                truth.push(&head_labels[y[i]]);
-                all.push(d.clone());
-                kept.push(dk.clone());
-            }
-        }
-        let ev = evaluate(&truth, &all, &head_labels);
-        let evk = evaluate(&truth, &kept, &head_labels);
-        let covered = evk.rows - evk.tiers["unclassified"];
-        let curve = threshold_curve(&oof, &y, calibration);
-        cv_fig = Some(CvFigures {
-            curve,
-            accuracy: round4(ev.accuracy),
-            macro_f1: round4(ev.macro_f1),
-            coverage_at_threshold: round4(covered as f64 / evk.rows.max(1) as f64),
-            precision_at_threshold: round4(if covered == 0 { 0.0 } else { evk.tier_accuracy["model"].accuracy }),
-        });
-        report.cv = Some(ev);
-        report.cv_at_threshold = Some(evk);
-    }
+        None => None,
+    };
 
-    let head = SoftmaxHead::fit(&x, &y, &counts, labels, opts.fit).map_err(TrainError::Fit)?;
-    let mut label_infos: Vec<LabelInfo> = head_labels
-        .iter()
-        .map(|l| LabelInfo {
-            name: l.clone(),
-            description: opts.descriptions.get(l).cloned().unwrap_or_default(),
-            rows: label_rows[l],
-            in_head: true,
-        })
-        .collect();
-    for (l, &n) in &label_rows {
-        if !label_index.contains_key(l.as_str()) {
-            label_infos.push(LabelInfo {
-                name: l.clone(),
-                description: opts.descriptions.get(l).cloned().unwrap_or_default(),
-                rows: n,
-                in_head: false,
-            });
-        }
-    }
-    for (l, d) in &opts.descriptions {
-        if !label_rows.contains_key(l) {
-            label_infos.push(LabelInfo { name: l.clone(), description: d.clone(), rows: 0, in_head: false });
-        }
-    }
+    let head = SoftmaxHead::fit(&x, &pairs.y, &pairs.counts, labels, opts.fit).map_err(TrainError::Fit)?;
     let manifest = Manifest {
         format: FORMAT,
         name: opts.name.clone(),
@@ -341,10 +186,10 @@ pub fn train(
         encoder: EncoderSpec { id: encoder.id().to_string(), dim: encoder.dim(), weights_sha256: encoder.weights_sha256() },
         mask: opts.mask,
         routes,
-        labels: label_infos,
+        labels: label_infos(opts, &head_labels, &label_rows),
         training: Some(TrainingSummary {
             rows: examples.len() as u64,
-            templates: templates.len() as u64,
+            templates: texts.len() as u64,
             data_sha256: opts.data_sha256.clone(),
             seed: opts.seed,
             min_samples: opts.min_samples as u64,
@@ -359,6 +204,179 @@ pub fn train(
     };
     let examples = guide_examples(examples, &masker, opts.examples_per_label);
     Ok((Bundle { dir: Default::default(), manifest, head, rules, rules_text, examples }, report))
+}
+
+/// The routes given, and a route to the LLM for each source whose every row
+/// carries a label left out of the head.
+fn llm_routes(examples: &[Example], label_index: &HashMap<&str, usize>, given: &BTreeMap<String, Route>) -> BTreeMap<String, Route> {
+    let mut routes = given.clone();
+    let mut by_source: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for e in examples {
+        let s = by_source.entry(&e.source).or_default();
+        s.0 += 1;
+        s.1 += label_index.contains_key(e.label.as_str()) as u64;
+    }
+    for (source, (_, in_head)) in by_source {
+        if in_head == 0 && !source.is_empty() {
+            routes.entry(source.to_string()).or_insert(Route::Llm);
+        }
+    }
+    routes
+}
+
+/// Distinct (template, label) pairs with their line counts, in first-seen
+/// order. Of a pair's lines from sources not routed to the LLM: how many no
+/// rule decides, and how many each rule decides (for calibration, 3.).
+struct Pairs {
+    templates: Vec<String>,
+    first_source: Vec<String>,
+    y: Vec<usize>,
+    counts: Vec<f64>,
+    unruled: Vec<f64>,
+    by_rule: Vec<BTreeMap<usize, f64>>,
+}
+
+impl Pairs {
+    fn of(
+        examples: &[Example],
+        label_index: &HashMap<&str, usize>,
+        masker: &Masker,
+        ruled: &crate::rules::RulesTier,
+        routes: &BTreeMap<String, Route>,
+    ) -> Pairs {
+        let mut p = Pairs { templates: vec![], first_source: vec![], y: vec![], counts: vec![], unruled: vec![], by_rule: vec![] };
+        let mut pair_index: HashMap<(String, usize), usize> = HashMap::new();
+        for e in examples {
+            let Some(&li) = label_index.get(e.label.as_str()) else { continue };
+            let t = masker.mask(&e.message);
+            let i = match pair_index.get(&(t.clone(), li)) {
+                Some(&i) => i,
+                None => {
+                    pair_index.insert((t.clone(), li), p.templates.len());
+                    p.templates.push(t);
+                    p.first_source.push(e.source.clone());
+                    p.y.push(li);
+                    p.counts.push(0.0);
+                    p.unruled.push(0.0);
+                    p.by_rule.push(BTreeMap::new());
+                    p.templates.len() - 1
+                }
+            };
+            p.counts[i] += 1.0;
+            if routes.get(&e.source) != Some(&Route::Llm) {
+                match ruled.matching_rule(&e.source, &e.message) {
+                    Some(r) => *p.by_rule[i].entry(r).or_default() += 1.0,
+                    None => p.unruled[i] += 1.0,
+                }
+            }
+        }
+        p
+    }
+}
+
+/// What cross-validation found: the threshold, the figures of every
+/// held-out line and of those kept at the threshold, and the bundle's record.
+struct Calibration {
+    threshold: f32,
+    all: Evaluation,
+    kept: Evaluation,
+    figures: CvFigures,
+}
+
+/// Cross-validation, folds by template text (or source), and the threshold
+/// it chooses; `None` when there are too few folds or groups for it.
+fn calibrate(
+    opts: &TrainOptions,
+    pairs: &Pairs,
+    x: &Rows,
+    labels: &[Arc<str>],
+    head_labels: &[String],
+) -> Result<Option<Calibration>, TrainError> {
+    let n = pairs.templates.len();
+    // The unit a fold holds out: a template, or every line of a source.
+    let group_key: Vec<&str> = match opts.cv_group {
+        CvGroup::Template => pairs.templates.iter().map(String::as_str).collect(),
+        CvGroup::Source => pairs.first_source.iter().map(String::as_str).collect(),
+    };
+    let groups = folds::distinct(&group_key).len();
+    let enough = match opts.cv_group {
+        CvGroup::Template => groups >= opts.cv_folds * 2,
+        CvGroup::Source => groups >= opts.cv_folds,
+    };
+    if opts.cv_folds < 2 || !enough {
+        return Ok(None);
+    }
+    let (y, counts) = (&pairs.y, &pairs.counts);
+    let k = opts.cv_folds;
+    let fold_of = folds::by_key(&group_key, k, opts.seed);
+    let mut oof: Vec<(usize, f32)> = vec![(0, 0.0); n];
+    // Held-out lines that would reach the model (module docs, 3.): not
+    // routed, and not decided by a rule met on the fold's training side.
+    let mut reaching: Vec<f64> = vec![0.0; n];
+    for f in 0..k {
+        let (test, fit_idx): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| fold_of[i] == f);
+        let seen: std::collections::BTreeSet<usize> = fit_idx.iter().flat_map(|&i| pairs.by_rule[i].keys().copied()).collect();
+        for &i in &test {
+            reaching[i] = pairs.unruled[i] + pairs.by_rule[i].iter().filter(|(r, _)| !seen.contains(r)).map(|(_, n)| n).sum::<f64>();
+        }
+        let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
+        if fit_y.iter().collect::<std::collections::BTreeSet<_>>().len() < 2 {
+            continue;
+        }
+        let fit_counts: Vec<f64> = fit_idx.iter().map(|&i| counts[i]).collect();
+        let head = SoftmaxHead::fit(&x.select(&fit_idx), &fit_y, &fit_counts, labels.to_vec(), opts.fit).map_err(TrainError::Fit)?;
+        let xt = x.select(&test);
+        for (j, &i) in test.iter().enumerate() {
+            oof[i] = argmax(&head.predict_proba(&row_dense(&xt, j)));
+        }
+    }
+    // Rules and routes that take every line leave nothing to calibrate
+    // on: then every line counts, as without them.
+    let calibration = if reaching.iter().sum::<f64>() > 0.0 { &reaching } else { counts };
+    let threshold = choose_threshold(&oof, y, calibration, opts.target_precision);
+    // Expand to the lines that reach the model for the figures.
+    let mut truth: Vec<&str> = vec![];
+    let mut all: Vec<Decision> = vec![];
+    let mut kept: Vec<Decision> = vec![];
+    for (i, &(p, conf)) in oof.iter().enumerate() {
+        let d = Decision { label: labels[p].clone(), tier: TierKind::Model, confidence: conf, detail: Detail::None };
+        let dk = if conf >= threshold { d.clone() } else { Decision::unclassified("below threshold") };
+        for _ in 0..calibration[i] as usize {
+            truth.push(&head_labels[y[i]]);
+            all.push(d.clone());
+            kept.push(dk.clone());
+        }
+    }
+    let ev = evaluate(&truth, &all, head_labels);
+    let evk = evaluate(&truth, &kept, head_labels);
+    let covered = evk.rows - evk.tiers["unclassified"];
+    let figures = CvFigures {
+        curve: threshold_curve(&oof, y, calibration),
+        accuracy: round4(ev.accuracy),
+        macro_f1: round4(ev.macro_f1),
+        coverage_at_threshold: round4(covered as f64 / evk.rows.max(1) as f64),
+        precision_at_threshold: round4(if covered == 0 { 0.0 } else { evk.tier_accuracy["model"].accuracy }),
+    };
+    Ok(Some(Calibration { threshold, all: ev, kept: evk, figures }))
+}
+
+/// The bundle's labels: those of the head, those left out of it (to the
+/// LLM), and those only described.
+fn label_infos(opts: &TrainOptions, head_labels: &[String], label_rows: &BTreeMap<String, u64>) -> Vec<LabelInfo> {
+    let describe = |l: &str| opts.descriptions.get(l).cloned().unwrap_or_default();
+    let mut infos: Vec<LabelInfo> =
+        head_labels.iter().map(|l| LabelInfo { name: l.clone(), description: describe(l), rows: label_rows[l], in_head: true }).collect();
+    for (l, &n) in label_rows {
+        if !head_labels.contains(l) {
+            infos.push(LabelInfo { name: l.clone(), description: describe(l), rows: n, in_head: false });
+        }
+    }
+    for (l, d) in &opts.descriptions {
+        if !label_rows.contains_key(l) {
+            infos.push(LabelInfo { name: l.clone(), description: d.clone(), rows: 0, in_head: false });
+        }
+    }
+    infos
 }
 
 fn row_dense(x: &Rows, j: usize) -> Vec<f32> {

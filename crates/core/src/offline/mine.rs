@@ -30,8 +30,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::mask::Masker;
+use crate::record::Example;
 use crate::rules::Rule;
-use crate::train::Example;
 
 /// Options of [`mine`].
 #[derive(Clone, Copy, Debug)]

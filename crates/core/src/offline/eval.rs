@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::bundle::Bundle;
-use crate::metrics::{evaluate, Evaluation};
+use crate::offline::scores::{evaluate, Evaluation};
 use crate::pipeline::Pipeline;
 use crate::record::{Decision, Record};
 

@@ -14,7 +14,7 @@
 //! never printed: [`LlmConfig`]'s `Debug` hides it.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,238 +22,16 @@ use logsift_core::record::{Decision, Detail, TierKind};
 use logsift_core::tier::{Query, Tier, TierError, Verdict};
 use serde_json::{json, Value};
 
+mod config;
+mod gate;
+
+pub use config::{preset, LlmConfig, Preset, ResponseFormat, PRESETS};
+use gate::Gate;
+pub use gate::LlmStats;
+
 use crate::answer::{parse_answer, LineAnswer};
 use crate::examples::ExampleIndex;
 use crate::prompt::{answer_schema, messages, Example, Item, LabelSpec};
-
-/// How to ask for JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResponseFormat {
-    /// Say it in the prompt only.
-    Prompt,
-    /// `response_format: {"type": "json_object"}`.
-    JsonObject,
-    /// `response_format` with a JSON schema whose items enumerate the labels
-    /// (grammar-constrained decoding on servers that support it), in
-    /// OpenAI's form: `{"type": "json_schema", "json_schema": {...}}`.
-    JsonSchema,
-    /// The same constraint in llama.cpp's form: `{"type": "json_object", "schema": ...}`.
-    JsonObjectSchema,
-}
-
-/// A known server kind: where it listens and how it takes JSON requests.
-#[derive(Clone, Copy, Debug)]
-pub struct Preset {
-    /// The name given to `--llm-preset`.
-    pub name: &'static str,
-    /// Base URL (ending in `/v1`).
-    pub base_url: &'static str,
-    /// A default model.
-    pub model: &'static str,
-    /// The environment variable holding the API key, if the service needs one.
-    pub key_env: Option<&'static str>,
-    /// How to ask for JSON.
-    pub format: ResponseFormat,
-}
-
-/// The presets: hosted services and local servers.
-pub const PRESETS: [Preset; 6] = [
-    Preset {
-        name: "groq",
-        base_url: "https://api.groq.com/openai/v1",
-        model: "llama-3.1-8b-instant",
-        key_env: Some("GROQ_API_KEY"),
-        format: ResponseFormat::JsonObject,
-    },
-    Preset {
-        name: "openai",
-        base_url: "https://api.openai.com/v1",
-        model: "gpt-4o-mini",
-        key_env: Some("OPENAI_API_KEY"),
-        format: ResponseFormat::JsonSchema,
-    },
-    Preset {
-        name: "deepseek",
-        base_url: "https://api.deepseek.com/v1",
-        model: "deepseek-chat",
-        key_env: Some("DEEPSEEK_API_KEY"),
-        format: ResponseFormat::JsonObject,
-    },
-    Preset { name: "ollama", base_url: "http://127.0.0.1:11434/v1", model: "llama3.1", key_env: None, format: ResponseFormat::JsonObject },
-    Preset { name: "vllm", base_url: "http://127.0.0.1:8000/v1", model: "default", key_env: None, format: ResponseFormat::JsonSchema },
-    Preset {
-        name: "llamacpp",
-        base_url: "http://127.0.0.1:8080/v1",
-        model: "default",
-        key_env: None,
-        format: ResponseFormat::JsonObjectSchema,
-    },
-];
-
-/// The preset of that name.
-pub fn preset(name: &str) -> Option<&'static Preset> {
-    PRESETS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
-}
-
-/// Everything the LLM tier needs to know.
-#[derive(Clone)]
-pub struct LlmConfig {
-    /// Base URL; requests go to `{base_url}/chat/completions`, with the
-    /// base's query string, if any, kept after the path ([`crate::chat_url`]).
-    pub base_url: String,
-    /// Model name.
-    pub model: String,
-    /// API key (sent as a bearer token; never logged).
-    pub api_key: Option<String>,
-    /// How to ask for JSON.
-    pub format: ResponseFormat,
-    /// Lines per request.
-    pub batch_lines: usize,
-    /// Requests in flight at once.
-    pub concurrency: usize,
-    /// Time limit of one request.
-    pub timeout: Duration,
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// First retry delay; doubles each retry, with jitter.
-    pub backoff: Duration,
-    /// Longest wait between retries (also caps `Retry-After`).
-    pub max_backoff: Duration,
-    /// Requests per run (attempts count), if capped.
-    pub max_requests: Option<u64>,
-    /// Requests per minute, if capped.
-    pub max_per_minute: Option<u64>,
-    /// Failed requests in a row that open the circuit breaker.
-    pub breaker_failures: u32,
-    /// How long an open breaker stops calls.
-    pub breaker_cooldown: Duration,
-}
-
-impl std::fmt::Debug for LlmConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmConfig")
-            .field("base_url", &crate::redact_url(&self.base_url))
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
-            .field("format", &self.format)
-            .field("batch_lines", &self.batch_lines)
-            .field("concurrency", &self.concurrency)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LlmConfig {
-    /// A config for `base_url` and `model` with the default limits.
-    pub fn new(base_url: &str, model: &str) -> Self {
-        LlmConfig {
-            base_url: base_url.trim_end_matches('/').to_string(),
-            model: model.to_string(),
-            api_key: None,
-            format: ResponseFormat::JsonObject,
-            batch_lines: 20,
-            concurrency: 4,
-            timeout: Duration::from_secs(60),
-            max_retries: 3,
-            backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-            max_requests: None,
-            max_per_minute: None,
-            breaker_failures: 5,
-            breaker_cooldown: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Counters of the tier, for the summary and `/metrics`.
-#[derive(Debug, Default)]
-pub struct LlmStats {
-    /// HTTP requests sent (retries included).
-    pub requests: AtomicU64,
-    /// Requests that failed (any cause).
-    pub failures: AtomicU64,
-    /// Prompt tokens reported by the server.
-    pub prompt_tokens: AtomicU64,
-    /// Completion tokens reported by the server.
-    pub completion_tokens: AtomicU64,
-    /// Lines answered with a label.
-    pub labeled: AtomicU64,
-    /// Lines refused by the budget or the breaker.
-    pub refused: AtomicU64,
-    /// Whether the circuit breaker is open now (the endpoint is failing).
-    pub circuit_open: AtomicBool,
-}
-
-impl LlmStats {
-    /// The counters as metrics for `/metrics` ([`logsift_core::telemetry`]).
-    pub fn metrics(&self) -> Vec<logsift_core::telemetry::Metric> {
-        logsift_core::telemetry::TierReport::metrics(self)
-    }
-}
-
-impl LlmStats {
-    /// The counters as `eval --json` (and Python's `evaluate`) write them, key `llm`.
-    pub fn counters_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "requests": self.requests.load(Ordering::Relaxed),
-            "failures": self.failures.load(Ordering::Relaxed),
-            "prompt_tokens": self.prompt_tokens.load(Ordering::Relaxed),
-            "completion_tokens": self.completion_tokens.load(Ordering::Relaxed),
-            "lines_labeled": self.labeled.load(Ordering::Relaxed),
-            "refused": self.refused.load(Ordering::Relaxed),
-        })
-    }
-}
-
-impl logsift_core::telemetry::TierReport for LlmStats {
-    fn health(&self) -> logsift_core::telemetry::TierHealth {
-        logsift_core::telemetry::TierHealth::from_counts(
-            self.requests.load(Ordering::Relaxed),
-            self.failures.load(Ordering::Relaxed),
-            self.circuit_open.load(Ordering::Relaxed),
-        )
-    }
-
-    fn metrics(&self) -> Vec<logsift_core::telemetry::Metric> {
-        use logsift_core::telemetry::Metric;
-        vec![
-            Metric::counter(
-                "logsift_llm_requests_total",
-                "Requests sent to the LLM (retries included).",
-                self.requests.load(Ordering::Relaxed),
-            ),
-            Metric::counter("logsift_llm_failures_total", "LLM requests that failed.", self.failures.load(Ordering::Relaxed)),
-            Metric::counter("logsift_llm_prompt_tokens_total", "Prompt tokens used.", self.prompt_tokens.load(Ordering::Relaxed)),
-            Metric::counter(
-                "logsift_llm_completion_tokens_total",
-                "Completion tokens used.",
-                self.completion_tokens.load(Ordering::Relaxed),
-            ),
-            Metric::counter(
-                "logsift_llm_refused_lines_total",
-                "Lines refused by the LLM budget or breaker.",
-                self.refused.load(Ordering::Relaxed),
-            ),
-            Metric::gauge(
-                "logsift_llm_circuit_open",
-                "1 while the LLM circuit breaker is open.",
-                u64::from(self.circuit_open.load(Ordering::Relaxed)),
-            ),
-        ]
-    }
-}
-
-#[derive(Debug)]
-struct Gate {
-    requests: u64,
-    minute_start: Instant,
-    minute_requests: u64,
-    failures_in_row: u32,
-    open_until: Option<Instant>,
-    /// The failure that opened the breaker (`HTTP 500`, `request timed
-    /// out`, …), repeated in the detail of each line it holds back.
-    open_cause: String,
-    jitter: u64,
-}
 
 /// Why one request failed.
 #[derive(Debug)]
@@ -350,17 +128,6 @@ pub enum SetupError {
     Local(#[from] crate::local::LocalError),
 }
 
-/// Why a request was not sent.
-#[derive(Debug, thiserror::Error)]
-enum Refusal {
-    #[error("llm state poisoned")]
-    Poisoned,
-    #[error("llm circuit open: {failures} failed requests in a row, the last {cause}; not called for {cooldown:?}")]
-    CircuitOpen { failures: u32, cause: String, cooldown: Duration },
-    #[error("llm budget")]
-    Budget,
-}
-
 impl LlmTier {
     /// A tier that asks the server of `cfg` to label lines with `labels`,
     /// showing with each request the `examples` nearest to its lines (each
@@ -445,73 +212,6 @@ impl LlmTier {
     /// The tier's counters (shared; they keep counting).
     pub fn stats(&self) -> Arc<LlmStats> {
         self.stats.clone()
-    }
-
-    /// Takes a request slot, or says why none is left.
-    fn admit(&self) -> Result<(), Refusal> {
-        let mut g = self.gate.lock().map_err(|_| Refusal::Poisoned)?;
-        let now = Instant::now();
-        if let Some(t) = g.open_until {
-            if now < t {
-                return Err(Refusal::CircuitOpen {
-                    failures: self.cfg.breaker_failures,
-                    cause: g.open_cause.clone(),
-                    cooldown: self.cfg.breaker_cooldown,
-                });
-            }
-            g.open_until = None;
-            self.stats.circuit_open.store(false, Ordering::Relaxed);
-        }
-        if self.cfg.max_requests.is_some_and(|m| g.requests >= m) {
-            return Err(Refusal::Budget);
-        }
-        if now.duration_since(g.minute_start) >= Duration::from_secs(60) {
-            g.minute_start = now;
-            g.minute_requests = 0;
-        }
-        if self.cfg.max_per_minute.is_some_and(|m| g.minute_requests >= m) {
-            return Err(Refusal::Budget);
-        }
-        g.requests += 1;
-        g.minute_requests += 1;
-        self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// Counts a request's outcome: `None` for success, else its failure.
-    fn record(&self, failure: Option<&CallError>) {
-        if let Ok(mut g) = self.gate.lock() {
-            match failure {
-                None => g.failures_in_row = 0,
-                Some(e) => {
-                    g.failures_in_row += 1;
-                    if g.failures_in_row >= self.cfg.breaker_failures {
-                        g.open_until = Some(Instant::now() + self.cfg.breaker_cooldown);
-                        g.open_cause = e.cause();
-                        self.stats.circuit_open.store(true, Ordering::Relaxed);
-                        g.failures_in_row = 0;
-                        tracing::warn!(
-                            "LLM endpoint {} failing ({}): not called for {:?}",
-                            crate::redact_url(&self.cfg.base_url),
-                            g.open_cause,
-                            self.cfg.breaker_cooldown
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// Exponential backoff with jitter (50–100% of the step), at least
-    /// `Retry-After`, at most `max_backoff`.
-    fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let step = self.cfg.backoff.saturating_mul(1u32 << attempt.min(16));
-        let frac = self.gate.lock().map_or(0.75, |mut g| {
-            g.jitter = g.jitter.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            0.5 + (g.jitter >> 11) as f64 / (1u64 << 53) as f64 / 2.0
-        });
-        let d = step.mul_f64(frac).max(retry_after.unwrap_or_default());
-        d.min(self.cfg.max_backoff)
     }
 
     fn body(&self, items: &[Item], templates: &[&str]) -> Value {
