@@ -24,7 +24,7 @@
 //!
 //! Without AVX-512 (checked at run time) the `gemm` crate does the work.
 //!
-//! The `unsafe` kernels, one instruction set, are in [`avx512`]; this file
+//! The `unsafe` kernels, one instruction set, are in `avx512.rs`; this file
 //! holds the safe side: packing, the run-time checks, the blocking over
 //! threads, and the calls.
 
