@@ -1,7 +1,7 @@
 //! Helpers shared by logsift's tests (a dev-dependency, never published).
 //!
 //! A test that needs something a user's clone may lack (the MiniLM weights,
-//! `../shared`, nats-server, Chromium, SmolLM2) calls [`require`] or
+//! `../shared`, nats-server, Chromium, SmolLM2) calls [`require_env`], [`shared`], [`program`] or
 //! [`skip`]. Outside CI the test returns early and the skip is written to the
 //! process's real stderr, past libtest's output capture, so a plain
 //! `cargo test` shows every skipped test and why:
