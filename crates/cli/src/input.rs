@@ -122,15 +122,13 @@ struct Follow {
     stop: Arc<AtomicBool>,
     /// The last bytes read (up to [`FOLLOW_TAIL`]), ending at `pos`.
     tail: Vec<u8>,
-    /// The last read came back empty: look for a rotation before the next.
-    at_end: bool,
     /// A newline to hand out before the new file's bytes.
     end_line: bool,
 }
 
 impl Follow {
     fn new(path: std::path::PathBuf, file: File, stop: Arc<AtomicBool>) -> Self {
-        Follow { path, id: file_id(&file), file, pos: 0, stop, tail: Vec::with_capacity(FOLLOW_TAIL), at_end: false, end_line: false }
+        Follow { path, id: file_id(&file), file, pos: 0, stop, tail: Vec::with_capacity(FOLLOW_TAIL), end_line: false }
     }
 
     /// Whether the file read was rotated since the last look, and if so
@@ -189,12 +187,6 @@ impl Read for Follow {
                 buf[0] = b'\n';
                 return Ok(1);
             }
-            if std::mem::take(&mut self.at_end) {
-                if let Some(f) = self.rotated() {
-                    self.restart(f);
-                    continue;
-                }
-            }
             let n = self.file.read(buf)?;
             if n > 0 {
                 self.pos += n as u64;
@@ -207,12 +199,12 @@ impl Read for Follow {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(0);
             }
+            // At the end: wait, then look for a rotation before reading on
+            // (a rewrite between two looks must not be read from `pos`).
+            std::thread::sleep(std::time::Duration::from_millis(100));
             if let Some(f) = self.rotated() {
                 self.restart(f);
-                continue;
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            self.at_end = true;
         }
     }
 }
@@ -268,7 +260,7 @@ pub fn read_labeled(path: &PathBuf, label_column: &str, on_error: OnError) -> Re
             _ => String::new(),
         };
         let problem = match &r.invalid {
-            Some(bad) => Some(crate::input::bad_row(r.row, bad)),
+            Some(bad) => Some(bad_row(r.row, bad)),
             None => label.is_empty().then(|| format!("{name}: row {}: empty label", r.row)),
         };
         if let Some(p) = problem {

@@ -171,7 +171,6 @@ pub fn run(args: PatternsArgs) -> Result<()> {
             "example_2",
         ])?;
         for (k, p) in patterns.iter().enumerate() {
-            let join = |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
             w.write_record([
                 (k + 1).to_string(),
                 p.count.to_string(),
@@ -180,8 +179,8 @@ pub fn run(args: PatternsArgs) -> Result<()> {
                 p.baseline_count.map(|b| b.to_string()).unwrap_or_default(),
                 p.first_seen.clone().unwrap_or_default(),
                 p.last_seen.clone().unwrap_or_default(),
-                join(&p.sources),
-                join(&p.labels),
+                counts(&p.sources, "=", ";"),
+                counts(&p.labels, "=", ";"),
                 p.purity.map(|x| x.to_string()).unwrap_or_default(),
                 p.template.clone(),
                 p.examples.first().cloned().unwrap_or_default(),
@@ -215,7 +214,6 @@ pub fn run(args: PatternsArgs) -> Result<()> {
 /// The text output's second line of a pattern: when it was first and last
 /// seen, its sources and its labels, with their line counts.
 fn text_detail(p: &Pattern) -> String {
-    let counts = |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
     let mut parts = vec![];
     match (&p.first_seen, &p.last_seen) {
         (Some(f), Some(l)) if f != l => parts.push(format!("seen {f} .. {l}")),
@@ -224,12 +222,17 @@ fn text_detail(p: &Pattern) -> String {
     }
     // (Lines without a source are all under "": nothing to say.)
     if p.sources.keys().any(|k| !k.is_empty()) {
-        parts.push(format!("sources: {}", counts(&p.sources)));
+        parts.push(format!("sources: {}", counts(&p.sources, " ", ", ")));
     }
     if !p.labels.is_empty() {
-        parts.push(format!("labels: {}", counts(&p.labels)));
+        parts.push(format!("labels: {}", counts(&p.labels, " ", ", ")));
     }
     parts.join("; ")
+}
+
+/// Sources or labels with their line counts: `name{pair}count`, joined by `sep`.
+fn counts(m: &BTreeMap<String, u64>, pair: &str, sep: &str) -> String {
+    m.iter().map(|(k, v)| format!("{k}{pair}{v}")).collect::<Vec<_>>().join(sep)
 }
 
 fn esc(s: &str) -> String {
@@ -267,7 +270,6 @@ td,th{padding:4px 8px;border-bottom:1px solid #e3e7ee;text-align:left;vertical-a
     }
     o.push_str("</svg><table id=\"patterns\"><tr><th>#</th><th>lines</th><th>share</th><th>status</th><th>first / last seen</th><th>sources</th><th>labels</th><th>template and examples</th></tr>");
     for (k, p) in patterns.iter().enumerate() {
-        let join = |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{}={v}", esc(k))).collect::<Vec<_>>().join(", ");
         let status = p.status.as_deref().unwrap_or("");
         o.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{:.2}%</td><td class=\"{status}\">{status}</td><td>{}<br>{}</td><td>{}</td><td>{}</td><td><code>{}</code>{}</td></tr>",
@@ -276,8 +278,8 @@ td,th{padding:4px 8px;border-bottom:1px solid #e3e7ee;text-align:left;vertical-a
             p.share * 100.0,
             esc(p.first_seen.as_deref().unwrap_or("")),
             esc(p.last_seen.as_deref().unwrap_or("")),
-            join(&p.sources),
-            join(&p.labels),
+            esc(&counts(&p.sources, "=", ", ")),
+            esc(&counts(&p.labels, "=", ", ")),
             esc(&p.template),
             p.examples.iter().map(|e| format!("<div class=\"ex\">{}</div>", esc(e))).collect::<String>()
         ));

@@ -111,9 +111,7 @@ fn has_model(dir: &Path) -> Result<(), String> {
 /// The Hugging Face cache's snapshot directories of the model, newest first.
 fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
     let hub = std::env::var_os("HF_HUB_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HF_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/huggingface"));
+        let home = std::env::var_os("HF_HOME").map(PathBuf::from).unwrap_or_else(|| cache_home().unwrap_or_default().join("huggingface"));
         home.join("hub")
     });
     let repo = hub.join(format!("models--{}", HUB_REPO.replace('/', "--")));
@@ -131,11 +129,14 @@ fn hf_cache_snapshots() -> (PathBuf, Vec<PathBuf>) {
 /// for them with no flag or variable: `$XDG_CACHE_HOME/logsift/all-MiniLM-L6-v2`,
 /// else `~/.cache/logsift/all-MiniLM-L6-v2`.
 pub fn default_model_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(cache.join("logsift").join("all-MiniLM-L6-v2"))
+    Some(cache_home()?.join("logsift").join("all-MiniLM-L6-v2"))
+}
+
+/// The user's cache directory: `$XDG_CACHE_HOME`, else `~/.cache` (where
+/// the Hugging Face cache lives too, unless `HF_HOME` says otherwise).
+fn cache_home() -> Option<PathBuf> {
+    let set = |var| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from);
+    set("XDG_CACHE_HOME").or_else(|| set("HOME").map(|h| h.join(".cache")))
 }
 
 /// The newest complete copy of the model in the Hugging Face cache, if any.

@@ -247,24 +247,6 @@ impl<'de, F: FnMut(Record) -> Result<(), Problem>> serde::de::Visitor<'de> for L
     }
 }
 
-/// A visitor's booleans and numbers, each given as its kind to `$make`.
-macro_rules! scalar_kinds {
-    ($value:ty, $make:expr) => {
-        fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
-            Ok($make("a boolean"))
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
-            Ok($make("a number"))
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
-            Ok($make("a number"))
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
-            Ok($make("a number"))
-        }
-    };
-}
-
 /// One item of `logs`: an object, whose other fields are skipped unbuilt,
 /// or the kind of value that stood where an object belongs (a derived
 /// `Deserialize` would also take `["msg", "src"]` as the object's fields).
@@ -275,81 +257,38 @@ pub(crate) struct LogItem {
     not_object: Option<&'static str>,
 }
 
-impl<'de> serde::Deserialize<'de> for LogItem {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        /// The keys an item's fields are told by.
-        enum Key {
-            Message,
-            Source,
-            Other,
-        }
-        impl<'de> serde::Deserialize<'de> for Key {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct K;
-                impl serde::de::Visitor<'_> for K {
-                    type Value = Key;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a field name")
-                    }
-                    fn visit_str<E>(self, v: &str) -> Result<Key, E> {
-                        Ok(match v {
-                            "log_message" => Key::Message,
-                            "source" => Key::Source,
-                            _ => Key::Other,
-                        })
-                    }
-                }
-                d.deserialize_identifier(K)
-            }
-        }
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = LogItem;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a log object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<LogItem, A::Error> {
-                let mut item = LogItem { log_message: None, source: None, not_object: None };
-                while let Some(k) = a.next_key::<Key>()? {
-                    let slot = match k {
-                        Key::Message => &mut item.log_message,
-                        Key::Source => &mut item.source,
-                        Key::Other => {
-                            a.next_value::<serde::de::IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    if slot.is_some() {
-                        let name = if matches!(k, Key::Message) { "log_message" } else { "source" };
-                        return Err(serde::de::Error::duplicate_field(name));
-                    }
-                    *slot = Some(a.next_value()?);
-                }
-                Ok(item)
-            }
-            // Anything but an object: kept as its kind, for a 422 naming the row.
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<LogItem, A::Error> {
-                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(LogItem::not("an array"))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<LogItem, E> {
-                Ok(LogItem::not("a string"))
-            }
-            fn visit_unit<E>(self) -> Result<LogItem, E> {
-                Ok(LogItem::not("null"))
-            }
-            fn visit_none<E>(self) -> Result<LogItem, E> {
-                Ok(LogItem::not("null"))
-            }
-            scalar_kinds!(LogItem, LogItem::not);
-        }
-        d.deserialize_any(V)
-    }
+/// The keys of a `logs` item that are read; any other is skipped.
+#[derive(serde::Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Key {
+    LogMessage,
+    Source,
+    #[serde(other)]
+    Other,
 }
 
-impl LogItem {
-    fn not(kind: &'static str) -> Self {
+impl<'de> OfKind<'de> for LogItem {
+    const EXPECTING: &'static str = "a log object";
+    fn kind(kind: &'static str) -> Self {
         LogItem { log_message: None, source: None, not_object: Some(kind) }
+    }
+    fn map<A: serde::de::MapAccess<'de>>(mut a: A) -> Result<Self, A::Error> {
+        let mut item = LogItem { log_message: None, source: None, not_object: None };
+        while let Some(k) = a.next_key::<Key>()? {
+            let (slot, name) = match k {
+                Key::LogMessage => (&mut item.log_message, "log_message"),
+                Key::Source => (&mut item.source, "source"),
+                Key::Other => {
+                    a.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(serde::de::Error::duplicate_field(name));
+            }
+            *slot = Some(a.next_value()?);
+        }
+        Ok(item)
     }
 }
 
@@ -370,36 +309,92 @@ impl Field {
     }
 }
 
+impl<'de> OfKind<'de> for Field {
+    const EXPECTING: &'static str = "any JSON value";
+    fn kind(kind: &'static str) -> Self {
+        Field::Other(kind)
+    }
+    fn string(s: String) -> Self {
+        Field::Str(s)
+    }
+    fn null() -> Self {
+        Field::Null
+    }
+}
+
+/// A value read for what it is when it is the expected kind and by its kind
+/// otherwise: what a `logs` item ([`LogItem`]: an object) and a field
+/// ([`Field`]: a string or null) share. Arrays and objects that are not
+/// wanted are skipped unbuilt.
+trait OfKind<'de>: Sized {
+    /// What the value should have been, for serde's messages.
+    const EXPECTING: &'static str;
+    /// A value of another kind (`a number`, `an array`, …).
+    fn kind(kind: &'static str) -> Self;
+    /// A string.
+    fn string(_: String) -> Self {
+        Self::kind("a string")
+    }
+    /// `null`.
+    fn null() -> Self {
+        Self::kind("null")
+    }
+    /// An object.
+    fn map<A: serde::de::MapAccess<'de>>(mut a: A) -> Result<Self, A::Error> {
+        while a.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Self::kind("an object"))
+    }
+}
+
+/// The one visitor of [`OfKind`] values.
+struct KindVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: OfKind<'de>> serde::de::Visitor<'de> for KindVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<T, E> {
+        Ok(T::string(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<T, E> {
+        Ok(T::string(v))
+    }
+    fn visit_unit<E>(self) -> Result<T, E> {
+        Ok(T::null())
+    }
+    fn visit_none<E>(self) -> Result<T, E> {
+        Ok(T::null())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
+        Ok(T::kind("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
+        Ok(T::kind("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
+        Ok(T::kind("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
+        Ok(T::kind("a number"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<T, A::Error> {
+        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(T::kind("an array"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+        T::map(a)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LogItem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(KindVisitor(std::marker::PhantomData))
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Field {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Field;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Field, E> {
-                Ok(Field::Str(v.to_owned()))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Field, E> {
-                Ok(Field::Str(v))
-            }
-            fn visit_unit<E>(self) -> Result<Field, E> {
-                Ok(Field::Null)
-            }
-            fn visit_none<E>(self) -> Result<Field, E> {
-                Ok(Field::Null)
-            }
-            scalar_kinds!(Field, Field::Other);
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Field, A::Error> {
-                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Field::Other("an array"))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Field, A::Error> {
-                while a.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Field::Other("an object"))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(KindVisitor(std::marker::PhantomData))
     }
 }
