@@ -23,6 +23,7 @@ mod cv;
 mod embed;
 mod eval;
 mod input;
+mod label;
 mod llm;
 mod model;
 mod patterns;
@@ -68,6 +69,9 @@ enum Command {
     Rules(RulesCommand),
     /// Write sentence embeddings, one JSON object ({"text", "embedding"}) a line.
     Embed(embed::EmbedArgs),
+    /// Label raw logs one template at a time on a local page, the most useful first, with
+    /// suggestions; --oracle COLUMN simulates a labeller; --export BUNDLE trains the result.
+    Label(label::LabelArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
         Command::Worker(a) => worker::run(a),
         Command::Rules(RulesCommand::Mine(a)) => rules::run_mine(a),
         Command::Patterns(a) => patterns::run(a),
+        Command::Label(a) => label::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,11 +117,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let limits = cfg.conn.clone();
     let authed = cfg.token.is_some();
-    let router = logsift_server::router(
+    // /label compares templates by meaning when the MiniLM weights are here.
+    let label_encoder = crate::label::encoder_said(crate::label::LabelEncoder::Auto, args.bundle.encoder_dir.as_deref(), true)?;
+    let router = logsift_server::router_with_label(
         loaded.pipeline,
         info,
         loaded.llm.map(|l| l as std::sync::Arc<dyn logsift_core::telemetry::TierReport>),
         cfg,
+        logsift_server::label::LabelApp::for_uploads(label_encoder, Default::default()),
     );
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -141,7 +144,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
 }
 
 /// The Host values the service answers (see `--allow-host`): `None` for any.
-fn allowed_hosts(addr: &str, given: &[String]) -> Option<Vec<String>> {
+pub(crate) fn allowed_hosts(addr: &str, given: &[String]) -> Option<Vec<String>> {
     if !given.is_empty() {
         return Some(given.iter().map(|h| h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()).collect());
     }

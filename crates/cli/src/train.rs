@@ -29,9 +29,15 @@ pub enum CvGroupArg {
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Labeled CSV with columns source, log_message and target_label (several
-    /// files are read as one, in order).
+    /// files are read as one, in order); with --from-log, the decisions files
+    /// of `logsift label` (template, label, …).
     #[arg(required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
+    /// Log files whose lines the decisions label (each line takes the label of
+    /// the most specific decided template that covers it; lines none covers are
+    /// left out, and counted).
+    #[arg(long, value_name = "LOG", num_args = 1..)]
+    pub from_log: Vec<String>,
     /// Directory to write the bundle to.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -127,16 +133,93 @@ fn read_feedback(path: &PathBuf, out: &mut Vec<Example>) -> Result<usize> {
     Ok(added)
 }
 
-pub fn run_train(args: TrainArgs) -> Result<()> {
-    let mut examples: Vec<Example> = vec![];
+/// `lexical`, or `both` when the MiniLM weights are on this machine.
+pub fn auto_encoder(dir: Option<&std::path::Path>) -> EncoderArg {
+    match logsift_embed::find_model_dir(dir, logsift_embed::assemble::Weights::LocalOnly) {
+        Ok(_) => EncoderArg::Both,
+        Err(_) => EncoderArg::Lexical,
+    }
+}
+
+/// The sha256 of one file, or of several files' sha256s in order.
+fn combined_sha(mut shas: Vec<String>) -> String {
+    if shas.len() == 1 {
+        shas.remove(0)
+    } else {
+        format!("{:x}", Sha256::digest(shas.join("\n").as_bytes()))
+    }
+}
+
+/// The labelled lines of decisions files over logs (`--from-log`).
+fn examples_from_decisions(args: &TrainArgs) -> Result<(Vec<Example>, String)> {
+    let mut rows = vec![];
     let mut shas = vec![];
     for path in &args.data {
-        let (rows, sha) = crate::input::read_labeled(path, &args.label_column, args.on_error)?;
-        examples.extend(rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }));
-        shas.push(sha);
+        rows.extend(logsift_core::offline::label::decisions::read(path)?);
+        shas.push(format!("{:x}", Sha256::digest(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)));
     }
-    // One file: its sha256; several: the sha256 of their sha256s, in order.
-    let sha = if shas.len() == 1 { shas.remove(0) } else { format!("{:x}", Sha256::digest(shas.join("\n").as_bytes())) };
+    let lines = crate::label::read_lines(
+        &args.from_log,
+        None,
+        &crate::classify::ReadArgs { fields: Default::default(), on_error: args.on_error },
+        None,
+    )?;
+    let masker = logsift_core::mask::Masker::new(MaskConfig::from_names(&args.mask)?);
+    let (examples, left) = logsift_core::offline::label::decisions::examples(&lines.records, &rows, &masker);
+    outln!(
+        "{} decisions label {} of the {} lines of {}; {left} lines no decision covers are left out",
+        rows.len(),
+        examples.len(),
+        lines.records.len(),
+        args.from_log.join(", ")
+    );
+    Ok((examples, combined_sha(shas)))
+}
+
+/// `label --export`: trains `rows` over `records` into `output` with train's defaults.
+pub fn train_from_decisions(
+    rows: &[logsift_core::offline::label::DecisionRow],
+    records: &[logsift_core::Record],
+    encoder: EncoderArg,
+    encoder_dir: Option<PathBuf>,
+    rules: Option<PathBuf>,
+    output: &std::path::Path,
+) -> Result<()> {
+    #[derive(clap::Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: TrainArgs,
+    }
+    let mut args = <Wrap as clap::Parser>::try_parse_from(["train", "-", "-o", &output.display().to_string()])?.args;
+    args.encoder = encoder;
+    args.encoder_dir = encoder_dir;
+    args.rules = rules;
+    args.name = output.file_name().map_or_else(|| "labelled".to_string(), |n| n.to_string_lossy().into_owned());
+    let masker = logsift_core::mask::Masker::new(MaskConfig::from_names(&args.mask)?);
+    let (examples, left) = logsift_core::offline::label::decisions::examples(records, rows, &masker);
+    outln!("{} decisions label {} of {} lines; {left} lines no decision covers are left out", rows.len(), examples.len(), records.len());
+    let text = rows.iter().map(|r| format!("{}\t{}", r.template, r.label)).collect::<Vec<_>>().join("\n");
+    train_examples(&args, examples, format!("{:x}", Sha256::digest(text.as_bytes())))
+}
+
+pub fn run_train(args: TrainArgs) -> Result<()> {
+    let (examples, sha) = if args.from_log.is_empty() {
+        let mut examples: Vec<Example> = vec![];
+        let mut shas = vec![];
+        for path in &args.data {
+            let (rows, sha) = crate::input::read_labeled(path, &args.label_column, args.on_error)?;
+            examples.extend(rows.into_iter().map(|(r, label)| Example { source: r.source, message: r.message, label }));
+            shas.push(sha);
+        }
+        (examples, combined_sha(shas))
+    } else {
+        examples_from_decisions(&args)?
+    };
+    train_examples(&args, examples, sha)
+}
+
+/// Trains `examples` (plus `--feedback`) as `args` say and saves the bundle.
+fn train_examples(args: &TrainArgs, mut examples: Vec<Example>, sha: String) -> Result<()> {
     for path in &args.feedback {
         let added = read_feedback(path, &mut examples)?;
         outln!("feedback: {added} reviewed lines from {}", path.display());

@@ -74,7 +74,7 @@ struct Acc {
 const TIME_FIELDS: [&str; 4] = ["timestamp", "time", "@timestamp", "ts"];
 
 /// The timestamp of a record: a timestamp column/field, or one among the line's first words.
-fn timestamp(r: &Record, headers: Option<&[String]>) -> Option<String> {
+pub(crate) fn timestamp(r: &Record, headers: Option<&[String]>) -> Option<String> {
     match (&r.passthrough, headers) {
         (Passthrough::Columns(cols), Some(h)) => {
             if let Some(i) = h.iter().position(|c| TIME_FIELDS.contains(&c.trim())) {
@@ -96,7 +96,7 @@ fn timestamp(r: &Record, headers: Option<&[String]>) -> Option<String> {
 
 /// A key that orders timestamps in time (month names and weekdays read as
 /// dates, see `crate::timestamp::sort_key`); ties order as text.
-fn time_key(ts: &str) -> (Vec<u64>, String) {
+pub(crate) fn time_key(ts: &str) -> (Vec<u64>, String) {
     (crate::timestamp::sort_key(ts), ts.to_string())
 }
 

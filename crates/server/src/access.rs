@@ -28,14 +28,14 @@ pub(crate) fn host_name(authority: &str) -> String {
 /// page may POST `text/plain` or multipart cross-origin without a
 /// preflight), unless `--cors-origin` allows that origin; answers the
 /// allowed origins' preflights and marks their responses.
-pub(crate) async fn guard(State(svc): State<Shared>, req: Request, next: Next) -> Response {
+pub(crate) async fn guard(State(cfg): State<Arc<ServiceConfig>>, req: Request, next: Next) -> Response {
     // Two Host headers are a malformed request (RFC 9112 §3.2), whichever
     // of them would be allowed: checking only one let the other through.
     if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
         return Problem::new(StatusCode::BAD_REQUEST, "bad request", "the request has more than one Host header".into()).into_response();
     }
     let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    if let Some(allowed) = &svc.cfg.allowed_hosts {
+    if let Some(allowed) = &cfg.allowed_hosts {
         let name = host_name(&host);
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(&name)) {
             return Problem::new(
@@ -53,7 +53,7 @@ pub(crate) async fn guard(State(svc): State<Shared>, req: Request, next: Next) -
         return next.run(req).await; // not a browser page's cross-origin call
     };
     let same_origin = origin.split_once("://").is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
-    let listed = svc.cfg.cors_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(&origin));
+    let listed = cfg.cors_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(&origin));
     if same_origin {
         return next.run(req).await;
     }
@@ -82,8 +82,8 @@ pub(crate) async fn guard(State(svc): State<Shared>, req: Request, next: Next) -
     r
 }
 
-pub(crate) async fn auth(State(svc): State<Shared>, req: Request, next: Next) -> Response {
-    if let Some(token) = &svc.cfg.token {
+pub(crate) async fn auth(State(cfg): State<Arc<ServiceConfig>>, req: Request, next: Next) -> Response {
+    if let Some(token) = &cfg.token {
         // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is fine.
         let given = req
             .headers()

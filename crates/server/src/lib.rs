@@ -12,6 +12,7 @@
 //! | `GET /metrics` | | Prometheus text |
 //! | `GET /openapi.json`, `GET /docs` | | the API description and a page to read and try it (no CDN) |
 //! | `GET /` | | a page to upload or paste logs, see the table and charts, download the CSV |
+//! | `GET /label`, `/label/api/…` | a log file | label it a template at a time ([`label`]) |
 //!
 //! **One pipeline, micro-batched.** The model is loaded once; all requests
 //! feed one queue in front of the thread that owns the pipeline
@@ -43,6 +44,7 @@
 
 pub mod batcher;
 pub mod conn;
+pub mod label;
 pub mod metrics;
 mod openapi;
 pub mod problem;
@@ -161,7 +163,7 @@ pub struct ModelInfo {
 
 struct Service {
     batcher: Batcher,
-    cfg: ServiceConfig,
+    cfg: Arc<ServiceConfig>,
     info: ModelInfo,
     metrics: Metrics,
     llm: Option<Arc<dyn TierReport>>,
@@ -187,21 +189,45 @@ pub(crate) fn template_query(q: Result<Query<TemplateQuery>, axum::extract::reje
 
 type Shared = Arc<Service>;
 
-/// The service's routes over `pipeline`.
+/// The service's routes over `pipeline`; `/label` compares templates with
+/// the lexical encoder (see [`router_with_label`]).
 pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<dyn TierReport>>, cfg: ServiceConfig) -> Router {
+    let lexical = Arc::new(logsift_core::lexical::LexicalEncoder::new(logsift_core::lexical::DEFAULT_DIM));
+    router_with_label(pipeline, info, llm, cfg, label::LabelApp::for_uploads(lexical, Default::default()))
+}
+
+/// The service's routes over `pipeline`, with `label` behind `/label`.
+pub fn router_with_label(
+    pipeline: Pipeline,
+    info: ModelInfo,
+    llm: Option<Arc<dyn TierReport>>,
+    cfg: ServiceConfig,
+    label: Arc<label::LabelApp>,
+) -> Router {
     let templates = Templates::new(*pipeline.masker());
     let batcher = Batcher::start(pipeline, cfg.max_batch_lines);
     let body_limit = cfg.max_body_bytes;
     let inflight = Arc::new(tokio::sync::Semaphore::new(inflight_kib(&cfg)));
-    let svc = Arc::new(Service { batcher, cfg, info, metrics: Metrics::default(), llm, started: Instant::now(), inflight, templates });
+    let cfg = Arc::new(cfg);
+    let svc = Arc::new(Service {
+        batcher,
+        cfg: cfg.clone(),
+        info,
+        metrics: Metrics::default(),
+        llm,
+        started: Instant::now(),
+        inflight,
+        templates,
+    });
     let guarded = Router::new()
         .route("/classify", post(classify_csv))
         .route("/v1/classify", post(classify_json))
         .route("/v1/classify/stream", post(classify_stream))
         .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(svc.clone(), auth));
+        .route_layer(middleware::from_fn_with_state(cfg.clone(), auth));
     Router::new()
         .merge(guarded)
+        .merge(label::router(label, cfg.clone()))
         .route("/health", get(health))
         .route("/openapi.json", get(|| async { Json(openapi::spec()) }))
         .route("/docs", get(|| async { Html(include_str!("../assets/docs.html")) }))
@@ -211,7 +237,7 @@ pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<dyn TierRepor
             Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed", "this endpoint does not take that method; see /docs".into())
         })
         .layer(middleware::from_fn_with_state(svc.clone(), observe))
-        .layer(middleware::from_fn_with_state(svc.clone(), guard))
+        .layer(middleware::from_fn_with_state(cfg.clone(), guard))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(svc)
 }
@@ -268,6 +294,7 @@ async fn observe(State(svc): State<Shared>, req: Request, next: Next) -> Respons
         Some("/openapi.json") => "/openapi.json",
         Some("/docs") => "/docs",
         Some("/") => "/",
+        Some(p) if p.starts_with("/label") => "/label",
         _ => "other",
     };
     let t = Instant::now();

@@ -59,6 +59,12 @@ pub struct FieldArgs {
     pub max_line_bytes: usize,
 }
 
+impl Default for FieldArgs {
+    fn default() -> Self {
+        FieldArgs { message_field: "log_message".into(), source_field: "source".into(), source: String::new(), max_line_bytes: 64 * 1024 }
+    }
+}
+
 impl FieldArgs {
     pub fn options(&self) -> InputOptions {
         InputOptions {

@@ -211,7 +211,7 @@ const PLACEHOLDERS: [(&str, &str); 14] = [
     ("<STATE>", r"[A-Za-z-]{2}(?:[A-Za-z-]{2})?"),
 ];
 
-fn slug(template: &str, label: &str) -> String {
+pub(crate) fn slug(template: &str, label: &str) -> String {
     let words: Vec<String> = template
         .split(' ')
         .filter(|w| !w.contains('<') && w.chars().any(char::is_alphabetic))

@@ -18,6 +18,7 @@
 //!   from the service's Prometheus `metrics`, which counts a running service.
 
 pub mod eval;
+pub mod label;
 pub mod mine;
 pub mod scores;
 pub mod train;

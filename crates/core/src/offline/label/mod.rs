@@ -1,0 +1,544 @@
+//! From raw logs to labels: one decision per template, the most useful first.
+//!
+//! A log of a million lines is a few hundred templates. A [`Corpus`] masks
+//! the lines and groups them with the template miner `patterns` uses (one
+//! [`Template`] per miner cluster, every line knowing its template) and
+//! embeds each template once. A [`Session`] then holds the decisions: each
+//! labels every line of its template, teaches the [`Learner`] (a warm-started
+//! regression and a nearest-template vote, see [`learner`]), and the next
+//! template offered is the one whose decision is expected to correct the
+//! most lines: its lines times the doubt about the suggestion for it
+//! ([`Session::next`]). A template unlike anything decided is doubtful
+//! whatever the regression says, so the order also walks into the parts of
+//! the log not yet labelled.
+//!
+//! The decisions are a small CSV ([`decisions`]): template, label, who
+//! decided (a person, the model or the LLM accepted, an oracle), when, and
+//! the lines it covered. `train --from-log` and `label --export` turn it
+//! and the log back into labelled lines ([`decisions::examples`]).
+//! [`oracle`] replays the loop with the true labels of a column, the
+//! benchmark of the order.
+
+pub mod decisions;
+pub mod learner;
+pub mod oracle;
+
+use std::collections::{BTreeMap, HashSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::encoder::{EncodeError, Encoder};
+use crate::mask::Masker;
+use crate::offline::mine::TemplateMiner;
+use crate::patterns::{time_key, timestamp};
+use crate::record::Record;
+
+pub use decisions::{DecisionRow, Who};
+pub use learner::{Learner, Prediction, Taught, Vectors};
+
+/// How a corpus is grouped and when a suggestion counts as confident.
+#[derive(Clone, Copy, Debug)]
+pub struct LabelOptions {
+    /// Share of word positions that must agree for two masked lines to be one template.
+    pub similarity: f64,
+    /// Most templates kept; lines past it are left to no template.
+    pub max_templates: usize,
+    /// Confidence at which a suggestion counts as labelled in the progress figure.
+    pub confident: f32,
+}
+
+impl Default for LabelOptions {
+    fn default() -> Self {
+        LabelOptions { similarity: 0.7, max_templates: 100_000, confident: 0.8 }
+    }
+}
+
+/// One template: a miner cluster of masked lines.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Template {
+    /// The template (`<*>` where its lines differ).
+    pub template: String,
+    /// Lines.
+    pub lines: u64,
+    /// Earliest timestamp of its lines (when they have one).
+    pub first_seen: Option<String>,
+    /// Latest timestamp.
+    pub last_seen: Option<String>,
+    /// Up to three distinct example lines.
+    pub examples: Vec<String>,
+    /// Lines per source (at most 8 sources kept).
+    pub sources: BTreeMap<String, u64>,
+}
+
+/// The lines' templates and the templates' vectors.
+pub struct Corpus {
+    /// The templates, in order of first line.
+    pub templates: Vec<Template>,
+    /// Each line's template (`u32::MAX`: none, past `max_templates`).
+    pub of_line: Vec<u32>,
+    /// One unit vector per template.
+    pub vectors: Vectors,
+    /// The encoder's id.
+    pub encoder: String,
+}
+
+/// The text a template is embedded as: its words without the placeholders
+/// (`<*>`, `<NUM>`, `<TS>`, …), which say nothing of what a line means and,
+/// being in every template, make unrelated templates look alike.
+pub fn embedding_text(template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    for w in template.split(' ') {
+        let mut kept = String::new();
+        let mut rest = w;
+        while let Some(open) = rest.find('<') {
+            match rest[open..].find('>') {
+                Some(close) if rest[open + 1..open + close].chars().all(|c| c.is_ascii_uppercase() || c == '*') => {
+                    kept.push_str(&rest[..open]);
+                    rest = &rest[open + close + 1..];
+                }
+                _ => {
+                    kept.push_str(&rest[..=open]);
+                    rest = &rest[open + 1..];
+                }
+            }
+        }
+        kept.push_str(rest);
+        let kept = kept.trim_matches(|c: char| !c.is_alphanumeric());
+        if !kept.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(kept);
+        }
+    }
+    out
+}
+
+impl Corpus {
+    /// Masks and groups `records` (`headers`: a CSV's, to find a timestamp
+    /// column) and embeds each template with `encoder`.
+    pub fn build(
+        records: &[Record],
+        headers: Option<&[String]>,
+        masker: &Masker,
+        encoder: &dyn Encoder,
+        opts: &LabelOptions,
+    ) -> Result<Corpus, EncodeError> {
+        let masked: Vec<String> = records.par_iter().map(|r| masker.mask(&r.message)).collect();
+        let mut miner = TemplateMiner::new(opts.similarity, opts.max_templates.max(1));
+        let mut templates: Vec<Template> = vec![];
+        let mut of_line = Vec::with_capacity(records.len());
+        for (r, m) in records.iter().zip(&masked) {
+            let Some(c) = miner.add(m, "", 1) else {
+                of_line.push(u32::MAX);
+                continue;
+            };
+            if templates.len() <= c {
+                templates.resize(c + 1, Template::default());
+            }
+            of_line.push(c as u32);
+            let t = &mut templates[c];
+            t.lines += 1;
+            if t.examples.len() < 3 && !t.examples.contains(&r.message) {
+                t.examples.push(r.message.chars().take(500).collect());
+            }
+            if let Some(n) = t.sources.get_mut(&r.source) {
+                *n += 1;
+            } else if t.sources.len() < 8 {
+                t.sources.insert(r.source.clone(), 1);
+            }
+            if let Some(ts) = timestamp(r, headers) {
+                let k = time_key(&ts);
+                if t.first_seen.as_ref().is_none_or(|f| k < time_key(f)) {
+                    t.first_seen = Some(ts.clone());
+                }
+                if t.last_seen.as_ref().is_none_or(|l| k > time_key(l)) {
+                    t.last_seen = Some(ts);
+                }
+            }
+        }
+        for (t, c) in templates.iter_mut().zip(&miner.clusters) {
+            t.template = c.template();
+        }
+        let texts: Vec<String> = templates.iter().map(|t| embedding_text(&t.template)).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut vectors = Vec::with_capacity(refs.len());
+        for chunk in refs.chunks(encoder.preferred_batch().max(1)) {
+            vectors.extend(encoder.encode(chunk)?);
+        }
+        Ok(Corpus { templates, of_line, vectors: Vectors::from_rows(encoder.dim(), vectors), encoder: encoder.id().to_string() })
+    }
+
+    /// Lines in all.
+    pub fn lines(&self) -> u64 {
+        self.of_line.len() as u64
+    }
+}
+
+/// A suggestion of the starting bundle for a template: label and confidence.
+pub type Prior = Option<(String, f32)>;
+
+/// A template's decision.
+#[derive(Clone, Debug)]
+pub struct Decided {
+    /// Label index.
+    pub label: usize,
+    /// Who decided.
+    pub who: Who,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+}
+
+/// What the session suggests for a template.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suggestion {
+    /// The label.
+    pub label: String,
+    /// How far to trust it, 0–1.
+    pub confidence: f32,
+    /// `model` (what this session learned) or `bundle` (the starting bundle).
+    pub from: &'static str,
+}
+
+/// How far the labelling has come.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Progress {
+    /// Templates.
+    pub templates: usize,
+    /// Templates decided.
+    pub decided: usize,
+    /// Lines.
+    pub lines: u64,
+    /// Lines of decided templates.
+    pub decided_lines: u64,
+    /// Lines decided or suggested with confidence (≥ `LabelOptions::confident`).
+    pub confident_lines: u64,
+}
+
+/// A labelling session over one corpus.
+pub struct Session {
+    /// The corpus.
+    pub corpus: Corpus,
+    opts: LabelOptions,
+    labels: Vec<String>,
+    decided: Vec<Option<Decided>>,
+    /// Decided templates in the order decided (for undo and the file).
+    order: Vec<usize>,
+    skipped: HashSet<usize>,
+    learner: Learner,
+    preds: Vec<Prediction>,
+    prior: Vec<Prior>,
+    /// Per template, its nearest others and how close (reach, 0–1).
+    neighbours: Vec<Vec<(u32, f32)>>,
+}
+
+/// Weight of the neighbours' doubtful lines in a template's gain.
+const DENSITY: f64 = 0.5;
+
+/// Neighbours kept per template for the order.
+const NEIGHBOURS: usize = 16;
+
+/// A label or template that does not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    /// No template of that index.
+    #[error("no template {0}")]
+    NoTemplate(usize),
+    /// An empty label.
+    #[error("a label may not be empty or Unclassified")]
+    BadLabel,
+    /// A template that makes no rule (its regex misses its own lines).
+    #[error("template {0} makes no rule: {1}")]
+    NoRule(usize, String),
+}
+
+impl Session {
+    /// A session with `labels` known from the start (keys 1–9 follow their
+    /// order) and, per template, the starting bundle's suggestion (`prior`,
+    /// empty for none).
+    pub fn new(corpus: Corpus, labels: Vec<String>, prior: Vec<Prior>, opts: LabelOptions) -> Session {
+        let n = corpus.templates.len();
+        let learner = Learner::new(&corpus.vectors);
+        let mut labels_seen: Vec<String> = vec![];
+        for l in labels {
+            if !l.trim().is_empty() && !labels_seen.contains(&l) {
+                labels_seen.push(l);
+            }
+        }
+        let prior = if prior.len() == n { prior } else { vec![None; n] };
+        let vectors = &corpus.vectors;
+        let neighbours = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut near: Vec<(u32, f32)> =
+                    (0..n).filter(|&j| j != i).map(|j| (j as u32, learner.reach_of(vectors.cos(i, j)))).filter(|&(_, r)| r > 0.0).collect();
+                near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                near.truncate(NEIGHBOURS);
+                near
+            })
+            .collect();
+        Session {
+            corpus,
+            opts,
+            labels: labels_seen,
+            decided: vec![None; n],
+            order: vec![],
+            skipped: HashSet::new(),
+            learner,
+            preds: vec![Prediction::default(); n],
+            prior,
+            neighbours,
+        }
+    }
+
+    /// The labels, in key order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The index of `label`, added when new.
+    pub fn label_index(&mut self, label: &str) -> Result<usize, LabelError> {
+        let label = label.trim();
+        if label.is_empty() || label == crate::record::UNCLASSIFIED {
+            return Err(LabelError::BadLabel);
+        }
+        Ok(match self.labels.iter().position(|l| l == label) {
+            Some(i) => i,
+            None => {
+                self.labels.push(label.to_string());
+                self.labels.len() - 1
+            }
+        })
+    }
+
+    /// Template `i`'s decision.
+    pub fn decided(&self, i: usize) -> Option<&Decided> {
+        self.decided.get(i).and_then(Option::as_ref)
+    }
+
+    /// Decides template `i` (again, if it was); the model learns it at once.
+    /// Call [`refresh`](Self::refresh) before reading suggestions.
+    pub fn decide(&mut self, i: usize, label: &str, who: Who, at: String) -> Result<(), LabelError> {
+        if i >= self.decided.len() {
+            return Err(LabelError::NoTemplate(i));
+        }
+        let l = self.label_index(label)?;
+        if self.decided[i].is_some() {
+            self.learner.forget(&self.corpus.vectors, i);
+            self.order.retain(|&t| t != i);
+        }
+        self.decided[i] = Some(Decided { label: l, who, at });
+        self.order.push(i);
+        self.skipped.remove(&i);
+        self.learner.teach(&self.corpus.vectors, Taught { template: i, label: l });
+        Ok(())
+    }
+
+    /// Takes back the last decision; returns its template.
+    pub fn undo(&mut self) -> Option<usize> {
+        let i = self.order.pop()?;
+        self.decided[i] = None;
+        self.learner.forget(&self.corpus.vectors, i);
+        Some(i)
+    }
+
+    /// Puts template `i` aside until every other is decided or skipped.
+    pub fn skip(&mut self, i: usize) {
+        self.skipped.insert(i);
+    }
+
+    /// Recomputes every suggestion from what the model has learned.
+    pub fn refresh(&mut self) {
+        let (learner, vectors) = (&self.learner, &self.corpus.vectors);
+        self.preds = (0..self.corpus.templates.len()).into_par_iter().map(|i| learner.predict(vectors, i)).collect();
+    }
+
+    /// The suggestion for template `i`: the session's model, or the starting
+    /// bundle's where the session has learned nothing near it.
+    pub fn suggestion(&self, i: usize) -> Option<Suggestion> {
+        let p = &self.preds[i];
+        let own = p.label.map(|l| Suggestion { label: self.labels[l].clone(), confidence: p.confidence, from: "model" });
+        let bundle = self.prior[i].as_ref().map(|(l, c)| Suggestion { label: l.clone(), confidence: c * (1.0 - p.reach), from: "bundle" });
+        match (own, bundle) {
+            (Some(a), Some(b)) => Some(if b.confidence > a.confidence { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The label template `i`'s lines get now: its decision, else the suggestion.
+    pub fn label_of(&self, i: usize) -> Option<String> {
+        match &self.decided[i] {
+            Some(d) => Some(self.labels[d.label].clone()),
+            None => self.suggestion(i).map(|s| s.label),
+        }
+    }
+
+    /// The doubt about template `i`'s label times its lines: the lines its
+    /// decision is expected to correct.
+    pub fn gain(&self, i: usize) -> f64 {
+        let doubt = |t: usize| 1.0 - self.suggestion(t).map_or(0.0, |s| s.confidence) as f64;
+        let own = self.corpus.templates[i].lines as f64 * doubt(i);
+        let near: f64 = self.neighbours[i]
+            .iter()
+            .filter(|(j, _)| self.decided[*j as usize].is_none())
+            .map(|&(j, r)| self.corpus.templates[j as usize].lines as f64 * doubt(j as usize) * (r as f64).powi(2))
+            .sum();
+        own + DENSITY * near
+    }
+
+    /// The template to decide next: the undecided one of most [`gain`](Self::gain)
+    /// (ties: the first), skipped ones only when nothing else is left.
+    pub fn next(&self) -> Option<usize> {
+        let best = |skipped: bool| {
+            (0..self.decided.len())
+                .filter(|&i| self.decided[i].is_none() && self.skipped.contains(&i) == skipped)
+                .map(|i| (self.gain(i), i))
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+                .map(|(_, i)| i)
+        };
+        best(false).or_else(|| best(true))
+    }
+
+    /// Undecided templates near `i` suggested the label `i` is: accepted
+    /// together in one keystroke. Near: at least halfway from unrelated to the same.
+    pub fn group(&self, i: usize, max: usize) -> Vec<usize> {
+        let Some(want) = self.suggestion(i).map(|s| s.label) else { return vec![] };
+        let vectors = &self.corpus.vectors;
+        let mut near: Vec<(f32, usize)> = (0..self.decided.len())
+            .filter(|&t| t != i && self.decided[t].is_none())
+            .filter(|&t| self.suggestion(t).is_some_and(|s| s.label == want && s.confidence >= 0.5))
+            .map(|t| (vectors.cos(i, t), t))
+            .filter(|(c, _)| self.learner.reach_of(*c) >= 0.5)
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        near.into_iter().take(max).map(|(_, t)| t).collect()
+    }
+
+    /// The decided templates nearest `i`: (template, label, cosine).
+    pub fn nearest_decided(&self, i: usize, n: usize) -> Vec<(usize, String, f32)> {
+        self.learner.nearest(&self.corpus.vectors, i, n).into_iter().map(|(r, c)| (r.template, self.labels[r.label].clone(), c)).collect()
+    }
+
+    /// Templates whose text or examples hold `query` (case-insensitive), most lines first.
+    pub fn search(&self, query: &str, max: usize) -> Vec<usize> {
+        let q = query.to_lowercase();
+        let mut hits: Vec<usize> = (0..self.corpus.templates.len())
+            .filter(|&i| {
+                let t = &self.corpus.templates[i];
+                t.template.to_lowercase().contains(&q) || t.examples.iter().any(|e| e.to_lowercase().contains(&q))
+            })
+            .collect();
+        hits.sort_by(|&a, &b| self.corpus.templates[b].lines.cmp(&self.corpus.templates[a].lines).then(a.cmp(&b)));
+        hits.truncate(max);
+        hits
+    }
+
+    /// The progress figures.
+    pub fn progress(&self) -> Progress {
+        let mut p = Progress { templates: self.decided.len(), lines: self.corpus.lines(), ..Progress::default() };
+        for (i, t) in self.corpus.templates.iter().enumerate() {
+            if self.decided[i].is_some() {
+                p.decided += 1;
+                p.decided_lines += t.lines;
+                p.confident_lines += t.lines;
+            } else if self.suggestion(i).is_some_and(|s| s.confidence >= self.opts.confident) {
+                p.confident_lines += t.lines;
+            }
+        }
+        p
+    }
+
+    /// The decisions, in the order made.
+    pub fn rows(&self) -> Vec<DecisionRow> {
+        self.order
+            .iter()
+            .filter_map(|&i| {
+                let d = self.decided[i].as_ref()?;
+                let t = &self.corpus.templates[i];
+                Some(DecisionRow {
+                    template: t.template.clone(),
+                    label: self.labels[d.label].clone(),
+                    who: d.who,
+                    decided_at: d.at.clone(),
+                    lines: t.lines,
+                })
+            })
+            .collect()
+    }
+
+    /// A rule for template `i` with `label`: the miner's regex of the
+    /// template (`rules mine`'s), checked to compile and to match every
+    /// example line; a `[[rule]]` table for `rules.toml`.
+    pub fn rule(&self, i: usize, label: &str) -> Result<crate::rules::Rule, LabelError> {
+        let t = self.corpus.templates.get(i).ok_or(LabelError::NoTemplate(i))?;
+        if label.trim().is_empty() {
+            return Err(LabelError::BadLabel);
+        }
+        let pattern = crate::offline::mine::template_regex(&t.template);
+        let re = regex::Regex::new(&pattern).map_err(|e| LabelError::NoRule(i, e.to_string()))?;
+        if let Some(miss) = t.examples.iter().find(|e| !re.is_match(e)) {
+            return Err(LabelError::NoRule(i, format!("its regex {pattern} does not match its line '{miss}'")));
+        }
+        Ok(crate::rules::Rule {
+            id: format!("{}-{}", crate::offline::mine::slug(&t.template, label), &crate::mask::template_id(&t.template)[..6]),
+            label: label.trim().to_string(),
+            regex: pattern,
+            sources: None,
+            note: Some(format!("made while labelling: {} lines", t.lines)),
+        })
+    }
+
+    /// Applies saved decisions (a resumed session): each decides the
+    /// templates it covers ([`decisions::covers`]) that are not decided yet.
+    /// Returns how many templates were decided.
+    pub fn resume(&mut self, rows: &[DecisionRow]) -> usize {
+        let mut n = 0;
+        for row in rows {
+            let words: Vec<&str> = row.template.split(' ').collect();
+            let hits: Vec<usize> = (0..self.decided.len())
+                .filter(|&i| self.decided[i].is_none() && decisions::covers(&words, &self.corpus.templates[i].template))
+                .collect();
+            for i in hits {
+                if self.decide(i, &row.label, row.who, row.decided_at.clone()).is_ok() {
+                    n += 1;
+                }
+            }
+        }
+        self.refresh();
+        n
+    }
+}
+
+/// Now as RFC 3339 UTC, to the second.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch as RFC 3339 UTC (the civil calendar of days since 1970).
+pub fn rfc3339(secs: u64) -> String {
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_796_645_045), "2026-12-07T12:04:05Z");
+    }
+}

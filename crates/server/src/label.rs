@@ -1,0 +1,376 @@
+//! The labelling page and its API: `logsift label`'s local page, and
+//! `serve`'s `/label` for an uploaded file.
+//!
+//! | endpoint | in | out |
+//! |---|---|---|
+//! | `GET /label` | | the page (static; no data) |
+//! | `GET /label/api/state?template=ID` | | labels, progress, the card of the next template (or of `ID`), recent decisions |
+//! | `POST /label/api/decide` | `{"template", "label", "who"}` | the state |
+//! | `POST /label/api/group` | `{"template"}` | the template and its group decided with its suggestion; the state |
+//! | `POST /label/api/skip`, `/undo` | `{"template"}`, `{}` | the state |
+//! | `POST /label/api/rule` | `{"template", "label"}` | the rule written |
+//! | `GET /label/api/search?q=` | | templates holding the text |
+//! | `POST /label/api/upload` | a CSV or a log file (`serve` only) | the state of a new session |
+//! | `GET /label/api/decisions.csv`, `/rules.toml` | | the files |
+//!
+//! Every `api` route is behind the service's token and, as every route, its
+//! Host and Origin guard. One session at a time; its operations run on a
+//! blocking thread under a lock, and each decision refreshes every
+//! suggestion before it answers (the refresh time is in the state). With a
+//! working directory (`logsift label`), every change rewrites
+//! `decisions.csv` and a rule is appended to `rules.toml` at once.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use logsift_core::encoder::Encoder;
+use logsift_core::io::{CsvInput, InputOptions, LineInput};
+use logsift_core::offline::label::{decisions, now_rfc3339, Corpus, LabelOptions, Session, Who};
+use logsift_core::Record;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::access::{auth, guard};
+use crate::{Problem, ServiceConfig};
+
+/// What the labelling routes share.
+pub struct LabelApp {
+    board: Mutex<Option<Board>>,
+    encoder: Arc<dyn Encoder>,
+    opts: LabelOptions,
+    /// Where `decisions.csv` and `rules.toml` are written (`logsift label`).
+    dir: Option<PathBuf>,
+    max_line_bytes: usize,
+}
+
+struct Board {
+    session: Session,
+    name: String,
+    refresh_ms: f64,
+    rules: Vec<String>,
+}
+
+impl LabelApp {
+    /// A page for uploaded files (`serve`): templates compared with `encoder`.
+    pub fn for_uploads(encoder: Arc<dyn Encoder>, opts: LabelOptions) -> Arc<LabelApp> {
+        Arc::new(LabelApp { board: Mutex::new(None), encoder, opts, dir: None, max_line_bytes: 64 * 1024 })
+    }
+
+    /// A page over `session` (`logsift label`), saving into `dir`.
+    pub fn for_session(mut session: Session, name: String, dir: PathBuf, encoder: Arc<dyn Encoder>) -> Arc<LabelApp> {
+        let t = Instant::now();
+        session.refresh();
+        let board = Board { session, name, refresh_ms: t.elapsed().as_secs_f64() * 1e3, rules: vec![] };
+        Arc::new(LabelApp {
+            board: Mutex::new(Some(board)),
+            encoder,
+            opts: LabelOptions::default(),
+            dir: Some(dir),
+            max_line_bytes: 64 * 1024,
+        })
+    }
+}
+
+/// The labelling routes, the API behind the token (the service adds its Host and Origin guard).
+pub fn router<S: Clone + Send + Sync + 'static>(app: Arc<LabelApp>, cfg: Arc<ServiceConfig>) -> Router<S> {
+    let api = Router::new()
+        .route("/label/api/state", get(state))
+        .route("/label/api/decide", post(decide))
+        .route("/label/api/group", post(group))
+        .route("/label/api/skip", post(skip))
+        .route("/label/api/undo", post(undo))
+        .route("/label/api/rule", post(rule))
+        .route("/label/api/search", get(search))
+        .route("/label/api/upload", post(upload))
+        .route("/label/api/decisions.csv", get(decisions_csv))
+        .route("/label/api/rules.toml", get(rules_toml))
+        .route_layer(middleware::from_fn_with_state(cfg.clone(), auth))
+        .with_state(app);
+    Router::new().route("/label", get(|| async { Html(include_str!("../assets/label.html")) })).merge(api)
+}
+
+/// `logsift label`'s own server: the labelling routes alone, behind the
+/// token, the Host allow-list and the Origin check of `cfg`; `/` leads to the page.
+pub fn standalone_router(app: Arc<LabelApp>, cfg: ServiceConfig) -> Router {
+    let cfg = Arc::new(cfg);
+    router(app, cfg.clone())
+        .route("/", get(|| async { axum::response::Redirect::to("/label") }))
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found", "the page is at /label") })
+        .layer(middleware::from_fn_with_state(cfg, guard))
+}
+
+fn problem(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Problem {
+    Problem::new(status, title, detail.into())
+}
+
+/// Runs `f` on the session under the lock, on a blocking thread.
+async fn with_board<T: Send + 'static>(
+    app: &Arc<LabelApp>,
+    f: impl FnOnce(&LabelApp, &mut Board) -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = app.board.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(b) => f(&app, b),
+            None => Err(problem(StatusCode::CONFLICT, "no session", "upload a log file first")),
+        }
+    })
+    .await
+    .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e.to_string()))?
+}
+
+/// Refreshes the suggestions (timed) and saves the decisions.
+fn changed(app: &LabelApp, b: &mut Board) -> Result<(), Problem> {
+    let t = Instant::now();
+    b.session.refresh();
+    b.refresh_ms = t.elapsed().as_secs_f64() * 1e3;
+    if let Some(dir) = &app.dir {
+        let path = dir.join("decisions.csv");
+        decisions::write(&path, &b.session.rows())
+            .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot save", format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn card(s: &Session, i: usize) -> Value {
+    let t = &s.corpus.templates[i];
+    let total = s.corpus.lines().max(1) as f64;
+    let nearest: Vec<Value> = s
+        .nearest_decided(i, 3)
+        .into_iter()
+        .map(|(n, label, c)| json!({"id": n, "template": s.corpus.templates[n].template, "label": label, "similarity": (c * 1000.0).round() / 1000.0}))
+        .collect();
+    let group: Vec<Value> = s
+        .group(i, 20)
+        .into_iter()
+        .map(|g| json!({"id": g, "template": s.corpus.templates[g].template, "lines": s.corpus.templates[g].lines}))
+        .collect();
+    json!({
+        "id": i,
+        "template": t.template,
+        "lines": t.lines,
+        "share": t.lines as f64 / total,
+        "first_seen": t.first_seen,
+        "last_seen": t.last_seen,
+        "examples": t.examples,
+        "sources": t.sources,
+        "suggestion": s.suggestion(i),
+        "decided": s.decided(i).map(|d| s.labels()[d.label].clone()),
+        "nearest": nearest,
+        "group": group,
+    })
+}
+
+fn state_of(b: &Board, at: Option<usize>) -> Value {
+    let s = &b.session;
+    let current = at.filter(|&i| i < s.corpus.templates.len()).or_else(|| s.next());
+    let rows = s.rows();
+    let history: Vec<Value> =
+        rows.iter().rev().take(8).map(|r| json!({"template": r.template, "label": r.label, "who": r.who, "lines": r.lines})).collect();
+    json!({
+        "name": b.name,
+        "encoder": s.corpus.encoder,
+        "labels": s.labels(),
+        "progress": s.progress(),
+        "refresh_ms": (b.refresh_ms * 10.0).round() / 10.0,
+        "card": current.map(|i| card(s, i)),
+        "history": history,
+        "rules": b.rules.len(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct At {
+    template: Option<usize>,
+}
+
+async fn state(State(app): State<Arc<LabelApp>>, Query(q): Query<At>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |_, b| Ok(Json(state_of(b, q.template)))).await
+}
+
+#[derive(Deserialize)]
+struct DecideBody {
+    template: usize,
+    label: String,
+    #[serde(default = "person")]
+    who: Who,
+}
+
+fn person() -> Who {
+    Who::Person
+}
+
+fn bad(e: impl std::fmt::Display) -> Problem {
+    problem(StatusCode::UNPROCESSABLE_ENTITY, "cannot do that", e.to_string())
+}
+
+async fn decide(State(app): State<Arc<LabelApp>>, Json(body): Json<DecideBody>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |app, b| {
+        b.session.decide(body.template, &body.label, body.who, now_rfc3339()).map_err(bad)?;
+        changed(app, b)?;
+        Ok(Json(state_of(b, None)))
+    })
+    .await
+}
+
+async fn group(State(app): State<Arc<LabelApp>>, Json(at): Json<At>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |app, b| {
+        let i = at.template.ok_or_else(|| bad("which template?"))?;
+        let label = b.session.suggestion(i).map(|s| s.label).ok_or_else(|| bad("no suggestion to accept"))?;
+        let members = b.session.group(i, 20);
+        let now = now_rfc3339();
+        b.session.decide(i, &label, Who::Model, now.clone()).map_err(bad)?;
+        for g in members {
+            b.session.decide(g, &label, Who::Model, now.clone()).map_err(bad)?;
+        }
+        changed(app, b)?;
+        Ok(Json(state_of(b, None)))
+    })
+    .await
+}
+
+async fn skip(State(app): State<Arc<LabelApp>>, Json(at): Json<At>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |_, b| {
+        b.session.skip(at.template.ok_or_else(|| bad("which template?"))?);
+        Ok(Json(state_of(b, None)))
+    })
+    .await
+}
+
+async fn undo(State(app): State<Arc<LabelApp>>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |app, b| {
+        let back = b.session.undo();
+        changed(app, b)?;
+        Ok(Json(state_of(b, back)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct RuleBody {
+    template: usize,
+    label: String,
+}
+
+async fn rule(State(app): State<Arc<LabelApp>>, Json(body): Json<RuleBody>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |app, b| {
+        let rule = b.session.rule(body.template, &body.label).map_err(bad)?;
+        let text = logsift_core::rules::RulesFile { rule: vec![rule.clone()] }.to_toml();
+        if let Some(dir) = &app.dir {
+            use std::io::Write;
+            let path = dir.join("rules.toml");
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| {
+                f.write_all(format!("\n{text}").as_bytes())?;
+                f.sync_all()?;
+                Ok(f)
+            });
+            if let Err(e) = f.as_mut() {
+                return Err(problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot save", format!("{}: {e}", path.display())));
+            }
+        }
+        b.rules.push(text);
+        Ok(Json(json!({"id": rule.id, "label": rule.label, "regex": rule.regex, "rules": b.rules.len()})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+}
+
+async fn search(State(app): State<Arc<LabelApp>>, Query(q): Query<SearchQuery>) -> Result<Json<Value>, Problem> {
+    with_board(&app, move |_, b| {
+        let s = &b.session;
+        let hits: Vec<Value> = s
+            .search(&q.q, 50)
+            .into_iter()
+            .map(|i| json!({"id": i, "template": s.corpus.templates[i].template, "lines": s.corpus.templates[i].lines, "label": s.label_of(i), "decided": s.decided(i).is_some()}))
+            .collect();
+        Ok(Json(json!({"templates": hits})))
+    })
+    .await
+}
+
+async fn decisions_csv(State(app): State<Arc<LabelApp>>) -> Result<Response, Problem> {
+    with_board(&app, move |_, b| {
+        let mut w = csv::Writer::from_writer(vec![]);
+        w.write_record(["template", "label", "who", "decided_at", "lines"]).map_err(bad)?;
+        for r in b.session.rows() {
+            w.serialize(&r).map_err(bad)?;
+        }
+        let bytes = w.into_inner().map_err(|e| bad(e.to_string()))?;
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        // `serialize` wrote a header of its own after the explicit one.
+        if let Some(rest) = text.strip_prefix("template,label,who,decided_at,lines\ntemplate,label,who,decided_at,lines\n") {
+            text = format!("template,label,who,decided_at,lines\n{rest}");
+        }
+        Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"decisions.csv\"")],
+            text,
+        )
+            .into_response())
+    })
+    .await
+}
+
+async fn rules_toml(State(app): State<Arc<LabelApp>>) -> Result<Response, Problem> {
+    with_board(&app, move |_, b| {
+        Ok((
+            [(header::CONTENT_TYPE, "application/toml"), (header::CONTENT_DISPOSITION, "attachment; filename=\"rules.toml\"")],
+            b.rules.join("\n"),
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// `serve`: a new session over an uploaded CSV (`log_message`, optional
+/// `source`) or log file (a line each), replacing the one before.
+async fn upload(State(app): State<Arc<LabelApp>>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
+    if app.dir.is_some() {
+        return Err(problem(StatusCode::CONFLICT, "not here", "this page labels the files `logsift label` was given"));
+    }
+    let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("upload").chars().take(200).collect::<String>();
+    let app2 = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let opts = InputOptions { max_line_bytes: app2.max_line_bytes, ..InputOptions::default() };
+        let first = body.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        let is_csv = String::from_utf8_lossy(first).split(',').any(|c| c.trim().trim_matches('"') == "log_message");
+        let (records, hdr): (Vec<Record>, Option<Vec<String>>) = if is_csv {
+            let input = CsvInput::new(std::io::Cursor::new(body.to_vec()), &name, opts).map_err(|e| bad(e.to_string()))?;
+            let h = input.headers().to_vec();
+            let recs: Result<Vec<Record>, _> = input.collect();
+            (recs.map_err(|e| bad(e.to_string()))?, Some(h))
+        } else {
+            let recs: Result<Vec<Record>, _> = LineInput::new(std::io::Cursor::new(body.to_vec()), &name, false, opts).collect();
+            (recs.map_err(|e| bad(e.to_string()))?, None)
+        };
+        if let Some(r) = records.iter().find(|r| r.invalid.is_some()) {
+            return Err(bad(format!("{name}: {}", r.invalid.as_ref().map(|b| b.located(r.row)).unwrap_or_default())));
+        }
+        if records.is_empty() {
+            return Err(bad(format!("{name}: no lines")));
+        }
+        let masker = logsift_core::mask::Masker::default();
+        let corpus = Corpus::build(&records, hdr.as_deref(), &masker, app2.encoder.as_ref(), &app2.opts).map_err(|e| bad(e.to_string()))?;
+        let mut session = Session::new(corpus, vec![], vec![], app2.opts);
+        let t = Instant::now();
+        session.refresh();
+        let board = Board { session, name, refresh_ms: t.elapsed().as_secs_f64() * 1e3, rules: vec![] };
+        let v = state_of(&board, None);
+        *app2.board.lock().unwrap_or_else(|p| p.into_inner()) = Some(board);
+        Ok(Json(v))
+    })
+    .await
+    .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e.to_string()))?
+}
