@@ -90,6 +90,9 @@ pub struct LabelArgs {
     pub format: Option<crate::classify::FormatArg>,
     #[command(flatten)]
     pub read: crate::classify::ReadArgs,
+    /// An LLM that suggests a label for each template (asked once a template, in batches, ahead of you).
+    #[command(flatten)]
+    pub llm: crate::llm::LlmArgs,
 }
 
 /// What the working directory remembers of a session.
@@ -265,11 +268,19 @@ pub fn run(args: LabelArgs) -> Result<()> {
     if !saved.is_empty() {
         eprintln!("logsift: resumed {} decisions from {} ({resumed} templates)", saved.len(), decisions_path.display());
     }
-    serve_page(session, &args.addr, &args.output, inputs.join(", "), enc)
+    let asker = crate::llm::LabelAsker::new(&args.llm)?;
+    serve_page(session, &args.addr, &args.output, inputs.join(", "), enc, asker)
 }
 
 /// Serves the page until Ctrl-C, behind a fresh token printed in its URL (as Jupyter does).
-fn serve_page(session: Session, addr: &str, dir: &Path, name: String, enc: Arc<dyn Encoder>) -> Result<()> {
+fn serve_page(
+    session: Session,
+    addr: &str,
+    dir: &Path,
+    name: String,
+    enc: Arc<dyn Encoder>,
+    asker: Option<Arc<dyn logsift_core::offline::label::Asker>>,
+) -> Result<()> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the page's token: {e}"))?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -279,7 +290,7 @@ fn serve_page(session: Session, addr: &str, dir: &Path, name: String, enc: Arc<d
         ..Default::default()
     };
     let limits = cfg.conn.clone();
-    let app = logsift_server::label::LabelApp::for_session(session, name, dir.to_path_buf(), enc);
+    let app = logsift_server::label::LabelApp::for_session(session, name, dir.to_path_buf(), enc, asker);
     let router = logsift_server::label::standalone_router(app, cfg);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("logsift-label").build()?;
     let shutdown = {

@@ -122,3 +122,87 @@ pub fn summary(stats: &LlmStats) -> String {
         stats.refused.load(Relaxed)
     )
 }
+
+/// The LLM settings of `label` (flags, then `--llm-config`; no bundle).
+pub fn settings_without_bundle(args: &LlmArgs) -> Result<LlmSettings> {
+    let file = match &args.llm_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            LlmSettings::from_toml(&text, &path.display().to_string())?
+        }
+        None => LlmSettings::default(),
+    };
+    Ok(args.flags().or(file))
+}
+
+/// The LLM tier asked for labelling suggestions: a tier built for the
+/// session's labels of the moment, shown its decisions as examples. Its
+/// counters add up over the tiers built, for the cost on the page.
+pub struct LabelAsker {
+    settings: LlmSettings,
+    stats: std::sync::Mutex<Vec<std::sync::Arc<LlmStats>>>,
+}
+
+impl LabelAsker {
+    /// An asker, or `None` when the flags name no LLM.
+    pub fn new(args: &LlmArgs) -> Result<Option<std::sync::Arc<dyn logsift_core::offline::label::Asker>>> {
+        let settings = settings_without_bundle(args)?;
+        if settings.identity().is_none() {
+            return Ok(None);
+        }
+        // Built once now, so that a wrong URL, preset or key is said at start.
+        let probe = vec![logsift_llm::prompt::LabelSpec { name: "x".into(), description: String::new() }];
+        settings.tier_for(probe, vec![])?;
+        Ok(Some(std::sync::Arc::new(LabelAsker { settings, stats: Default::default() })))
+    }
+}
+
+impl logsift_core::offline::label::Asker for LabelAsker {
+    fn ask(
+        &self,
+        labels: &[String],
+        examples: &[(String, String, String)],
+        items: &[logsift_core::offline::label::AskItem],
+    ) -> Vec<Option<String>> {
+        use logsift_core::tier::{Query, Verdict};
+        let specs = labels.iter().map(|l| logsift_llm::prompt::LabelSpec { name: l.clone(), description: String::new() }).collect();
+        let shown = examples
+            .iter()
+            .map(|(line, label, template)| (logsift_llm::prompt::Example { line: line.clone(), label: label.clone() }, template.clone()))
+            .collect();
+        let (tier, stats) = match self.settings.tier_for(specs, shown) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("cannot ask the LLM for suggestions: {e}");
+                return vec![None; items.len()];
+            }
+        };
+        if let (Some(s), Ok(mut all)) = (stats, self.stats.lock()) {
+            all.push(s);
+        }
+        let queries: Vec<Query> = items.iter().map(|i| Query { source: &i.source, message: &i.line, template: &i.masked }).collect();
+        match tier.decide(&queries) {
+            Ok(verdicts) => {
+                verdicts.into_iter().map(|v| if let Verdict::Decided(d) = v { Some(d.label.to_string()) } else { None }).collect()
+            }
+            Err(e) => {
+                tracing::warn!("the LLM gave no suggestions: {e}");
+                vec![None; items.len()]
+            }
+        }
+    }
+
+    fn cost(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let all = self.stats.lock().map(|v| v.clone()).unwrap_or_default();
+        let sum = |f: fn(&LlmStats) -> u64| all.iter().map(|s| f(s)).sum::<u64>();
+        format!(
+            "{} requests ({} failed), {} prompt + {} completion tokens, {} templates answered",
+            sum(|s| s.requests.load(Relaxed)),
+            sum(|s| s.failures.load(Relaxed)),
+            sum(|s| s.prompt_tokens.load(Relaxed)),
+            sum(|s| s.completion_tokens.load(Relaxed)),
+            sum(|s| s.labeled.load(Relaxed))
+        )
+    }
+}

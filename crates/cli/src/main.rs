@@ -3,7 +3,8 @@
 //! Subcommands: `classify` (files and streams in, labeled records out),
 //! `train` (labeled CSV in, model bundle out), `eval` (labeled CSV in,
 //! figures out), `serve` (the HTTP service), `worker` (a NATS JetStream
-//! consumer) and `embed` (texts in, vectors out). Exit codes: 0 success, 1 error, 2 bad usage.
+//! consumer), `embed` (texts in, vectors out) and `label` (raw logs to
+//! labels, a template at a time, on a local page). Exit codes: 0 success, 1 error, 2 bad usage.
 
 /// `print!` for reports on stdout: a closed stdout (`logsift eval … | head -1`)
 /// ends the process quietly with exit 0, as the README promises, where

@@ -145,30 +145,7 @@ fn reviewed_llm_decisions_train_the_model() {
 #[test]
 fn a_real_llm_server_answers_the_lines_the_model_leaves() {
     let Some((python, gguf)) = llama_server() else { return };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _server = Killer(
-        Command::new(&python)
-            .args(["-m", "llama_cpp.server", "--model", &gguf, "--host", "127.0.0.1", "--port", &port.to_string(), "--n_ctx", "4096"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("llama_cpp.server starts"),
-    );
-    // Wait until it answers.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    loop {
-        let ready = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
-            let _ = s.write_all(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = std::io::Read::read_to_string(&mut s, &mut buf);
-            buf.starts_with("HTTP/1.1 200")
-        });
-        if ready {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "llama_cpp.server did not come up");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
+    let (_server, port) = start_llama(&python, &gguf);
     // A bundle that sends LegacyCRM straight to the LLM.
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m");

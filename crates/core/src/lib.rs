@@ -52,7 +52,8 @@
 //! *Above the cascade*, never on the classification path:
 //! * [`offline`]: [`train`](offline::train) (with template-grouped
 //!   cross-validation and threshold calibration), rule [`mine`](offline::mine)-ing,
-//!   [`eval`](offline::eval) and its [`scores`](offline::scores).
+//!   [`eval`](offline::eval) and its [`scores`](offline::scores), and
+//!   [`label`](offline::label): labelling raw logs a template at a time.
 //! * [`patterns`]: lines grouped into patterns for people (`logsift
 //!   patterns`), with the rule miner's template miner.
 //!

@@ -145,6 +145,12 @@ impl LlmSettings {
             .collect();
         let examples: Vec<(Example, String)> =
             bundle.examples.iter().map(|e| (Example { line: e.line.clone(), label: e.label.clone() }, e.template.clone())).collect();
+        self.tier_for(labels, examples)
+    }
+
+    /// The tier these settings ask for over `labels`, shown `examples`
+    /// (each beside the text it is matched on), and its counters.
+    pub fn tier_for(&self, labels: Vec<LabelSpec>, examples: Vec<(Example, String)>) -> Result<TierAndStats, SettingsError> {
         let cfg = |url: &str, model: &str, api_key: Option<String>, format: ResponseFormat| LlmConfig {
             api_key,
             format,

@@ -33,7 +33,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use logsift_core::encoder::Encoder;
 use logsift_core::io::{CsvInput, InputOptions, LineInput};
-use logsift_core::offline::label::{decisions, now_rfc3339, Corpus, LabelOptions, Session, Who};
+use logsift_core::offline::label::{decisions, now_rfc3339, Asker, Corpus, LabelOptions, Session, Who};
 use logsift_core::Record;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -49,7 +49,13 @@ pub struct LabelApp {
     /// Where `decisions.csv` and `rules.toml` are written (`logsift label`).
     dir: Option<PathBuf>,
     max_line_bytes: usize,
+    /// The LLM that suggests labels, when one is configured, and whether it is being asked now.
+    asker: Option<Arc<dyn Asker>>,
+    asking: std::sync::atomic::AtomicBool,
 }
+
+/// Templates asked about in one LLM request, ahead of the person.
+const ASK_AHEAD: usize = 8;
 
 struct Board {
     session: Session,
@@ -59,24 +65,69 @@ struct Board {
 }
 
 impl LabelApp {
-    /// A page for uploaded files (`serve`): templates compared with `encoder`.
-    pub fn for_uploads(encoder: Arc<dyn Encoder>, opts: LabelOptions) -> Arc<LabelApp> {
-        Arc::new(LabelApp { board: Mutex::new(None), encoder, opts, dir: None, max_line_bytes: 64 * 1024 })
+    /// A page for uploaded files (`serve`): templates compared with
+    /// `encoder`, an LLM's suggestions from `asker` when there is one.
+    pub fn for_uploads(encoder: Arc<dyn Encoder>, opts: LabelOptions, asker: Option<Arc<dyn Asker>>) -> Arc<LabelApp> {
+        Arc::new(LabelApp {
+            board: Mutex::new(None),
+            encoder,
+            opts,
+            dir: None,
+            max_line_bytes: 64 * 1024,
+            asker,
+            asking: Default::default(),
+        })
     }
 
     /// A page over `session` (`logsift label`), saving into `dir`.
-    pub fn for_session(mut session: Session, name: String, dir: PathBuf, encoder: Arc<dyn Encoder>) -> Arc<LabelApp> {
+    pub fn for_session(
+        mut session: Session,
+        name: String,
+        dir: PathBuf,
+        encoder: Arc<dyn Encoder>,
+        asker: Option<Arc<dyn Asker>>,
+    ) -> Arc<LabelApp> {
         let t = Instant::now();
         session.refresh();
         let board = Board { session, name, refresh_ms: t.elapsed().as_secs_f64() * 1e3, rules: vec![] };
+        let opts = LabelOptions::default();
         Arc::new(LabelApp {
             board: Mutex::new(Some(board)),
             encoder,
-            opts: LabelOptions::default(),
+            opts,
             dir: Some(dir),
             max_line_bytes: 64 * 1024,
+            asker,
+            asking: Default::default(),
         })
     }
+}
+
+/// Asks the LLM, on a thread of its own, about the next templates not yet
+/// asked about (one request at a time; the person never waits for it).
+fn ask_ahead(app: &Arc<LabelApp>) {
+    use std::sync::atomic::Ordering;
+    let Some(asker) = app.asker.clone() else { return };
+    if app.asking.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let batch = {
+            let mut guard = app.board.lock().unwrap_or_else(|p| p.into_inner());
+            guard.as_mut().map(|b| (b.session.labels().to_vec(), b.session.llm_examples(), b.session.take_to_ask(ASK_AHEAD)))
+        };
+        if let Some((labels, examples, items)) = batch.filter(|(l, _, items)| !l.is_empty() && !items.is_empty()) {
+            let answers = asker.ask(&labels, &examples, &items);
+            let mut guard = app.board.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(b) = guard.as_mut() {
+                for (item, answer) in items.iter().zip(answers) {
+                    b.session.set_llm(item.template, answer.filter(|a| labels.contains(a)));
+                }
+            }
+        }
+        app.asking.store(false, Ordering::SeqCst);
+    });
 }
 
 /// The labelling routes, the API behind the token (the service adds its Host and Origin guard).
@@ -116,16 +167,19 @@ async fn with_board<T: Send + 'static>(
     app: &Arc<LabelApp>,
     f: impl FnOnce(&LabelApp, &mut Board) -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = app.board.lock().unwrap_or_else(|p| p.into_inner());
+    let app2 = app.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut guard = app2.board.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_mut() {
-            Some(b) => f(&app, b),
+            Some(b) => f(&app2, b),
             None => Err(problem(StatusCode::CONFLICT, "no session", "upload a log file first")),
         }
     })
     .await
-    .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e.to_string()))?
+    .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e.to_string()))?;
+    // After every look or change: the LLM about the next templates, in the background.
+    ask_ahead(app);
+    out
 }
 
 /// Refreshes the suggestions (timed) and saves the decisions.
@@ -164,13 +218,14 @@ fn card(s: &Session, i: usize) -> Value {
         "examples": t.examples,
         "sources": t.sources,
         "suggestion": s.suggestion(i),
+        "llm": s.llm(i),
         "decided": s.decided(i).map(|d| s.labels()[d.label].clone()),
         "nearest": nearest,
         "group": group,
     })
 }
 
-fn state_of(b: &Board, at: Option<usize>) -> Value {
+fn state_of(app: &LabelApp, b: &Board, at: Option<usize>) -> Value {
     let s = &b.session;
     let current = at.filter(|&i| i < s.corpus.templates.len()).or_else(|| s.next());
     let rows = s.rows();
@@ -185,6 +240,7 @@ fn state_of(b: &Board, at: Option<usize>) -> Value {
         "card": current.map(|i| card(s, i)),
         "history": history,
         "rules": b.rules.len(),
+        "llm": app.asker.as_ref().map(|a| a.cost()),
     })
 }
 
@@ -194,7 +250,8 @@ struct At {
 }
 
 async fn state(State(app): State<Arc<LabelApp>>, Query(q): Query<At>) -> Result<Json<Value>, Problem> {
-    with_board(&app, move |_, b| Ok(Json(state_of(b, q.template)))).await
+    ask_ahead(&app);
+    with_board(&app, move |app, b| Ok(Json(state_of(app, b, q.template)))).await
 }
 
 #[derive(Deserialize)]
@@ -217,7 +274,7 @@ async fn decide(State(app): State<Arc<LabelApp>>, Json(body): Json<DecideBody>) 
     with_board(&app, move |app, b| {
         b.session.decide(body.template, &body.label, body.who, now_rfc3339()).map_err(bad)?;
         changed(app, b)?;
-        Ok(Json(state_of(b, None)))
+        Ok(Json(state_of(app, b, None)))
     })
     .await
 }
@@ -233,15 +290,15 @@ async fn group(State(app): State<Arc<LabelApp>>, Json(at): Json<At>) -> Result<J
             b.session.decide(g, &label, Who::Model, now.clone()).map_err(bad)?;
         }
         changed(app, b)?;
-        Ok(Json(state_of(b, None)))
+        Ok(Json(state_of(app, b, None)))
     })
     .await
 }
 
 async fn skip(State(app): State<Arc<LabelApp>>, Json(at): Json<At>) -> Result<Json<Value>, Problem> {
-    with_board(&app, move |_, b| {
+    with_board(&app, move |app, b| {
         b.session.skip(at.template.ok_or_else(|| bad("which template?"))?);
-        Ok(Json(state_of(b, None)))
+        Ok(Json(state_of(app, b, None)))
     })
     .await
 }
@@ -250,7 +307,7 @@ async fn undo(State(app): State<Arc<LabelApp>>) -> Result<Json<Value>, Problem> 
     with_board(&app, move |app, b| {
         let back = b.session.undo();
         changed(app, b)?;
-        Ok(Json(state_of(b, back)))
+        Ok(Json(state_of(app, b, back)))
     })
     .await
 }
@@ -367,8 +424,9 @@ async fn upload(State(app): State<Arc<LabelApp>>, headers: HeaderMap, body: Byte
         let t = Instant::now();
         session.refresh();
         let board = Board { session, name, refresh_ms: t.elapsed().as_secs_f64() * 1e3, rules: vec![] };
-        let v = state_of(&board, None);
+        let v = state_of(&app2, &board, None);
         *app2.board.lock().unwrap_or_else(|p| p.into_inner()) = Some(board);
+        ask_ahead(&app2);
         Ok(Json(v))
     })
     .await

@@ -193,7 +193,7 @@ type Shared = Arc<Service>;
 /// the lexical encoder (see [`router_with_label`]).
 pub fn router(pipeline: Pipeline, info: ModelInfo, llm: Option<Arc<dyn TierReport>>, cfg: ServiceConfig) -> Router {
     let lexical = Arc::new(logsift_core::lexical::LexicalEncoder::new(logsift_core::lexical::DEFAULT_DIM));
-    router_with_label(pipeline, info, llm, cfg, label::LabelApp::for_uploads(lexical, Default::default()))
+    router_with_label(pipeline, info, llm, cfg, label::LabelApp::for_uploads(lexical, Default::default(), None))
 }
 
 /// The service's routes over `pipeline`, with `label` behind `/label`.

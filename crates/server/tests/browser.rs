@@ -326,7 +326,7 @@ fn labelling_by_keyboard_saves_each_decision_resumes_after_a_reload_and_shows_ht
     let corpus = Corpus::build(&records, None, &logsift_core::mask::Masker::default(), enc.as_ref(), &opts).unwrap();
     let templates = corpus.templates.len();
     let session = Session::new(corpus, vec!["Security Alert".into(), "User Action".into()], vec![], opts);
-    let app = logsift_server::label::LabelApp::for_session(session, "app.log".into(), work.path().to_path_buf(), enc);
+    let app = logsift_server::label::LabelApp::for_session(session, "app.log".into(), work.path().to_path_buf(), enc, None);
     let cfg = ServiceConfig { token: Some("t0ken".into()), allowed_hosts: Some(vec!["127.0.0.1".into()]), ..ServiceConfig::default() };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();

@@ -104,6 +104,34 @@ pub fn llama_server() -> Option<(String, String)> {
     Some((python, smollm_gguf()?))
 }
 
+/// Starts llama.cpp's server on SmolLM2 on a free port and waits until it answers.
+pub fn start_llama(python: &str, gguf: &str) -> (Killer, u16) {
+    use std::io::Write;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = Killer(
+        Command::new(python)
+            .args(["-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", &port.to_string(), "--n_ctx", "4096"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("llama_cpp.server starts"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let ready = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
+            let _ = s.write_all(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            let _ = std::io::Read::read_to_string(&mut s, &mut buf);
+            buf.starts_with("HTTP/1.1 200")
+        });
+        if ready {
+            return (server, port);
+        }
+        assert!(std::time::Instant::now() < deadline, "llama_cpp.server did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 /// Stops the server when the test ends, however it ends.
 pub struct Killer(pub std::process::Child);
 

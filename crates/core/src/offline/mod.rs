@@ -13,6 +13,9 @@
 //! * [`mine`]: recurring templates of labeled lines become proposed rules;
 //!   its template miner also groups lines for [`crate::patterns`].
 //! * [`eval`]: an evaluation run of a bundle's pipeline on labeled lines.
+//! * [`label`]: raw lines grouped into templates and labelled one decision a
+//!   template, the most useful first, with a model updated at each decision;
+//!   its decisions file feeds [`train`].
 //! * [`scores`]: the figures of an evaluation (accuracy, per-label
 //!   precision, recall and F1, per tier, the confusion matrix). Named apart
 //!   from the service's Prometheus `metrics`, which counts a running service.

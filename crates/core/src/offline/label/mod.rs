@@ -179,6 +179,29 @@ impl Corpus {
 /// A suggestion of the starting bundle for a template: label and confidence.
 pub type Prior = Option<(String, f32)>;
 
+/// A template to ask an LLM about: one of its lines, and its template.
+#[derive(Clone, Debug)]
+pub struct AskItem {
+    /// The template's index.
+    pub template: usize,
+    /// The line's source.
+    pub source: String,
+    /// One of its lines.
+    pub line: String,
+    /// The template.
+    pub masked: String,
+}
+
+/// An LLM that suggests labels for templates (the CLI's is the LLM tier's
+/// client). Asked once per template, in batches, ahead of the person.
+pub trait Asker: Send + Sync {
+    /// A label among `labels` (or none) for each item, shown `examples`
+    /// (line, label, template) of what was decided so far.
+    fn ask(&self, labels: &[String], examples: &[(String, String, String)], items: &[AskItem]) -> Vec<Option<String>>;
+    /// What the asking has cost so far, in a line.
+    fn cost(&self) -> String;
+}
+
 /// A template's decision.
 #[derive(Clone, Debug)]
 pub struct Decided {
@@ -231,6 +254,9 @@ pub struct Session {
     prior: Vec<Prior>,
     /// Per template, its nearest others and how close (reach, 0–1).
     neighbours: Vec<Vec<(u32, f32)>>,
+    /// Per template, the LLM's suggestion, and whether it was asked.
+    llm: Vec<Option<String>>,
+    asked: Vec<bool>,
 }
 
 /// Weight of the neighbours' doubtful lines in a template's gain.
@@ -289,6 +315,8 @@ impl Session {
             preds: vec![Prediction::default(); n],
             prior,
             neighbours,
+            llm: vec![None; n],
+            asked: vec![false; n],
         }
     }
 
@@ -415,6 +443,53 @@ impl Session {
         near.into_iter().take(max).map(|(_, t)| t).collect()
     }
 
+    /// The LLM's suggestion for template `i`, once asked.
+    pub fn llm(&self, i: usize) -> Option<&str> {
+        self.llm.get(i).and_then(Option::as_deref)
+    }
+
+    /// Up to `n` undecided templates not yet asked about, most useful first
+    /// (the next one first), now marked as asked.
+    pub fn take_to_ask(&mut self, n: usize) -> Vec<AskItem> {
+        let mut order: Vec<(f64, usize)> =
+            (0..self.decided.len()).filter(|&i| self.decided[i].is_none() && !self.asked[i]).map(|i| (self.gain(i), i)).collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        order
+            .into_iter()
+            .take(n)
+            .map(|(_, i)| {
+                self.asked[i] = true;
+                let t = &self.corpus.templates[i];
+                AskItem {
+                    template: i,
+                    source: t.sources.keys().next().cloned().unwrap_or_default(),
+                    line: t.examples.first().cloned().unwrap_or_default(),
+                    masked: t.template.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Records the LLM's answer for template `i` (`None`: it gave none; asked again later).
+    pub fn set_llm(&mut self, i: usize, label: Option<String>) {
+        if let Some(slot) = self.llm.get_mut(i) {
+            self.asked[i] = label.is_some();
+            *slot = label;
+        }
+    }
+
+    /// What was decided, as examples for the LLM: (a line, its label, its template).
+    pub fn llm_examples(&self) -> Vec<(String, String, String)> {
+        self.order
+            .iter()
+            .filter_map(|&i| {
+                let d = self.decided[i].as_ref()?;
+                let t = &self.corpus.templates[i];
+                Some((t.examples.first().cloned().unwrap_or_default(), self.labels[d.label].clone(), t.template.clone()))
+            })
+            .collect()
+    }
+
     /// The decided templates nearest `i`: (template, label, cosine).
     pub fn nearest_decided(&self, i: usize, n: usize) -> Vec<(usize, String, f32)> {
         self.learner.nearest(&self.corpus.vectors, i, n).into_iter().map(|(r, c)| (r.template, self.labels[r.label].clone(), c)).collect()
@@ -534,6 +609,67 @@ pub fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn session(labels: &[&str]) -> Session {
+        let mut lines = vec![];
+        for i in 0..12 {
+            lines.push(Record::new("a", format!("user u{i} logged in from the console")));
+        }
+        for i in 0..6 {
+            lines.push(Record::new("a", format!("disk /dev/sd{i} is {}% full", 90 + i)));
+        }
+        lines.push(Record::new("a", "backup finished"));
+        let enc = crate::lexical::LexicalEncoder::new(crate::lexical::DEFAULT_DIM);
+        let corpus = Corpus::build(&lines, None, &Masker::default(), &enc, &LabelOptions::default()).unwrap();
+        let mut s = Session::new(corpus, labels.iter().map(|l| l.to_string()).collect(), vec![], LabelOptions::default());
+        s.refresh();
+        s
+    }
+
+    #[test]
+    fn decisions_undo_and_a_resumed_session_agree() {
+        let mut s = session(&["User Action"]);
+        assert_eq!(s.corpus.templates.len(), 3);
+        // Nothing known: the biggest template first, nothing suggested.
+        let first = s.next().unwrap();
+        assert_eq!(s.corpus.templates[first].lines, 12);
+        assert!(s.suggestion(first).is_none());
+        s.decide(first, "User Action", Who::Person, "t1".into()).unwrap();
+        s.refresh();
+        let second = s.next().unwrap();
+        assert_ne!(second, first);
+        s.decide(second, "Resource Usage", Who::Person, "t2".into()).unwrap();
+        s.refresh();
+        assert_eq!(s.labels(), ["User Action", "Resource Usage"]);
+        assert_eq!(s.progress().decided_lines, 12 + s.corpus.templates[second].lines);
+        assert!(s.decide(first, " ", Who::Person, "t3".into()).is_err(), "an empty label is refused");
+        // Undo takes back the last; the file's rows follow.
+        assert_eq!(s.undo(), Some(second));
+        s.refresh();
+        assert_eq!(s.rows().len(), 1);
+        s.decide(second, "Resource Usage", Who::Model, "t4".into()).unwrap();
+        let rows = s.rows();
+        assert_eq!(
+            rows.iter().map(|r| (r.label.as_str(), r.who)).collect::<Vec<_>>(),
+            [("User Action", Who::Person), ("Resource Usage", Who::Model)]
+        );
+        // A new session over the same lines resumes every decision.
+        let mut again = session(&[]);
+        assert_eq!(again.resume(&rows), 2);
+        assert_eq!(again.rows(), rows);
+        assert_eq!(again.progress().decided, 2);
+        // The rule of a decided template matches its lines.
+        let rule = again.rule(first, "User Action").unwrap();
+        assert!(regex::Regex::new(&rule.regex).unwrap().is_match("user u99 logged in from the console"), "{}", rule.regex);
+    }
+
+    #[test]
+    fn placeholders_are_not_embedded() {
+        assert_eq!(
+            embedding_text("<TS> vm sshd[<NUM>]: Failed password for <USER> from <IP> port <NUM> <*>"),
+            "vm sshd Failed password for from port"
+        );
+    }
 
     #[test]
     fn rfc3339_dates() {
