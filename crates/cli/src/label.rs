@@ -15,7 +15,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use logsift_core::io::Format;
-use logsift_core::offline::label::{decisions, oracle, Corpus, LabelOptions, Prior, Session};
+use logsift_core::offline::label::{decisions, oracle, Corpus, CorpusBuilder, LabelOptions, Prior, Session};
 use logsift_core::record::Passthrough;
 use logsift_core::{Encoder, Record};
 use logsift_embed::assemble::{self, Weights};
@@ -49,9 +49,14 @@ pub struct LabelArgs {
     /// Working directory: decisions.csv, rules.toml, session.toml.
     #[arg(short, long, default_value = "logsift-labels")]
     pub output: PathBuf,
-    /// A bundle whose suggestions start the session (default: none; the session learns from you).
-    #[arg(long)]
+    /// The bundle whose suggestions start the session [default: the built-in
+    /// default bundle, unless --labels names none of its labels]. Its
+    /// suggestions count for less as decisions contradict them.
+    #[arg(long, conflicts_with = "no_model")]
     pub model: Option<PathBuf>,
+    /// Start from nothing: every suggestion is learned from your decisions.
+    #[arg(long)]
+    pub no_model: bool,
     /// Labels offered from the start, comma-separated (keys 1–9 follow this order).
     #[arg(long, value_delimiter = ',')]
     pub labels: Vec<String>,
@@ -104,7 +109,6 @@ struct SessionFile {
 /// The lines of every input, in order; with `column`, each line's value of it.
 pub(crate) struct Lines {
     pub records: Vec<Record>,
-    pub headers: Option<Vec<String>>,
     pub column: Vec<String>,
 }
 
@@ -115,8 +119,26 @@ pub(crate) fn read_lines(
     read: &crate::classify::ReadArgs,
     column: Option<&str>,
 ) -> Result<Lines> {
+    let mut out = Lines { records: vec![], column: vec![] };
+    for_each_chunk(inputs, format, read, column, |chunk, _, values| {
+        out.records.extend(chunk);
+        out.column.extend(values);
+    })?;
+    Ok(out)
+}
+
+/// Reads every input a chunk of lines at a time into `f` (the chunk, the
+/// file's CSV header, and with `column` each line's value of it); bad rows
+/// as `--on-error` says, a bad row left out named.
+fn for_each_chunk(
+    inputs: &[String],
+    format: Option<Format>,
+    read: &crate::classify::ReadArgs,
+    column: Option<&str>,
+    mut f: impl FnMut(Vec<Record>, Option<&[String]>, Vec<String>),
+) -> Result<()> {
+    const CHUNK: usize = 1 << 15;
     let opts = read.options();
-    let mut out = Lines { records: vec![], headers: None, column: vec![] };
     for path in inputs {
         let opened = crate::input::open(path, format, &opts)?;
         let idx = match column {
@@ -130,9 +152,8 @@ pub(crate) fn read_lines(
             }
             None => None,
         };
-        if out.headers.is_none() {
-            out.headers = opened.headers.clone();
-        }
+        let headers = opened.headers.clone();
+        let (mut chunk, mut values) = (Vec::with_capacity(CHUNK), vec![]);
         for r in opened.records {
             let r = r?;
             if let Some(bad) = &r.invalid {
@@ -152,12 +173,18 @@ pub(crate) fn read_lines(
                     _ => None,
                 };
                 let Some(v) = v.filter(|v| !v.trim().is_empty()) else { bail!("{path}: row {}: no '{c}' value for the oracle", r.row) };
-                out.column.push(v.trim().to_string());
+                values.push(v.trim().to_string());
             }
-            out.records.push(r);
+            chunk.push(r);
+            if chunk.len() == CHUNK {
+                f(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)), headers.as_deref(), std::mem::take(&mut values));
+            }
+        }
+        if !chunk.is_empty() {
+            f(chunk, headers.as_deref(), values);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The encoder `--encoder` asks for (auto: MiniLM when its weights are
@@ -184,13 +211,39 @@ pub(crate) fn encoder_said(kind: LabelEncoder, dir: Option<&Path>, quiet: bool) 
     })
 }
 
-/// The starting bundle's suggestion for each template (its first example, rules included).
-fn priors(model: &Path, corpus: &Corpus, encoder_dir: Option<&Path>) -> Result<Vec<Prior>> {
-    let bundle = logsift_core::Bundle::load(model).with_context(|| format!("cannot load model bundle {}", model.display()))?;
-    let enc = assemble::bundle_encoder(&bundle, encoder_dir, Weights::Anywhere)?;
-    let pipeline = bundle.pipeline(enc, Box::new(logsift_core::tier::DisabledLlm), 0)?;
+/// The starting bundle (see `--model`) and its pipeline, or `None`.
+fn starting_bundle(args: &LabelArgs) -> Result<Option<(logsift_core::Bundle, logsift_core::Pipeline)>> {
+    if args.no_model {
+        return Ok(None);
+    }
+    let choice = crate::model::ModelArgs { model: args.model.clone(), encoder_dir: args.encoder_dir.clone(), learn_variables: 0 };
+    let loaded = crate::model::load(&choice, &crate::llm::LlmArgs::default(), 0)?;
+    let known = loaded.bundle.known_labels();
+    if args.model.is_none() && !args.labels.is_empty() && !args.labels.iter().any(|l| known.contains(&l.trim().to_string())) {
+        eprintln!("logsift: starting from nothing: --labels names none of the default bundle's labels");
+        return Ok(None);
+    }
+    Ok(Some((loaded.bundle, loaded.pipeline)))
+}
+
+/// The starting bundle's suggestion for each template (its first line, rules
+/// included), only of `--labels` when they are given.
+fn priors(args: &LabelArgs, corpus: &Corpus) -> Result<Vec<Prior>> {
+    let Some((bundle, pipeline)) = starting_bundle(args)? else { return Ok(vec![]) };
+    eprintln!(
+        "logsift: suggestions start from the bundle '{}' ({}; --no-model starts from nothing)",
+        bundle.manifest.name,
+        bundle.dir.display()
+    );
+    let wanted: Vec<String> = args.labels.iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
     let firsts: Vec<Record> = corpus.templates.iter().map(|t| Record::new("", t.examples.first().cloned().unwrap_or_default())).collect();
-    Ok(pipeline.classify(&firsts).into_iter().map(|d| d.is_classified().then(|| (d.label.to_string(), d.confidence))).collect())
+    Ok(pipeline
+        .classify(&firsts)
+        .into_iter()
+        .map(|d| {
+            (d.is_classified() && (wanted.is_empty() || wanted.iter().any(|w| *w == *d.label))).then(|| (d.label.to_string(), d.confidence))
+        })
+        .collect())
 }
 
 pub fn run(args: LabelArgs) -> Result<()> {
@@ -208,17 +261,22 @@ pub fn run(args: LabelArgs) -> Result<()> {
     if let Some(bundle_dir) = &args.export {
         return export(&args, &inputs, bundle_dir);
     }
-    let lines = read_lines(&inputs, format, &args.read, args.oracle.as_deref())?;
-    if lines.records.is_empty() {
-        bail!("{}: no lines to label", inputs.join(", "));
-    }
     let enc = encoder(args.encoder, args.encoder_dir.as_deref())?;
     let t0 = std::time::Instant::now();
-    let masker = logsift_core::mask::Masker::default();
-    let corpus = Corpus::build(&lines.records, lines.headers.as_deref(), &masker, enc.as_ref(), &opts)?;
+    // A chunk of lines at a time: memory holds the templates and 4 bytes a line, not the log.
+    let mut builder = CorpusBuilder::new(logsift_core::mask::Masker::default(), &opts);
+    let mut truth = vec![];
+    for_each_chunk(&inputs, format, &args.read, args.oracle.as_deref(), |chunk, headers, values| {
+        builder.add(&chunk, headers);
+        truth.extend(values);
+    })?;
+    let corpus = builder.finish(enc.as_ref())?;
+    if corpus.of_line.is_empty() {
+        bail!("{}: no lines to label", inputs.join(", "));
+    }
     eprintln!(
         "logsift: {} lines, {} templates ({}) in {:.1} s",
-        lines.records.len(),
+        corpus.of_line.len(),
         corpus.templates.len(),
         corpus.encoder,
         t0.elapsed().as_secs_f64()
@@ -231,7 +289,8 @@ pub fn run(args: LabelArgs) -> Result<()> {
         };
         let ks: Vec<usize> = (1..=args.decisions).collect();
         let templates = corpus.templates.len();
-        let points = oracle::simulate(corpus, &lines.column, order, &ks, args.seed, opts);
+        let prior = priors(&args, &corpus)?;
+        let points = oracle::simulate(corpus, prior, &truth, order, &ks, args.seed, opts);
         if !args.json {
             outln!("decisions  templates%  accuracy  macro_f1  seconds");
         }
@@ -253,13 +312,17 @@ pub fn run(args: LabelArgs) -> Result<()> {
     }
     // The interactive page.
     std::fs::write(&session_path, toml::to_string(&SessionFile { inputs: inputs.clone() })?)?;
-    let prior = match &args.model {
-        Some(m) => priors(m, &corpus, args.encoder_dir.as_deref())?,
-        None => vec![],
-    };
+    let prior = priors(&args, &corpus)?;
     let mut labels = args.labels.iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect::<Vec<_>>();
-    if let (true, Some(m)) = (labels.is_empty(), &args.model) {
-        labels = logsift_core::Bundle::load(m)?.known_labels();
+    if labels.is_empty() {
+        // The starting bundle's labels, in the order its suggestions use them most.
+        let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (l, _) in prior.iter().flatten() {
+            *count.entry(l).or_default() += 1;
+        }
+        let mut by: Vec<(&str, usize)> = count.into_iter().collect();
+        by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        labels = by.into_iter().map(|(l, _)| l.to_string()).collect();
     }
     let mut session = Session::new(corpus, labels, prior, opts);
     let decisions_path = args.output.join("decisions.csv");
@@ -268,7 +331,7 @@ pub fn run(args: LabelArgs) -> Result<()> {
     if !saved.is_empty() {
         eprintln!("logsift: resumed {} decisions from {} ({resumed} templates)", saved.len(), decisions_path.display());
     }
-    let asker = crate::llm::LabelAsker::new(&args.llm)?;
+    let asker = crate::llm::LabelAsker::from_flags(&args.llm)?;
     serve_page(session, &args.addr, &args.output, inputs.join(", "), enc, asker)
 }
 

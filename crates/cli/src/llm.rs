@@ -145,7 +145,7 @@ pub struct LabelAsker {
 
 impl LabelAsker {
     /// An asker, or `None` when the flags name no LLM.
-    pub fn new(args: &LlmArgs) -> Result<Option<std::sync::Arc<dyn logsift_core::offline::label::Asker>>> {
+    pub fn from_flags(args: &LlmArgs) -> Result<Option<std::sync::Arc<dyn logsift_core::offline::label::Asker>>> {
         let settings = settings_without_bundle(args)?;
         if settings.identity().is_none() {
             return Ok(None);

@@ -124,7 +124,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         info,
         loaded.llm.map(|l| l as std::sync::Arc<dyn logsift_core::telemetry::TierReport>),
         cfg,
-        logsift_server::label::LabelApp::for_uploads(label_encoder, Default::default(), crate::llm::LabelAsker::new(&args.llm)?),
+        logsift_server::label::LabelApp::for_uploads(label_encoder, Default::default(), crate::llm::LabelAsker::from_flags(&args.llm)?),
     );
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;

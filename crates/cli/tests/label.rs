@@ -36,7 +36,7 @@ fn points(out: &str) -> Vec<serde_json::Value> {
 fn the_simulated_labeller_gives_exact_figures() {
     let dir = tempfile::tempdir().unwrap();
     let csv = fixture(dir.path());
-    let o = logsift(&["label", &csv, "--oracle", "target_label", "--decisions", "4", "--json", "--encoder", "lexical"], None);
+    let o = logsift(&["label", &csv, "--oracle", "target_label", "--decisions", "4", "--json", "--encoder", "lexical", "--no-model"], None);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("100 lines, 4 templates"), "{}", o.stderr);
     let p = points(&o.stdout);
@@ -82,6 +82,13 @@ fn the_simulated_labeller_gives_exact_figures() {
         points(&a.stdout).iter().map(|p| p["accuracy"].clone()).collect::<Vec<_>>(),
         points(&b.stdout).iter().map(|p| p["accuracy"].clone()).collect::<Vec<_>>()
     );
+
+    // By default the built-in bundle starts the session: lines are labelled
+    // before the first decision (the fixture's kinds are among its labels).
+    let o = logsift(&["label", &csv, "--oracle", "target_label", "--decisions", "1", "--json", "--encoder", "lexical"], None);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("start from the bundle"), "{}", o.stderr);
+    assert!(points(&o.stdout)[0]["accuracy"].as_f64().unwrap() > 0.5, "{}", o.stdout);
 
     // A column that is not there is named.
     let o = logsift(&["label", &csv, "--oracle", "truth", "--decisions", "1"], None);

@@ -128,8 +128,9 @@ pub fn covers(decided: &[&str], template: &str) -> bool {
 /// second value counts them.
 pub fn examples(records: &[Record], rows: &[DecisionRow], masker: &Masker) -> (Vec<Example>, usize) {
     use rayon::prelude::*;
-    // Rows by (word count, first word) and by word count alone when the first word is `<*>`.
-    let mut by_len: std::collections::HashMap<usize, Vec<(usize, Vec<&str>, usize)>> = Default::default();
+    // (row, its words, its wildcards) by word count.
+    type Row<'a> = (usize, Vec<&'a str>, usize);
+    let mut by_len: std::collections::HashMap<usize, Vec<Row>> = Default::default();
     for (n, r) in rows.iter().enumerate() {
         let words: Vec<&str> = r.template.split(' ').collect();
         let wild = words.iter().filter(|w| **w == "<*>").count();

@@ -34,17 +34,40 @@ pub enum Vectors {
 }
 
 impl Vectors {
-    /// From encoder output; sparse when under a quarter of the values are set.
-    pub fn from_rows(dim: usize, vectors: Vec<Vec<f32>>) -> Vectors {
-        let nnz: usize = vectors.iter().map(|v| v.iter().filter(|&&x| x != 0.0).count()).sum();
-        if nnz * 4 < vectors.len() * dim {
-            let rows = vectors
-                .into_iter()
-                .map(|v| v.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(i, &x)| (i as u32, x)).collect())
-                .collect();
-            Vectors::Sparse { dim, rows }
+    /// Empty vectors of width `dim`: sparse when wide (hashed n-grams),
+    /// dense otherwise (a neural encoder's).
+    pub fn new(dim: usize) -> Vectors {
+        if dim >= SPARSE_FROM {
+            Vectors::Sparse { dim, rows: vec![] }
         } else {
-            Vectors::Dense { dim, data: vectors.concat() }
+            Vectors::Dense { dim, data: vec![] }
+        }
+    }
+
+    /// Appends encoder output (a batch at a time, so that wide dense
+    /// vectors never pile up).
+    pub fn extend(&mut self, vectors: Vec<Vec<f32>>) {
+        match self {
+            Vectors::Dense { data, .. } => vectors.iter().for_each(|v| data.extend_from_slice(v)),
+            Vectors::Sparse { rows, .. } => {
+                rows.extend(vectors.iter().map(|v| v.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(i, &x)| (i as u32, x)).collect()))
+            }
+        }
+    }
+
+    /// The cosine of row `t` with every row: a sparse row is scattered once
+    /// into a buffer, so a sparse product costs one look-up per value.
+    pub fn cos_all(&self, t: usize) -> Vec<f32> {
+        match self {
+            Vectors::Dense { dim, data } => {
+                let row = &data[t * dim..(t + 1) * dim];
+                data.par_chunks_exact(*dim).map(|r| r.iter().zip(row).map(|(a, b)| a * b).sum()).collect()
+            }
+            Vectors::Sparse { dim, rows } => {
+                let mut buf = vec![0.0f32; *dim];
+                rows[t].iter().for_each(|&(j, x)| buf[j as usize] = x);
+                rows.par_iter().map(|r| r.iter().map(|&(j, x)| x * buf[j as usize]).sum()).collect()
+            }
         }
     }
 
@@ -107,6 +130,9 @@ impl Vectors {
         }
     }
 }
+
+/// Widths from which vectors are kept sparse.
+const SPARSE_FROM: usize = 4096;
 
 /// One training row: a template, a label index, a weight.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -198,8 +224,8 @@ impl Learner {
         self.grow(row.label + 1);
         self.taught.push(row);
         let (t, l) = (row.template, row.label);
-        self.best.par_iter_mut().enumerate().for_each(|(i, b)| {
-            let c = vectors.cos(i, t);
+        let cos = vectors.cos_all(t);
+        self.best.iter_mut().zip(cos).for_each(|(b, c)| {
             if c > b[l] {
                 b[l] = c;
             }
@@ -212,16 +238,15 @@ impl Learner {
         if let Some(pos) = self.taught.iter().rposition(|r| r.template == template) {
             self.taught.remove(pos);
         }
-        let taught = self.taught.clone();
-        self.best.par_iter_mut().enumerate().for_each(|(i, b)| {
-            b.iter_mut().for_each(|v| *v = -1.0);
-            for r in &taught {
-                let c = vectors.cos(i, r.template);
+        self.best.iter_mut().for_each(|b| b.iter_mut().for_each(|v| *v = -1.0));
+        for r in self.taught.clone() {
+            let cos = vectors.cos_all(r.template);
+            self.best.iter_mut().zip(cos).for_each(|(b, c)| {
                 if c > b[r.label] {
                     b[r.label] = c;
                 }
-            }
-        });
+            });
+        }
         self.fit(vectors, STEPS);
     }
 

@@ -115,30 +115,34 @@ pub fn embedding_text(template: &str) -> String {
     out
 }
 
-impl Corpus {
-    /// Masks and groups `records` (`headers`: a CSV's, to find a timestamp
-    /// column) and embeds each template with `encoder`.
-    pub fn build(
-        records: &[Record],
-        headers: Option<&[String]>,
-        masker: &Masker,
-        encoder: &dyn Encoder,
-        opts: &LabelOptions,
-    ) -> Result<Corpus, EncodeError> {
-        let masked: Vec<String> = records.par_iter().map(|r| masker.mask(&r.message)).collect();
-        let mut miner = TemplateMiner::new(opts.similarity, opts.max_templates.max(1));
-        let mut templates: Vec<Template> = vec![];
-        let mut of_line = Vec::with_capacity(records.len());
+/// A corpus being read, a chunk of lines at a time (memory: the templates,
+/// four bytes a line, and the chunk in hand).
+pub struct CorpusBuilder {
+    miner: TemplateMiner,
+    masker: Masker,
+    templates: Vec<Template>,
+    of_line: Vec<u32>,
+}
+
+impl CorpusBuilder {
+    /// An empty corpus, grouped as `opts` say, lines masked by `masker`.
+    pub fn new(masker: Masker, opts: &LabelOptions) -> CorpusBuilder {
+        CorpusBuilder { miner: TemplateMiner::new(opts.similarity, opts.max_templates.max(1)), masker, templates: vec![], of_line: vec![] }
+    }
+
+    /// Masks and groups `records` (`headers`: a CSV's, to find a timestamp column).
+    pub fn add(&mut self, records: &[Record], headers: Option<&[String]>) {
+        let masked: Vec<String> = records.par_iter().map(|r| self.masker.mask(&r.message)).collect();
         for (r, m) in records.iter().zip(&masked) {
-            let Some(c) = miner.add(m, "", 1) else {
-                of_line.push(u32::MAX);
+            let Some(c) = self.miner.add(m, "", 1) else {
+                self.of_line.push(u32::MAX);
                 continue;
             };
-            if templates.len() <= c {
-                templates.resize(c + 1, Template::default());
+            if self.templates.len() <= c {
+                self.templates.resize(c + 1, Template::default());
             }
-            of_line.push(c as u32);
-            let t = &mut templates[c];
+            self.of_line.push(c as u32);
+            let t = &mut self.templates[c];
             t.lines += 1;
             if t.examples.len() < 3 && !t.examples.contains(&r.message) {
                 t.examples.push(r.message.chars().take(500).collect());
@@ -158,16 +162,36 @@ impl Corpus {
                 }
             }
         }
-        for (t, c) in templates.iter_mut().zip(&miner.clusters) {
+    }
+
+    /// The corpus, each template embedded once with `encoder`.
+    pub fn finish(mut self, encoder: &dyn Encoder) -> Result<Corpus, EncodeError> {
+        for (t, c) in self.templates.iter_mut().zip(&self.miner.clusters) {
             t.template = c.template();
         }
-        let texts: Vec<String> = templates.iter().map(|t| embedding_text(&t.template)).collect();
+        let texts: Vec<String> = self.templates.iter().map(|t| embedding_text(&t.template)).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let mut vectors = Vec::with_capacity(refs.len());
+        let mut vectors = Vectors::new(encoder.dim());
         for chunk in refs.chunks(encoder.preferred_batch().max(1)) {
             vectors.extend(encoder.encode(chunk)?);
         }
-        Ok(Corpus { templates, of_line, vectors: Vectors::from_rows(encoder.dim(), vectors), encoder: encoder.id().to_string() })
+        Ok(Corpus { templates: self.templates, of_line: self.of_line, vectors, encoder: encoder.id().to_string() })
+    }
+}
+
+impl Corpus {
+    /// Masks and groups `records` (`headers`: a CSV's, to find a timestamp
+    /// column) and embeds each template with `encoder`.
+    pub fn build(
+        records: &[Record],
+        headers: Option<&[String]>,
+        masker: &Masker,
+        encoder: &dyn Encoder,
+        opts: &LabelOptions,
+    ) -> Result<Corpus, EncodeError> {
+        let mut b = CorpusBuilder::new(*masker, opts);
+        b.add(records, headers);
+        b.finish(encoder)
     }
 
     /// Lines in all.
@@ -257,6 +281,8 @@ pub struct Session {
     /// Per template, the LLM's suggestion, and whether it was asked.
     llm: Vec<Option<String>>,
     asked: Vec<bool>,
+    /// Per label of the starting bundle, how far decisions bear it out (see [`Session::trust`]).
+    trusted: std::collections::HashMap<String, f32>,
 }
 
 /// Weight of the neighbours' doubtful lines in a template's gain.
@@ -295,10 +321,15 @@ impl Session {
         let prior = if prior.len() == n { prior } else { vec![None; n] };
         let vectors = &corpus.vectors;
         let neighbours = (0..n)
-            .into_par_iter()
             .map(|i| {
-                let mut near: Vec<(u32, f32)> =
-                    (0..n).filter(|&j| j != i).map(|j| (j as u32, learner.reach_of(vectors.cos(i, j)))).filter(|&(_, r)| r > 0.0).collect();
+                let cos = vectors.cos_all(i);
+                let mut near: Vec<(u32, f32)> = cos
+                    .into_iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(j, c)| (j as u32, learner.reach_of(c)))
+                    .filter(|&(_, r)| r > 0.0)
+                    .collect();
                 near.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 near.truncate(NEIGHBOURS);
                 near
@@ -317,6 +348,7 @@ impl Session {
             neighbours,
             llm: vec![None; n],
             asked: vec![false; n],
+            trusted: Default::default(),
         }
     }
 
@@ -378,6 +410,15 @@ impl Session {
 
     /// Recomputes every suggestion from what the model has learned.
     pub fn refresh(&mut self) {
+        let mut tally: std::collections::HashMap<String, (f32, f32)> = Default::default();
+        for &i in &self.order {
+            if let (Some((l, _)), Some(d)) = (&self.prior[i], &self.decided[i]) {
+                let t = tally.entry(l.clone()).or_insert((2.0, 2.0));
+                t.0 += (self.labels[d.label] == *l) as u8 as f32;
+                t.1 += 1.0;
+            }
+        }
+        self.trusted = tally.into_iter().map(|(l, (agree, seen))| (l, agree / seen)).collect();
         let (learner, vectors) = (&self.learner, &self.corpus.vectors);
         self.preds = (0..self.corpus.templates.len()).into_par_iter().map(|i| learner.predict(vectors, i)).collect();
     }
@@ -387,11 +428,18 @@ impl Session {
     pub fn suggestion(&self, i: usize) -> Option<Suggestion> {
         let p = &self.preds[i];
         let own = p.label.map(|l| Suggestion { label: self.labels[l].clone(), confidence: p.confidence, from: "model" });
-        let bundle = self.prior[i].as_ref().map(|(l, c)| Suggestion { label: l.clone(), confidence: c * (1.0 - p.reach), from: "bundle" });
+        let bundle = self.prior[i].as_ref().map(|(l, c)| Suggestion { label: l.clone(), confidence: c * self.trust(l), from: "bundle" });
         match (own, bundle) {
             (Some(a), Some(b)) => Some(if b.confidence > a.confidence { b } else { a }),
             (a, b) => a.or(b),
         }
+    }
+
+    /// How far the starting bundle's `label` is borne out by the decisions:
+    /// of the decided templates it suggested `label` for, the share decided
+    /// so, counted from two agreements (trusted until decisions say otherwise).
+    fn trust(&self, label: &str) -> f32 {
+        self.trusted.get(label).copied().unwrap_or(1.0)
     }
 
     /// The label template `i`'s lines get now: its decision, else the suggestion.

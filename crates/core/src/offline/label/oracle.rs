@@ -77,14 +77,23 @@ fn truth_by_template(corpus: &Corpus, truth: &[String]) -> Vec<BTreeMap<String, 
 
 /// Runs `order` until `max(ks)` decisions and returns a [`Point`] at each of
 /// `ks` (and at 0). `truth` holds each line's label, in the corpus's line order.
-pub fn simulate(corpus: Corpus, truth: &[String], order: Order, ks: &[usize], seed: u64, opts: LabelOptions) -> Vec<Point> {
+/// `prior`: a starting bundle's suggestion per template (empty for none).
+pub fn simulate(
+    corpus: Corpus,
+    prior: Vec<super::Prior>,
+    truth: &[String],
+    order: Order,
+    ks: &[usize],
+    seed: u64,
+    opts: LabelOptions,
+) -> Vec<Point> {
     assert_eq!(truth.len(), corpus.of_line.len(), "one true label a line");
     let start = Instant::now();
     let by_template = truth_by_template(&corpus, truth);
     let answer: Vec<String> = by_template.iter().map(|m| crate::patterns::majority(m).cloned().unwrap_or_default()).collect();
     let max_k = ks.iter().copied().max().unwrap_or(0);
     let mut rng = Rng(seed);
-    let mut session = Session::new(corpus, vec![], vec![], opts);
+    let mut session = Session::new(corpus, vec![], prior, opts);
     session.refresh();
     // Lines labelled one by one (RandomLines): per template, lines per label.
     let mut line_labels: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); session.corpus.templates.len()];
