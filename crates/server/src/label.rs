@@ -201,7 +201,7 @@ fn card(s: &Session, i: usize) -> Value {
     let nearest: Vec<Value> = s
         .nearest_decided(i, 3)
         .into_iter()
-        .map(|(n, label, c)| json!({"id": n, "template": s.corpus.templates[n].template, "label": label, "similarity": (c * 1000.0).round() / 1000.0}))
+        .map(|(n, label, c)| json!({"id": n, "template": s.corpus.templates[n].template, "label": label, "similarity": (c as f64 * 1000.0).round() / 1000.0}))
         .collect();
     let group: Vec<Value> = s
         .group(i, 20)
