@@ -168,6 +168,49 @@ fn call(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, 
     (status, body)
 }
 
+/// The page's address and token, as `logsift label` prints them, and the
+/// lines of stderr before them.
+fn page_address(child: &mut Killer) -> (String, String, String) {
+    use std::io::BufRead;
+    let stderr = std::io::BufReader::new(child.0.stderr.take().unwrap());
+    let mut before = String::new();
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("label at http://").nth(1) {
+            let (addr, token) = rest.split_once("/label?token=").unwrap();
+            return (addr.to_string(), token.to_string(), before);
+        }
+        before.push_str(&line);
+        before.push('\n');
+    }
+    panic!("no page address on stderr: {before}");
+}
+
+#[test]
+fn running_again_resumes_what_was_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = fixture(dir.path());
+    let work = dir.path().join("labels");
+    let args = ["label", &csv, "-o", work.to_str().unwrap(), "--addr", "127.0.0.1:0", "--encoder", "lexical", "--no-model"];
+    let mut first = Killer(spawn(&args));
+    let (addr, token, _) = page_address(&mut first);
+    let (_, body) = call(&addr, "GET", "/label/api/state", &token, "");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = v["card"]["id"].as_u64().unwrap();
+    assert_eq!(v["card"]["lines"], 40, "the biggest template first");
+    let (status, body) = call(&addr, "POST", "/label/api/decide", &token, &format!(r#"{{"template": {id}, "label": "User Action"}}"#));
+    assert_eq!(status, 200, "{body}");
+    drop(first); // killed, as a crash would
+    let mut second = Killer(spawn(&args));
+    let (addr, token, said) = page_address(&mut second);
+    assert!(said.contains("resumed 1 decisions"), "{said}");
+    let (_, body) = call(&addr, "GET", "/label/api/state", &token, "");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((v["progress"]["decided"].as_u64(), v["progress"]["decided_lines"].as_u64()), (Some(1), Some(40)), "{v}");
+    assert_ne!(v["card"]["id"].as_u64(), Some(id), "the decided template is not offered again");
+    assert_eq!(v["history"][0]["label"], "User Action");
+}
+
 #[test]
 fn the_page_asks_a_real_llm_once_a_template_and_saves_what_is_accepted() {
     let Some((python, gguf)) = llama_server() else { return };
@@ -196,19 +239,8 @@ fn the_page_asks_a_real_llm_once_a_template_and_saves_what_is_accepted() {
         "--llm-timeout",
         "120",
     ]));
-    // The URL with its token, as the command prints it.
-    use std::io::BufRead;
-    let stderr = std::io::BufReader::new(child.0.stderr.take().unwrap());
-    let mut link = None;
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("label at http://").nth(1) {
-            link = Some(rest.to_string());
-            break;
-        }
-    }
-    let link = link.expect("the page's address on stderr");
-    let (addr, token) = link.split_once("/label?token=").unwrap();
+    let (addr, token, _) = page_address(&mut child);
+    let (addr, token) = (addr.as_str(), token.as_str());
     let (status, _) = call(addr, "GET", "/label/api/state", "wrong", "");
     assert_eq!(status, 401, "the API needs the printed token");
     // The LLM answers in the background; the card shows it once it has.

@@ -413,10 +413,11 @@ async fn upload(State(app): State<Arc<LabelApp>>, headers: HeaderMap, body: Byte
             (recs.map_err(|e| bad(e.to_string()))?, None)
         };
         if let Some(r) = records.iter().find(|r| r.invalid.is_some()) {
-            return Err(bad(format!("{name}: {}", r.invalid.as_ref().map(|b| b.located(r.row)).unwrap_or_default())));
+            let why = r.invalid.as_ref().map(|b| b.located(r.row)).unwrap_or_default();
+            return Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "bad input", why));
         }
         if records.is_empty() {
-            return Err(bad(format!("{name}: no lines")));
+            return Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "bad input", format!("{name}: no lines")));
         }
         let masker = logsift_core::mask::Masker::default();
         let corpus = Corpus::build(&records, hdr.as_deref(), &masker, app2.encoder.as_ref(), &app2.opts).map_err(|e| bad(e.to_string()))?;

@@ -780,3 +780,47 @@ async fn what_a_hostile_client_tried_gets_the_documented_answer() {
     problem(c.post(format!("{}/classify", s.base)).multipart(png).send().await.unwrap(), 422).await;
     s.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_label_api_names_bad_uploads_and_bad_decisions() {
+    let s = start().await;
+    let c = reqwest::Client::new();
+    let api = |p: &str| format!("{}/label/api/{p}", s.base);
+    // Nothing uploaded yet: 409, saying what to do.
+    let p = problem(c.get(api("state")).send().await.unwrap(), 409).await;
+    assert!(p["detail"].as_str().unwrap().contains("upload"), "{p}");
+    // A CSV with a ragged row: 422 naming the file and the row (the second row, on line 3).
+    let ragged = "source,log_message\napp,user a logged in\napp,one,two\n";
+    let r = c.post(api("upload")).header("x-file-name", "bad.csv").body(ragged).send().await.unwrap();
+    let p = problem(r, 422).await;
+    let d = p["detail"].as_str().unwrap();
+    assert!(d.starts_with("bad.csv: row 2:") && d.contains("3 fields") && d.contains("line 3"), "{p}");
+    assert_eq!(p["title"], "bad input");
+    // A log file, a line each: a session, the biggest template first.
+    let mut text = String::new();
+    for i in 0..6 {
+        text.push_str(&format!("user u{i} logged in from the console\n"));
+    }
+    text.push_str("disk /dev/sda1 is 97% full\n");
+    let v: Value = c.post(api("upload")).header("x-file-name", "app.log").body(text).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (v["name"].as_str(), v["progress"]["lines"].as_u64(), v["progress"]["templates"].as_u64()),
+        (Some("app.log"), Some(7), Some(2))
+    );
+    assert_eq!(v["card"]["lines"], 6);
+    // Decisions on a template that is not there, or with no label: 422.
+    let p = problem(c.post(api("decide")).json(&json!({"template": 99, "label": "X"})).send().await.unwrap(), 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("no template 99"), "{p}");
+    let p = problem(c.post(api("decide")).json(&json!({"template": 0, "label": "  "})).send().await.unwrap(), 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("empty"), "{p}");
+    // A good one: the next template comes, and the CSV has the row.
+    let id = v["card"]["id"].as_u64().unwrap();
+    let v: Value = c.post(api("decide")).json(&json!({"template": id, "label": "User Action"})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["progress"]["decided"], 1);
+    assert_ne!(v["card"]["id"].as_u64(), Some(id));
+    let csv = c.get(api("decisions.csv")).send().await.unwrap().text().await.unwrap();
+    let rows = csv_rows(&csv);
+    assert_eq!(rows[0], ["template", "label", "who", "decided_at", "lines"]);
+    assert_eq!((rows.len(), rows[1][1].as_str(), rows[1][2].as_str(), rows[1][4].as_str()), (2, "User Action", "person", "6"));
+    s.shutdown().await.unwrap();
+}
