@@ -39,7 +39,7 @@ pub struct CvArgs {
     #[arg(long, value_enum, default_value_t = SplitArg::Template)]
     pub split: SplitArg,
     /// Encoder of each fold's model.
-    #[arg(long, value_enum, default_value_t = EncoderArg::Lexical)]
+    #[arg(long, value_enum, default_value_t = EncoderArg::Auto)]
     pub encoder: EncoderArg,
     /// Mine rules on each fold's training lines and put them in its bundle.
     #[arg(long)]

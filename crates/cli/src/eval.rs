@@ -112,7 +112,7 @@ fn run_cv_eval(args: &EvalArgs, k: usize) -> Result<()> {
             let rules = if args.cv.mine_rules { ", mined rules" } else { "" };
             print_evaluation(
                 &r.evaluation,
-                &format!("{k}-fold cross-validation, {name} split, encoder {:?}{rules}, on {}:", args.cv.encoder, args.data.display()),
+                &format!("{k}-fold cross-validation, {name} split, encoder {}{rules}, on {}:", encoder.id(), args.data.display()),
             );
             let n = r.evaluation.rows.max(1) as f64;
             let share = |t: &str| 100.0 * r.evaluation.tiers[t] as f64 / n;

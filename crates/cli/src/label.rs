@@ -388,7 +388,7 @@ fn export(args: &LabelArgs, inputs: &[String], bundle_dir: &Path) -> Result<()> 
     let encoder = match args.encoder {
         LabelEncoder::Minilm => crate::model::EncoderArg::Minilm,
         LabelEncoder::Lexical => crate::model::EncoderArg::Lexical,
-        LabelEncoder::Auto => crate::train::auto_encoder(args.encoder_dir.as_deref()),
+        LabelEncoder::Auto => crate::model::EncoderArg::Auto,
     };
     crate::train::train_from_decisions(&rows, &lines.records, encoder, args.encoder_dir.clone(), rules, bundle_dir)
 }

@@ -13,6 +13,9 @@ use logsift_embed::EmbedError;
 /// Encoders a bundle can be trained with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EncoderArg {
+    /// `both` where the MiniLM weights are on this machine, else `lexical`
+    /// (said in one line on stderr); the bundle records which.
+    Auto,
     /// Hashed word and character n-grams (no weights, no download).
     Lexical,
     /// all-MiniLM-L6-v2 sentence embeddings (weights: --encoder-dir, the HF cache, or the Hub).
@@ -26,14 +29,36 @@ impl From<EncoderArg> for EncoderKind {
         match a {
             EncoderArg::Lexical => EncoderKind::Lexical,
             EncoderArg::Minilm => EncoderKind::Minilm,
-            EncoderArg::Both => EncoderKind::Both,
+            // Resolved by `resolve` before it gets here; `both` is what it means with weights.
+            EncoderArg::Both | EncoderArg::Auto => EncoderKind::Both,
         }
     }
 }
 
-/// A fresh encoder of the given kind (weights from `encoder_dir`, the cache or the Hub).
+/// `auto` made concrete: `both` where the MiniLM weights are on this
+/// machine (`encoder_dir`, `$LOGSIFT_MINILM_DIR`, the caches; never a
+/// download), else `lexical`, said in one line.
+pub fn resolve(kind: EncoderArg, encoder_dir: Option<&Path>) -> EncoderArg {
+    match kind {
+        EncoderArg::Auto => match logsift_embed::find_model_dir(encoder_dir, Weights::LocalOnly) {
+            Ok(_) => EncoderArg::Both,
+            Err(why) => {
+                eprintln!(
+                    "logsift: encoder auto: lexical, as there are no local all-MiniLM-L6-v2 weights ({}); \
+                     scripts/fetch-minilm.sh puts them where logsift looks",
+                    why.one_line()
+                );
+                EncoderArg::Lexical
+            }
+        },
+        k => k,
+    }
+}
+
+/// A fresh encoder of the given kind (weights from `encoder_dir`, the cache
+/// or the Hub; `auto` as [`resolve`] says).
 pub fn new_encoder(kind: EncoderArg, lexical_dim: usize, encoder_dir: Option<&Path>) -> Result<Arc<dyn Encoder>> {
-    Ok(assemble::new_encoder(kind.into(), lexical_dim, encoder_dir, Weights::Anywhere)?)
+    Ok(assemble::new_encoder(resolve(kind, encoder_dir).into(), lexical_dim, encoder_dir, Weights::Anywhere)?)
 }
 
 /// A loaded bundle and the pipeline over it.

@@ -42,7 +42,7 @@ pub struct TrainArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Encoder for the model tier.
-    #[arg(long, value_enum, default_value_t = EncoderArg::Lexical)]
+    #[arg(long, value_enum, default_value_t = EncoderArg::Auto)]
     pub encoder: EncoderArg,
     /// Directory with the all-MiniLM-L6-v2 weights (for --encoder minilm or both)
     /// [default: $LOGSIFT_MINILM_DIR, else the Hugging Face cache, else a download].
@@ -131,14 +131,6 @@ fn read_feedback(path: &PathBuf, out: &mut Vec<Example>) -> Result<usize> {
         added += 1;
     }
     Ok(added)
-}
-
-/// `lexical`, or `both` when the MiniLM weights are on this machine.
-pub fn auto_encoder(dir: Option<&std::path::Path>) -> EncoderArg {
-    match logsift_embed::find_model_dir(dir, logsift_embed::assemble::Weights::LocalOnly) {
-        Ok(_) => EncoderArg::Both,
-        Err(_) => EncoderArg::Lexical,
-    }
 }
 
 /// The sha256 of one file, or of several files' sha256s in order.

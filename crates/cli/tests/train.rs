@@ -402,3 +402,35 @@ fn training_reads_several_files_as_one() {
     let manifest = std::fs::read_to_string(out.join("model.toml")).unwrap();
     assert!(manifest.contains("name = \"HTTP Status\"") && manifest.contains("name = \"Security Alert\""), "{manifest}");
 }
+
+#[test]
+fn the_default_encoder_is_both_with_the_weights_and_lexical_without() {
+    let Some(weights) = minilm_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(
+        &data,
+        "source,log_message,target_label\nweb,user alice logged in,User Action\nweb,disk /dev/sda1 is 97% full,Resource Usage\n",
+    )
+    .unwrap();
+    let (cache, hf) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let train = |out: &str, minilm: Option<&str>| {
+        let env = [
+            ("LOGSIFT_MINILM_DIR", minilm),
+            ("HF_HOME", Some(hf.path().to_str().unwrap())),
+            ("HF_HUB_CACHE", None),
+            ("HF_HUB_OFFLINE", Some("1")),
+            ("XDG_CACHE_HOME", Some(cache.path().to_str().unwrap())),
+        ];
+        let model = dir.path().join(out);
+        let o = logsift_env(&["train", data.to_str().unwrap(), "-o", model.to_str().unwrap(), "--cv", "0"], None, &env);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        (logsift_core::Bundle::load(&model).unwrap().manifest.encoder.id, o.stderr)
+    };
+    let (with, said) = train("with", Some(&weights));
+    assert_eq!(with, "lexical-v1+minilm-l6-v2", "{said}");
+    assert!(!said.contains("encoder auto"), "{said}");
+    let (without, said) = train("without", None);
+    assert_eq!(without, "lexical-v1");
+    assert_eq!(said.lines().filter(|l| l.contains("encoder auto: lexical")).count(), 1, "one line says so: {said}");
+}
