@@ -38,13 +38,7 @@ fn weights_where_the_fetch_script_puts_them_are_found_with_no_variable() {
     let cache = tempfile::tempdir().unwrap();
     let script = root().join("scripts/fetch-minilm.sh");
     let hf = tempfile::tempdir().unwrap();
-    let env = [
-        ("LOGSIFT_MINILM_DIR", None),
-        ("HF_HOME", Some(hf.path().to_str().unwrap())),
-        ("HF_HUB_CACHE", None),
-        ("HF_HUB_OFFLINE", Some("1")),
-        ("XDG_CACHE_HOME", Some(cache.path().to_str().unwrap())),
-    ];
+    let env = weights_env(cache.path(), hf.path(), None);
     let dir = cache.path().join("logsift/all-MiniLM-L6-v2");
     std::fs::create_dir_all(&dir).unwrap();
     for f in std::fs::read_dir(&weights).unwrap() {

@@ -415,13 +415,7 @@ fn the_default_encoder_is_both_with_the_weights_and_lexical_without() {
     .unwrap();
     let (cache, hf) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let train = |out: &str, minilm: Option<&str>| {
-        let env = [
-            ("LOGSIFT_MINILM_DIR", minilm),
-            ("HF_HOME", Some(hf.path().to_str().unwrap())),
-            ("HF_HUB_CACHE", None),
-            ("HF_HUB_OFFLINE", Some("1")),
-            ("XDG_CACHE_HOME", Some(cache.path().to_str().unwrap())),
-        ];
+        let env = weights_env(cache.path(), hf.path(), minilm);
         let model = dir.path().join(out);
         let o = logsift_env(&["train", data.to_str().unwrap(), "-o", model.to_str().unwrap(), "--cv", "0"], None, &env);
         assert_eq!(o.code, 0, "{}", o.stderr);

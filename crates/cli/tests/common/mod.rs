@@ -43,6 +43,18 @@ pub fn logsift_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, Option<&st
     }
 }
 
+/// An environment in which the only MiniLM weights are `minilm` (or none):
+/// empty caches at `cache` (XDG) and `hf` (Hugging Face), no download.
+pub fn weights_env<'a>(cache: &'a Path, hf: &'a Path, minilm: Option<&'a str>) -> [(&'static str, Option<&'a str>); 5] {
+    [
+        ("LOGSIFT_MINILM_DIR", minilm),
+        ("HF_HOME", hf.to_str()),
+        ("HF_HUB_CACHE", None),
+        ("HF_HUB_OFFLINE", Some("1")),
+        ("XDG_CACHE_HOME", cache.to_str()),
+    ]
+}
+
 /// Starts the binary with stdin, stdout and stderr piped, in the repository root.
 pub fn spawn(args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_logsift"))
