@@ -360,17 +360,7 @@ async fn search(State(app): State<Arc<LabelApp>>, Query(q): Query<SearchQuery>) 
 
 async fn decisions_csv(State(app): State<Arc<LabelApp>>) -> Result<Response, Problem> {
     with_board(&app, move |_, b| {
-        let mut w = csv::Writer::from_writer(vec![]);
-        w.write_record(["template", "label", "who", "decided_at", "lines"]).map_err(bad)?;
-        for r in b.session.rows() {
-            w.serialize(&r).map_err(bad)?;
-        }
-        let bytes = w.into_inner().map_err(|e| bad(e.to_string()))?;
-        let mut text = String::from_utf8_lossy(&bytes).into_owned();
-        // `serialize` wrote a header of its own after the explicit one.
-        if let Some(rest) = text.strip_prefix("template,label,who,decided_at,lines\ntemplate,label,who,decided_at,lines\n") {
-            text = format!("template,label,who,decided_at,lines\n{rest}");
-        }
+        let text = decisions::to_csv(&b.session.rows());
         Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"decisions.csv\"")],
             text,

@@ -91,19 +91,23 @@ pub fn read(path: &Path) -> Result<Vec<DecisionRow>, DecisionsError> {
     Ok(rows)
 }
 
+/// The decisions file's text: the header, then a row a decision.
+pub fn to_csv(rows: &[DecisionRow]) -> String {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    // Writing to memory cannot fail; a row is plain strings and a number.
+    w.write_record(["template", "label", "who", "decided_at", "lines"]).expect("in memory");
+    for r in rows {
+        w.serialize(r).expect("in memory");
+    }
+    String::from_utf8(w.into_inner().expect("in memory")).expect("UTF-8 in, UTF-8 out")
+}
+
 /// Writes `rows` to `path` whole, through a temporary file renamed over it.
 pub fn write(path: &Path, rows: &[DecisionRow]) -> std::io::Result<()> {
     let tmp = path.with_extension("csv.tmp");
     {
         let mut f = std::fs::File::create(&tmp)?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        if rows.is_empty() {
-            w.write_record(["template", "label", "who", "decided_at", "lines"]).map_err(std::io::Error::other)?;
-        }
-        for r in rows {
-            w.serialize(r).map_err(std::io::Error::other)?;
-        }
-        f.write_all(&w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?)?;
+        f.write_all(to_csv(rows).as_bytes())?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)
