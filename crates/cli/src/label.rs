@@ -106,25 +106,11 @@ struct SessionFile {
     inputs: Vec<String>,
 }
 
-/// The lines of every input, in order; with `column`, each line's value of it.
-pub(crate) struct Lines {
-    pub records: Vec<Record>,
-    pub column: Vec<String>,
-}
-
-/// Reads every input whole (bad rows as `--on-error` says; a bad row left out is named).
-pub(crate) fn read_lines(
-    inputs: &[String],
-    format: Option<Format>,
-    read: &crate::classify::ReadArgs,
-    column: Option<&str>,
-) -> Result<Lines> {
-    let mut out = Lines { records: vec![], column: vec![] };
-    for_each_chunk(inputs, format, read, column, |chunk, _, values| {
-        out.records.extend(chunk);
-        out.column.extend(values);
-    })?;
-    Ok(out)
+/// Every input's lines, in order (bad rows as `--on-error` says).
+pub(crate) fn read_lines(inputs: &[String], format: Option<Format>, read: &crate::classify::ReadArgs) -> Result<Vec<Record>> {
+    let mut records = vec![];
+    for_each_chunk(inputs, format, read, None, |chunk, _, _| records.extend(chunk))?;
+    Ok(records)
 }
 
 /// Reads every input a chunk of lines at a time into `f` (the chunk, the
@@ -382,7 +368,7 @@ fn export(args: &LabelArgs, inputs: &[String], bundle_dir: &Path) -> Result<()> 
     if rows.is_empty() {
         bail!("{}: no decisions yet; label some templates first", args.output.join("decisions.csv").display());
     }
-    let lines = read_lines(inputs, args.format.map(Format::from), &args.read, None)?;
+    let records = read_lines(inputs, args.format.map(Format::from), &args.read)?;
     let rules_path = args.output.join("rules.toml");
     let rules = rules_path.exists().then_some(rules_path);
     let encoder = match args.encoder {
@@ -390,5 +376,5 @@ fn export(args: &LabelArgs, inputs: &[String], bundle_dir: &Path) -> Result<()> 
         LabelEncoder::Lexical => crate::model::EncoderArg::Lexical,
         LabelEncoder::Auto => crate::model::EncoderArg::Auto,
     };
-    crate::train::train_from_decisions(&rows, &lines.records, encoder, args.encoder_dir.clone(), rules, bundle_dir)
+    crate::train::train_from_decisions(&rows, &records, encoder, args.encoder_dir.clone(), rules, bundle_dir)
 }

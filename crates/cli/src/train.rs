@@ -150,19 +150,15 @@ fn examples_from_decisions(args: &TrainArgs) -> Result<(Vec<Example>, String)> {
         rows.extend(logsift_core::offline::label::decisions::read(path)?);
         shas.push(format!("{:x}", Sha256::digest(std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?)));
     }
-    let lines = crate::label::read_lines(
-        &args.from_log,
-        None,
-        &crate::classify::ReadArgs { fields: Default::default(), on_error: args.on_error },
-        None,
-    )?;
+    let records =
+        crate::label::read_lines(&args.from_log, None, &crate::classify::ReadArgs { fields: Default::default(), on_error: args.on_error })?;
     let masker = logsift_core::mask::Masker::new(MaskConfig::from_names(&args.mask)?);
-    let (examples, left) = logsift_core::offline::label::decisions::examples(&lines.records, &rows, &masker);
+    let (examples, left) = logsift_core::offline::label::decisions::examples(&records, &rows, &masker);
     outln!(
         "{} decisions label {} of the {} lines of {}; {left} lines no decision covers are left out",
         rows.len(),
         examples.len(),
-        lines.records.len(),
+        records.len(),
         args.from_log.join(", ")
     );
     Ok((examples, combined_sha(shas)))

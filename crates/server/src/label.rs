@@ -32,7 +32,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use logsift_core::encoder::Encoder;
-use logsift_core::io::{CsvInput, InputOptions, LineInput};
+use logsift_core::io::{CsvInput, LineInput};
 use logsift_core::offline::label::{decisions, now_rfc3339, Asker, Corpus, LabelOptions, Session, Who};
 use logsift_core::Record;
 use serde::Deserialize;
@@ -48,7 +48,6 @@ pub struct LabelApp {
     opts: LabelOptions,
     /// Where `decisions.csv` and `rules.toml` are written (`logsift label`).
     dir: Option<PathBuf>,
-    max_line_bytes: usize,
     /// The LLM that suggests labels, when one is configured, and whether it is being asked now.
     asker: Option<Arc<dyn Asker>>,
     asking: std::sync::atomic::AtomicBool,
@@ -68,15 +67,7 @@ impl LabelApp {
     /// A page for uploaded files (`serve`): templates compared with
     /// `encoder`, an LLM's suggestions from `asker` when there is one.
     pub fn for_uploads(encoder: Arc<dyn Encoder>, opts: LabelOptions, asker: Option<Arc<dyn Asker>>) -> Arc<LabelApp> {
-        Arc::new(LabelApp {
-            board: Mutex::new(None),
-            encoder,
-            opts,
-            dir: None,
-            max_line_bytes: 64 * 1024,
-            asker,
-            asking: Default::default(),
-        })
+        Arc::new(LabelApp { board: Mutex::new(None), encoder, opts, dir: None, asker, asking: Default::default() })
     }
 
     /// A page over `session` (`logsift label`), saving into `dir`.
@@ -91,15 +82,7 @@ impl LabelApp {
         session.refresh();
         let board = Board { session, name, refresh_ms: t.elapsed().as_secs_f64() * 1e3, rules: vec![] };
         let opts = LabelOptions::default();
-        Arc::new(LabelApp {
-            board: Mutex::new(Some(board)),
-            encoder,
-            opts,
-            dir: Some(dir),
-            max_line_bytes: 64 * 1024,
-            asker,
-            asking: Default::default(),
-        })
+        Arc::new(LabelApp { board: Mutex::new(Some(board)), encoder, opts, dir: Some(dir), asker, asking: Default::default() })
     }
 }
 
@@ -140,7 +123,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: Arc<LabelApp>, cfg: Arc<Ser
         .route("/label/api/undo", post(undo))
         .route("/label/api/rule", post(rule))
         .route("/label/api/search", get(search))
-        .route("/label/api/upload", post(upload))
+        // The upload reads with the service's limits (line length, columns).
+        .route(
+            "/label/api/upload",
+            post({
+                let cfg = cfg.clone();
+                move |state, headers, body| upload(state, cfg, headers, body)
+            }),
+        )
         .route("/label/api/decisions.csv", get(decisions_csv))
         .route("/label/api/rules.toml", get(rules_toml))
         .route_layer(middleware::from_fn_with_state(cfg.clone(), auth))
@@ -383,19 +373,28 @@ async fn rules_toml(State(app): State<Arc<LabelApp>>) -> Result<Response, Proble
 
 /// `serve`: a new session over an uploaded CSV (`log_message`, optional
 /// `source`) or log file (a line each), replacing the one before.
-async fn upload(State(app): State<Arc<LabelApp>>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, Problem> {
+async fn upload(
+    State(app): State<Arc<LabelApp>>,
+    cfg: Arc<ServiceConfig>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
     if app.dir.is_some() {
         return Err(problem(StatusCode::CONFLICT, "not here", "this page labels the files `logsift label` was given"));
     }
     let name = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("upload").chars().take(200).collect::<String>();
     let app2 = app.clone();
     tokio::task::spawn_blocking(move || {
-        let opts = InputOptions { max_line_bytes: app2.max_line_bytes, ..InputOptions::default() };
+        let opts = crate::input_options(&cfg);
         let first = body.split(|&b| b == b'\n').next().unwrap_or(&[]);
         let is_csv = String::from_utf8_lossy(first).split(',').any(|c| c.trim().trim_matches('"') == "log_message");
         let (records, hdr): (Vec<Record>, Option<Vec<String>>) = if is_csv {
             let input = CsvInput::new(std::io::Cursor::new(body.to_vec()), &name, opts).map_err(|e| bad(e.to_string()))?;
             let h = input.headers().to_vec();
+            if h.len() > cfg.max_columns {
+                let why = format!("{name}: the CSV header has {} columns; this service takes at most {}", h.len(), cfg.max_columns);
+                return Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "too many columns", why));
+            }
             let recs: Result<Vec<Record>, _> = input.collect();
             (recs.map_err(|e| bad(e.to_string()))?, Some(h))
         } else {

@@ -823,4 +823,11 @@ async fn the_label_api_names_bad_uploads_and_bad_decisions() {
     assert_eq!(rows[0], ["template", "label", "who", "decided_at", "lines"]);
     assert_eq!((rows.len(), rows[1][1].as_str(), rows[1][2].as_str(), rows[1][4].as_str()), (2, "User Action", "person", "6"));
     s.shutdown().await.unwrap();
+    // The upload reads with the service's own limits.
+    let s = start_with(lexical_pipeline(), ServiceConfig { max_line_bytes: 100, ..ServiceConfig::default() }).await;
+    let long = format!("short line\n{}\n", "x".repeat(200));
+    let r = c.post(format!("{}/label/api/upload", s.base)).header("x-file-name", "long.log").body(long).send().await.unwrap();
+    let p = problem(r, 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("row 2"), "{p}");
+    s.shutdown().await.unwrap();
 }

@@ -15,32 +15,25 @@
 
 use rayon::prelude::*;
 
-/// Template vectors: dense (MiniLM) or sparse (hashed lexical n-grams), unit norm.
-pub enum Vectors {
-    /// Row-major `n × dim`.
-    Dense {
-        /// Row width.
-        dim: usize,
-        /// Values.
-        data: Vec<f32>,
-    },
-    /// Sorted (index, value) pairs per row.
-    Sparse {
-        /// Row width.
-        dim: usize,
-        /// Rows.
-        rows: Vec<Vec<(u32, f32)>>,
-    },
-}
+use crate::head::Rows;
 
-impl Vectors {
-    /// Empty vectors of width `dim`: sparse when wide (hashed n-grams),
-    /// dense otherwise (a neural encoder's).
-    pub fn new(dim: usize) -> Vectors {
+/// Template vectors: the head's [`Rows`] (dense for MiniLM, sparse for the
+/// hashed lexical n-grams), one unit vector a template.
+pub type Vectors = Rows;
+
+/// Widths from which vectors are kept sparse.
+const SPARSE_FROM: usize = 4096;
+
+/// What the session needs of rows beyond what training the head does: rows
+/// added a batch at a time, cosines, and `f32` products for the warm steps.
+impl Rows {
+    /// No rows yet, of width `dim`: sparse when wide (hashed n-grams), dense
+    /// otherwise (a neural encoder's).
+    pub fn empty(dim: usize) -> Rows {
         if dim >= SPARSE_FROM {
-            Vectors::Sparse { dim, rows: vec![] }
+            Rows::Sparse { dim, rows: vec![] }
         } else {
-            Vectors::Dense { dim, data: vec![] }
+            Rows::Dense { dim, data: vec![] }
         }
     }
 
@@ -48,8 +41,8 @@ impl Vectors {
     /// vectors never pile up).
     pub fn extend(&mut self, vectors: Vec<Vec<f32>>) {
         match self {
-            Vectors::Dense { data, .. } => vectors.iter().for_each(|v| data.extend_from_slice(v)),
-            Vectors::Sparse { rows, .. } => {
+            Rows::Dense { data, .. } => vectors.iter().for_each(|v| data.extend_from_slice(v)),
+            Rows::Sparse { rows, .. } => {
                 rows.extend(vectors.iter().map(|v| v.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(i, &x)| (i as u32, x)).collect()))
             }
         }
@@ -59,11 +52,11 @@ impl Vectors {
     /// into a buffer, so a sparse product costs one look-up per value.
     pub fn cos_all(&self, t: usize) -> Vec<f32> {
         match self {
-            Vectors::Dense { dim, data } => {
+            Rows::Dense { dim, data } => {
                 let row = &data[t * dim..(t + 1) * dim];
                 data.par_chunks_exact(*dim).map(|r| r.iter().zip(row).map(|(a, b)| a * b).sum()).collect()
             }
-            Vectors::Sparse { dim, rows } => {
+            Rows::Sparse { dim, rows } => {
                 let mut buf = vec![0.0f32; *dim];
                 rows[t].iter().for_each(|&(j, x)| buf[j as usize] = x);
                 rows.par_iter().map(|r| r.iter().map(|&(j, x)| x * buf[j as usize]).sum()).collect()
@@ -71,33 +64,11 @@ impl Vectors {
         }
     }
 
-    /// Rows.
-    pub fn len(&self) -> usize {
-        match self {
-            Vectors::Dense { dim, data } => data.len() / (*dim).max(1),
-            Vectors::Sparse { rows, .. } => rows.len(),
-        }
-    }
-
-    /// Whether there is no row.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Row width.
-    pub fn dim(&self) -> usize {
-        match self {
-            Vectors::Dense { dim, .. } | Vectors::Sparse { dim, .. } => *dim,
-        }
-    }
-
     /// Cosine of rows `i` and `j` (rows are unit vectors).
     pub fn cos(&self, i: usize, j: usize) -> f32 {
         match self {
-            Vectors::Dense { dim, data } => {
-                data[i * dim..(i + 1) * dim].iter().zip(&data[j * dim..(j + 1) * dim]).map(|(a, b)| a * b).sum()
-            }
-            Vectors::Sparse { rows, .. } => {
+            Rows::Dense { dim, data } => data[i * dim..(i + 1) * dim].iter().zip(&data[j * dim..(j + 1) * dim]).map(|(a, b)| a * b).sum(),
+            Rows::Sparse { rows, .. } => {
                 let (a, b) = (&rows[i], &rows[j]);
                 let (mut x, mut y, mut s) = (0, 0, 0.0f32);
                 while x < a.len() && y < b.len() {
@@ -116,23 +87,20 @@ impl Vectors {
         }
     }
 
-    fn dot(&self, i: usize, w: &[f32]) -> f32 {
+    fn dot32(&self, i: usize, w: &[f32]) -> f32 {
         match self {
-            Vectors::Dense { dim, data } => data[i * dim..(i + 1) * dim].iter().zip(w).map(|(a, b)| a * b).sum(),
-            Vectors::Sparse { rows, .. } => rows[i].iter().map(|&(j, x)| x * w[j as usize]).sum(),
+            Rows::Dense { dim, data } => data[i * dim..(i + 1) * dim].iter().zip(w).map(|(a, b)| a * b).sum(),
+            Rows::Sparse { rows, .. } => rows[i].iter().map(|&(j, x)| x * w[j as usize]).sum(),
         }
     }
 
-    fn axpy(&self, i: usize, a: f32, g: &mut [f32]) {
+    fn axpy32(&self, i: usize, a: f32, g: &mut [f32]) {
         match self {
-            Vectors::Dense { dim, data } => data[i * dim..(i + 1) * dim].iter().zip(g).for_each(|(x, g)| *g += a * x),
-            Vectors::Sparse { rows, .. } => rows[i].iter().for_each(|&(j, x)| g[j as usize] += a * x),
+            Rows::Dense { dim, data } => data[i * dim..(i + 1) * dim].iter().zip(g).for_each(|(x, g)| *g += a * x),
+            Rows::Sparse { rows, .. } => rows[i].iter().for_each(|&(j, x)| g[j as usize] += a * x),
         }
     }
 }
-
-/// Widths from which vectors are kept sparse.
-const SPARSE_FROM: usize = 4096;
 
 /// One training row: a template, a label index, a weight.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -164,14 +132,12 @@ const LAMBDA: f32 = 1e-3;
 /// Temperature of the vote's softmax over best cosines.
 const VOTE_T: f32 = 0.05;
 
-/// A template's prediction: the blend's distribution and the trust in it.
+/// A template's prediction: the blend's top label and the trust in it.
 #[derive(Clone, Debug, Default)]
 pub struct Prediction {
-    /// Probability per label (empty before any decision).
-    pub probs: Vec<f32>,
     /// The most probable label.
     pub label: Option<usize>,
-    /// `max probs × reach`: how far to trust `label`.
+    /// The blend's top probability × `reach`: how far to trust `label`.
     pub confidence: f32,
     /// How close the template is to anything taught, 0–1.
     pub reach: f32,
@@ -198,16 +164,6 @@ impl Learner {
         }
         let floor = if count > 0 { (sum / count as f32).clamp(0.0, 0.9) } else { 0.0 };
         Learner { labels: 0, dim: vectors.dim(), w: vec![], b: vec![], best: vec![vec![]; n], floor, taught: vec![] }
-    }
-
-    /// Labels known to the learner.
-    pub fn labels(&self) -> usize {
-        self.labels
-    }
-
-    /// The rows taught, in order.
-    pub fn taught(&self) -> &[Taught] {
-        &self.taught
     }
 
     fn grow(&mut self, labels: usize) {
@@ -273,11 +229,11 @@ impl Learner {
             let mut gw: Vec<f32> = ahead_w.iter().map(|w| LAMBDA * w).collect();
             let mut gb = vec![0.0f32; k];
             for (r, &s) in self.taught.iter().zip(&weight) {
-                let mut z: Vec<f32> = (0..k).map(|c| vectors.dot(r.template, &ahead_w[c * d..(c + 1) * d]) + ahead_b[c]).collect();
+                let mut z: Vec<f32> = (0..k).map(|c| vectors.dot32(r.template, &ahead_w[c * d..(c + 1) * d]) + ahead_b[c]).collect();
                 crate::head::softmax_in_place(&mut z);
                 for (c, p) in z.iter().enumerate() {
                     let g = s * (p - if c == r.label { 1.0 } else { 0.0 });
-                    vectors.axpy(r.template, g, &mut gw[c * d..(c + 1) * d]);
+                    vectors.axpy32(r.template, g, &mut gw[c * d..(c + 1) * d]);
                     gb[c] += g;
                 }
             }
@@ -310,7 +266,7 @@ impl Learner {
         let mut vote: Vec<f32> = best.iter().map(|&c| if c > -1.0 { (c - top) / VOTE_T } else { f32::NEG_INFINITY }).collect();
         crate::head::softmax_in_place(&mut vote);
         let probs: Vec<f32> = if k >= 2 && self.taught.iter().any(|r| r.label != self.taught[0].label) {
-            let mut z: Vec<f32> = (0..k).map(|c| vectors.dot(i, &self.w[c * self.dim..(c + 1) * self.dim]) + self.b[c]).collect();
+            let mut z: Vec<f32> = (0..k).map(|c| vectors.dot32(i, &self.w[c * self.dim..(c + 1) * self.dim]) + self.b[c]).collect();
             crate::head::softmax_in_place(&mut z);
             z.iter().zip(&vote).map(|(a, b)| 0.5 * a + 0.5 * b).collect()
         } else {
@@ -318,7 +274,7 @@ impl Learner {
         };
         let (label, p) = crate::head::argmax(&probs);
         let reach = self.reach_of(top);
-        Prediction { confidence: p * reach, probs, label: Some(label), reach }
+        Prediction { confidence: p * reach, label: Some(label), reach }
     }
 
     /// The `n` taught rows nearest template `i`, most similar first, with their cosines.

@@ -171,7 +171,7 @@ impl CorpusBuilder {
         }
         let texts: Vec<String> = self.templates.iter().map(|t| embedding_text(&t.template)).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let mut vectors = Vectors::new(encoder.dim());
+        let mut vectors = Vectors::empty(encoder.dim());
         for chunk in refs.chunks(encoder.preferred_batch().max(1)) {
             vectors.extend(encoder.encode(chunk)?);
         }
@@ -424,13 +424,19 @@ impl Session {
     }
 
     /// The suggestion for template `i`: the session's model, or the starting
-    /// bundle's where the session has learned nothing near it.
+    /// bundle's where that is trusted more ([`trust`](Self::trust)).
     pub fn suggestion(&self, i: usize) -> Option<Suggestion> {
+        let (label, confidence, from) = self.pick(i)?;
+        Some(Suggestion { label: label.to_string(), confidence, from })
+    }
+
+    /// [`suggestion`](Self::suggestion) without the copy: label, confidence, source.
+    fn pick(&self, i: usize) -> Option<(&str, f32, &'static str)> {
         let p = &self.preds[i];
-        let own = p.label.map(|l| Suggestion { label: self.labels[l].clone(), confidence: p.confidence, from: "model" });
-        let bundle = self.prior[i].as_ref().map(|(l, c)| Suggestion { label: l.clone(), confidence: c * self.trust(l), from: "bundle" });
+        let own = p.label.map(|l| (self.labels[l].as_str(), p.confidence, "model"));
+        let bundle = self.prior[i].as_ref().map(|(l, c)| (l.as_str(), c * self.trust(l), "bundle"));
         match (own, bundle) {
-            (Some(a), Some(b)) => Some(if b.confidence > a.confidence { b } else { a }),
+            (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
             (a, b) => a.or(b),
         }
     }
@@ -446,14 +452,14 @@ impl Session {
     pub fn label_of(&self, i: usize) -> Option<String> {
         match &self.decided[i] {
             Some(d) => Some(self.labels[d.label].clone()),
-            None => self.suggestion(i).map(|s| s.label),
+            None => self.pick(i).map(|(l, _, _)| l.to_string()),
         }
     }
 
     /// The doubt about template `i`'s label times its lines: the lines its
     /// decision is expected to correct.
     pub fn gain(&self, i: usize) -> f64 {
-        let doubt = |t: usize| 1.0 - self.suggestion(t).map_or(0.0, |s| s.confidence) as f64;
+        let doubt = |t: usize| 1.0 - self.pick(t).map_or(0.0, |(_, c, _)| c) as f64;
         let own = self.corpus.templates[i].lines as f64 * doubt(i);
         let near: f64 = self.neighbours[i]
             .iter()
@@ -483,7 +489,7 @@ impl Session {
         let vectors = &self.corpus.vectors;
         let mut near: Vec<(f32, usize)> = (0..self.decided.len())
             .filter(|&t| t != i && self.decided[t].is_none())
-            .filter(|&t| self.suggestion(t).is_some_and(|s| s.label == want && s.confidence >= 0.5))
+            .filter(|&t| self.pick(t).is_some_and(|(l, c, _)| l == want && c >= 0.5))
             .map(|t| (vectors.cos(i, t), t))
             .filter(|(c, _)| self.learner.reach_of(*c) >= 0.5)
             .collect();
@@ -565,7 +571,7 @@ impl Session {
                 p.decided += 1;
                 p.decided_lines += t.lines;
                 p.confident_lines += t.lines;
-            } else if self.suggestion(i).is_some_and(|s| s.confidence >= self.opts.confident) {
+            } else if self.pick(i).is_some_and(|(_, c, _)| c >= self.opts.confident) {
                 p.confident_lines += t.lines;
             }
         }
