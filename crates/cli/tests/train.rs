@@ -97,16 +97,19 @@ fn train_then_eval_json_and_routes() {
     assert!(o.stderr.contains("no 'target_label' column"), "{}", o.stderr);
 }
 
+/// scripts/build-default-model.sh's flags of `train`, beside the encoder.
+const RECIPE: [&str; 8] = ["--rules", "corpus/rules.toml", "--descriptions", "corpus/labels.toml", "--seed", "42", "--cv-group", "source"];
+
 #[test]
 fn the_default_bundle_is_reproduced_from_the_corpus() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("train.csv");
     let gen = Path::new(env!("CARGO_BIN_EXE_logsift")).with_file_name("logsift-corpus");
-    if !gen.exists() {
-        // The generator is a workspace member; `cargo test` at the root builds it.
-        let st = Command::new(env!("CARGO")).args(["build", "-q", "-p", "logsift-corpus"]).current_dir(root()).status().unwrap();
-        assert!(st.success());
-    }
+    // The generator is a workspace member whose binary `cargo test` does not
+    // build (it has no integration test): build it, so a stale one left in
+    // the target directory is never what is compared.
+    let st = Command::new(env!("CARGO")).args(["build", "-q", "-p", "logsift-corpus"]).current_dir(root()).status().unwrap();
+    assert!(st.success() && gen.exists());
     let st = Command::new(&gen).args(["--seed", "2025", "--rows", "6000", "-o", corpus.to_str().unwrap()]).status().unwrap();
     assert!(st.success());
     assert_eq!(
@@ -114,39 +117,18 @@ fn the_default_bundle_is_reproduced_from_the_corpus() {
         std::fs::read(root().join("corpus/train.csv")).unwrap(),
         "corpus regenerates byte for byte"
     );
-    // The same commands as scripts/build-default-model.sh: the corpus and the
-    // training side of the real-log benchmark, folds by source.
-    let split = dir.path().join("split");
-    let st = Command::new("python3")
-        .args(["bench/reallogs/split.py", "bench/reallogs/reallogs.csv", split.to_str().unwrap()])
-        .current_dir(root())
-        .stderr(Stdio::null())
-        .status()
-        .expect("python3 runs bench/reallogs/split.py");
-    assert!(st.success());
-    let a_train = split.join("a-train.csv");
+    // The same commands as scripts/build-default-model.sh: the corpus and
+    // every program of the real-log benchmark, folds by source.
+    let real = root().join("bench/reallogs/reallogs.csv");
     let mut bundles = vec![("lexical", "lexical")];
     if minilm_dir().is_some() {
         bundles.push(("default", "both"));
     }
     for (name, encoder) in bundles {
         let model = dir.path().join(name);
-        let args = [
-            "--encoder",
-            encoder,
-            "--name",
-            name,
-            "--rules",
-            "corpus/rules.toml",
-            "--descriptions",
-            "corpus/labels.toml",
-            "--seed",
-            "42",
-            "--cv-group",
-            "source",
-        ];
-        let mut all = vec!["train", corpus.to_str().unwrap(), a_train.to_str().unwrap(), "-o", model.to_str().unwrap()];
-        all.extend(args);
+        let mut all = vec!["train", corpus.to_str().unwrap(), real.to_str().unwrap(), "-o", model.to_str().unwrap()];
+        all.extend(["--encoder", encoder, "--name", name]);
+        all.extend(RECIPE);
         let o = logsift(&all, None);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let shipped = root().join("models").join(name);
@@ -296,43 +278,89 @@ fn codebasics_template_split_with_the_users_rules_beats_the_python_original() {
     assert!(acc > 0.985 && model_precision >= 0.98, "strict: accuracy {acc}, model tier {model_precision}, {uncl} unclassified");
 }
 
-/// The bundled default on the real-log benchmark's held-out programs (split
-/// A's test side: apache2, haproxy, redis, vsftpd, sudo, su, runuser,
-/// rsyslogd, Billing), LLM off: what a new user meets on other people's logs.
+/// The default recipe on real programs it never saw (leave-one-program-out,
+/// as `bench/reallogs/lopo.py` does for every program): a program of the
+/// real-log benchmark is held out together with the corpus lines written in
+/// its formats (the corpus's `imitates` column), a bundle is trained on the
+/// rest by scripts/build-default-model.sh's recipe, and it classifies the
+/// program's lines, LLM off: what a new user meets on their own programs.
 #[test]
-fn the_default_bundle_on_real_programs_it_never_saw() {
+fn the_default_recipe_on_real_programs_it_never_saw() {
     let Some(_) = minilm_dir() else { return };
-    let data = std::fs::read_to_string(root().join("bench/reallogs/reallogs.csv")).unwrap();
-    let train_side = ["sshd", "nginx", "postgresql", "postfix", "shopd", "cron", "shadow"];
-    let mut rdr = csv::Reader::from_reader(data.as_bytes());
     let dir = tempfile::tempdir().unwrap();
-    let test = dir.path().join("a-test.csv");
-    let mut w = csv::Writer::from_path(&test).unwrap();
-    w.write_record(["source", "log_message", "target_label"]).unwrap();
-    let mut n = 0;
-    for r in rdr.records().map(|r| r.unwrap()).filter(|r| !train_side.contains(&&r[0])) {
-        w.write_record([&r[1], &r[2], &r[3]]).unwrap();
-        n += 1;
+    let read = |path: &Path| -> (csv::StringRecord, Vec<csv::StringRecord>) {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        (r.headers().unwrap().clone(), r.records().map(|r| r.unwrap()).collect())
+    };
+    let (corpus_h, corpus) = read(&root().join("corpus/train.csv"));
+    let (real_h, real) = read(&root().join("bench/reallogs/reallogs.csv"));
+    let col = |h: &csv::StringRecord, name: &str| h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name} column"));
+    let (imitates, program) = (col(&corpus_h, "imitates"), col(&real_h, "program"));
+    let cols = |h: &csv::StringRecord| ["source", "log_message", "target_label"].map(|c| col(h, c));
+    let write = |name: &str, h: &csv::StringRecord, rows: &mut dyn Iterator<Item = &csv::StringRecord>| {
+        let path = dir.path().join(name);
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        w.write_record(["source", "log_message", "target_label"]).unwrap();
+        let c = cols(h);
+        let mut n = 0;
+        for r in rows {
+            w.write_record(c.map(|i| &r[i])).unwrap();
+            n += 1;
+        }
+        w.flush().unwrap();
+        (path, n)
+    };
+    // (program, least accuracy, least precision of confident labels). Su is
+    // read right; Redis is one of the programs where the recipe still falls
+    // short of the 98% its confident labels promise (0.864 measured):
+    // bench/reallogs/lopo.py has every program.
+    for (held_out, min_accuracy, min_precision) in [("su", 0.95, 0.98), ("redis", 0.75, 0.85)] {
+        let (kept, _) = write("corpus.csv", &corpus_h, &mut corpus.iter().filter(|r| !r[imitates].split(' ').any(|p| p == held_out)));
+        let (others, _) = write("others.csv", &real_h, &mut real.iter().filter(|r| &r[program] != held_out));
+        let (test, n) = write("test.csv", &real_h, &mut real.iter().filter(|r| &r[program] == held_out));
+        assert!(n >= 300, "{held_out}: {n} lines");
+        let bundle = dir.path().join(format!("bundle-{held_out}"));
+        let mut args = vec!["train", kept.to_str().unwrap(), others.to_str().unwrap(), "-o", bundle.to_str().unwrap()];
+        args.extend(RECIPE);
+        let o = logsift(&args, None);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let o = logsift(&["eval", test.to_str().unwrap(), "--model", bundle.to_str().unwrap(), "--json"], None);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+        let (accuracy, confident) = (v["accuracy"].as_f64().unwrap(), &v["confident"]);
+        eprintln!("{held_out}, never seen: accuracy {accuracy:.4}, confident {} lines at {:.4}", confident["lines"], confident["accuracy"]);
+        assert_eq!(v["tiers"]["unclassified"], 0, "{held_out}: with the LLM off every line is answered");
+        assert!(confident["accuracy"].as_f64().unwrap() >= min_precision, "{held_out}: confident labels: {confident}");
+        assert!(accuracy >= min_accuracy, "{held_out}: accuracy {accuracy}");
     }
-    w.flush().unwrap();
-    assert!(n > 1500, "{n} held-out lines");
-    let o = logsift(&["eval", test.to_str().unwrap(), "--json"], None);
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
-    let f = |k: &str| v[k].as_f64().unwrap();
-    let confident = &v["confident"];
-    eprintln!(
-        "default bundle on held-out real programs: accuracy {:.4}, macro-F1 {:.4}, confident {} lines at {:.4}, guessed {} at {:.4}",
-        f("accuracy"),
-        f("macro_f1"),
-        confident["lines"],
-        confident["accuracy"],
-        v["guessed"]["lines"],
-        v["guessed"]["accuracy"]
-    );
-    assert_eq!(v["tiers"]["unclassified"], 0, "with the LLM off every line is answered");
-    assert!(confident["accuracy"].as_f64().unwrap() >= 0.99, "a confident label is wrong on at most 1% of lines: {confident}");
-    assert!(f("accuracy") >= 0.87 && f("macro_f1") >= 0.79, "accuracy {}, macro-F1 {}", f("accuracy"), f("macro_f1"));
+}
+
+/// The ordinary lines every host writes (disks, inodes, quotas, memory, swap,
+/// CPU, certificates, backups, restarts: `fixtures/ordinary.csv`, 30 lines
+/// written for this test, none from the corpus), read by the bundled models
+/// with the LLM off, the lexical fallback a newcomer without the MiniLM
+/// weights meets included. Before the corpus had the `host` families the
+/// fallback read `Disk /dev/sda1 is 97% full` as HTTP Status (by its path and
+/// its number) and got 24 of 30.
+#[test]
+fn the_bundled_models_read_the_ordinary_lines_of_a_host() {
+    let fixture = root().join("crates/cli/tests/fixtures/ordinary.csv");
+    let mut bundles = vec!["models/lexical"];
+    if minilm_dir().is_some() {
+        bundles.push("models/default");
+    }
+    for model in bundles {
+        let o = logsift(&["eval", fixture.to_str().unwrap(), "--model", model, "--json"], None);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+        let (accuracy, confident) = (v["accuracy"].as_f64().unwrap(), &v["confident"]);
+        eprintln!("{model} on ordinary host lines: accuracy {accuracy:.4}, confident {confident}");
+        assert!(accuracy >= 0.9, "{model}: {accuracy} of 30 ordinary lines right");
+        assert!(confident["accuracy"].as_f64().unwrap() >= 0.98, "{model}: confident labels right: {confident}");
+        let o = logsift(&["classify", "--format", "text", "--model", model], Some(b"Disk /dev/sda1 is 97% full\n"));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stdout.contains("Resource Usage"), "{model}: the README's example line: {}", o.stdout);
+    }
 }
 
 #[test]

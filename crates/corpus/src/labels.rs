@@ -73,17 +73,29 @@ pub(super) fn http_status(r: &mut Rng) -> String {
                 r.float(0.001, 2.5, 7)
             )
         }
-        2 => format!(
-            "{ip} - - [{:02}/{}/2025:{:02}:{:02}:{:02} +0000] \"{m} {p} HTTP/1.1\" {s} {} \"-\" \"{}\"",
-            r.range(1, 28),
-            r.pick(&["Jan", "Mar", "Jun", "Sep", "Nov"]),
-            r.below(24),
-            r.below(60),
-            r.below(60),
-            r.range(0, 50000),
-            r.pick(&["Mozilla/5.0 (X11; Linux x86_64)", "curl/8.5.0", "python-requests/2.31.0", "Go-http-client/1.1", "kube-probe/1.29"])
-        ),
-        3 => format!("{ip} - {} \"{m} {p} HTTP/2.0\" {s} {} {}ms", r.user(), r.range(0, 90000), r.range(1, 3000)),
+        2 => {
+            r.imitates(&["nginx", "apache2"]);
+            format!(
+                "{ip} - - [{:02}/{}/2025:{:02}:{:02}:{:02} +0000] \"{m} {p} HTTP/1.1\" {s} {} \"-\" \"{}\"",
+                r.range(1, 28),
+                r.pick(&["Jan", "Mar", "Jun", "Sep", "Nov"]),
+                r.below(24),
+                r.below(60),
+                r.below(60),
+                r.range(0, 50000),
+                r.pick(&[
+                    "Mozilla/5.0 (X11; Linux x86_64)",
+                    "curl/8.5.0",
+                    "python-requests/2.31.0",
+                    "Go-http-client/1.1",
+                    "kube-probe/1.29"
+                ])
+            )
+        }
+        3 => {
+            r.imitates(&["nginx", "apache2"]);
+            format!("{ip} - {} \"{m} {p} HTTP/2.0\" {s} {} {}ms", r.user(), r.range(0, 90000), r.range(1, 3000))
+        }
         4 => format!(
             "[{}] \"{m} {p} HTTP/1.1\" {s} - {} {} {} \"{ip}\" \"{}\" upstream={}",
             r.float(0.0, 1.0, 3),
@@ -128,7 +140,10 @@ pub(super) fn resource_usage(r: &mut Rng) -> String {
         11 => format!("GC pause of {}ms; heap after collection {}MB of {}MB", r.range(20, 3000), r.range(200, 7000), r.pick(&["2048", "4096", "8192"])),
         12 => format!("queue {} depth {} messages, consumer lag {} s", r.pick(&["orders", "emails", "events", "billing-jobs"]), r.range(1000, 900000), r.range(1, 3600)),
         13 => format!("node {} load average: {}, {}, {}", format_args!("worker-{}", r.range(1, 30)), r.float(0.5, 16.0, 2), r.float(0.5, 16.0, 2), r.float(0.5, 16.0, 2)),
-        14 => format!("kernel: nf_conntrack: table full, dropping packet ({} of {} entries)", r.range(60000, 262144), 262144),
+        14 => {
+            r.imitates(&["kernel"]);
+            format!("kernel: nf_conntrack: table full, dropping packet ({} of {} entries)", r.range(60000, 262144), 262144)
+        }
         _ => format!("Swap usage at {}% on host {}; {} MB paged out", r.range(20, 95), format_args!("db-{}", r.range(1, 9)), r.range(100, 9000)),
     }
 }
@@ -147,16 +162,22 @@ pub(super) fn security_alert(r: &mut Rng) -> String {
             ])
         ),
         1 => format!("{} failed sign-in attempts for {user} within {} minutes", r.range(5, 60), r.range(1, 15)),
-        2 => format!(
-            "sshd[{}]: Failed password for {}{user} from {ip} port {} ssh2",
-            r.range(1000, 65000),
-            r.pick(&["", "invalid user "]),
-            r.range(1024, 65535)
-        ),
-        3 => format!(
-            "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ip} user={}",
-            r.pick(&["root", "admin", "oracle", "test"])
-        ),
+        2 => {
+            r.imitates(&["sshd"]);
+            format!(
+                "sshd[{}]: Failed password for {}{user} from {ip} port {} ssh2",
+                r.range(1000, 65000),
+                r.pick(&["", "invalid user "]),
+                r.range(1024, 65535)
+            )
+        }
+        3 => {
+            r.imitates(&["sshd"]);
+            format!(
+                "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={ip} user={}",
+                r.pick(&["root", "admin", "oracle", "test"])
+            )
+        }
         4 => format!(
             "Privilege escalation attempt by user {user}: {}",
             r.pick(&[
@@ -185,11 +206,14 @@ pub(super) fn security_alert(r: &mut Rng) -> String {
             r.range(900000, 999999)
         ),
         8 => format!("JWT signature verification failed for request from {ip} (kid={})", r.hex(8)),
-        9 => format!(
-            "sudo: {user} : {} incorrect password attempts ; TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/bash",
-            r.range(3, 9),
-            r.below(9)
-        ),
+        9 => {
+            r.imitates(&["sudo"]);
+            format!(
+                "sudo: {user} : {} incorrect password attempts ; TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/bash",
+                r.range(3, 9),
+                r.below(9)
+            )
+        }
         10 => format!(
             "Firewall DENY {} from {ip}:{} to {}:{} ({})",
             r.pick(&["TCP", "UDP"]),
@@ -233,24 +257,33 @@ pub(super) fn security_alert(r: &mut Rng) -> String {
 
 pub(super) fn critical_error(r: &mut Rng) -> String {
     match r.below(18) {
-        0 => format!(
-            "kernel: Out of memory: Killed process {} ({}) total-vm:{}kB",
-            r.range(100, 65000),
-            r.pick(&["java", "postgres", "python3", "node"]),
-            r.range(100000, 9000000)
-        ),
-        1 => format!(
-            "EXT4-fs error (device {}): ext4_lookup:{}: inode #{}: comm {}: deleted inode referenced",
-            r.pick(&["sda1", "nvme0n1p2", "vdb"]),
-            r.range(1000, 2000),
-            r.range(1000, 999999),
-            service(r)
-        ),
-        2 => format!(
-            "java.lang.OutOfMemoryError: Java heap space in {} thread \"{}\"",
-            service(r),
-            r.pick(&["main", "pool-2-thread-1", "kafka-consumer-3"])
-        ),
+        0 => {
+            r.imitates(&["kernel"]);
+            format!(
+                "kernel: Out of memory: Killed process {} ({}) total-vm:{}kB",
+                r.range(100, 65000),
+                r.pick(&["java", "postgres", "python3", "node"]),
+                r.range(100000, 9000000)
+            )
+        }
+        1 => {
+            r.imitates(&["kernel"]);
+            format!(
+                "EXT4-fs error (device {}): ext4_lookup:{}: inode #{}: comm {}: deleted inode referenced",
+                r.pick(&["sda1", "nvme0n1p2", "vdb"]),
+                r.range(1000, 2000),
+                r.range(1000, 999999),
+                service(r)
+            )
+        }
+        2 => {
+            r.imitates(&["billing"]);
+            format!(
+                "java.lang.OutOfMemoryError: Java heap space in {} thread \"{}\"",
+                service(r),
+                r.pick(&["main", "pool-2-thread-1", "kafka-consumer-3"])
+            )
+        }
         3 => format!(
             "Database cluster {} is down: {} of {} nodes unreachable",
             r.pick(&["pg-main", "orders-db", "mysql-prod"]),
@@ -279,7 +312,10 @@ pub(super) fn critical_error(r: &mut Rng) -> String {
             "SMTP relay cluster {}: outbound mail queue frozen for every tenant",
             r.pick(&["down", "unreachable", "rejecting all connections"])
         ),
-        11 => format!("FATAL: could not write to file \"pg_wal/{}\": No space left on device", r.hex(24).to_uppercase()),
+        11 => {
+            r.imitates(&["postgresql"]);
+            format!("FATAL: could not write to file \"pg_wal/{}\": No space left on device", r.hex(24).to_uppercase())
+        }
         12 => format!(
             "Segmentation fault (core dumped) in {} worker {}; supervisor gave up after {} restarts",
             service(r),
@@ -304,10 +340,22 @@ pub(super) fn critical_error(r: &mut Rng) -> String {
 
 pub(super) fn error(r: &mut Rng) -> String {
     match r.below(20) {
-        0 => format!("Replication of partition {} to {} {}", r.range(1, 64), format_args!("replica-{}", r.range(1, 5)), r.pick(&["failed", "did not complete", "aborted with an error", "stopped: checksum mismatch"])),
-        1 => format!("Failed to connect to {} at {}:{}: connection refused", r.pick(&["redis", "postgres", "the payment gateway", "elasticsearch"]), r.ip(), r.pick(&["6379", "5432", "443", "9200"])),
+        0 => format!(
+            "Replication of partition {} to {} {}",
+            r.range(1, 64),
+            format_args!("replica-{}", r.range(1, 5)),
+            r.pick(&["failed", "did not complete", "aborted with an error", "stopped: checksum mismatch"])
+        ),
+        1 => format!(
+            "Failed to connect to {} at {}:{}: connection refused",
+            r.pick(&["redis", "postgres", "the payment gateway", "elasticsearch"]),
+            r.ip(),
+            r.pick(&["6379", "5432", "443", "9200"])
+        ),
         2 => format!("Timeout after {}ms calling {} ({})", r.range(1000, 60000), service(r), path(r)),
-        3 => format!(
+        3 => {
+            r.imitates(&["billing"]);
+            format!(
             "java.lang.NullPointerException: Cannot invoke \"{}.{}()\" because \"{}\" is null at com.acme.{}.{}Service.{}({}Service.java:{})",
             r.pick(&["String", "Order", "Invoice", "Customer"]),
             r.pick(&["getId", "length", "total"]),
@@ -317,23 +365,98 @@ pub(super) fn error(r: &mut Rng) -> String {
             r.pick(&["total", "load", "render"]),
             r.pick(&["Invoice", "Customer", "Report"]),
             r.range(20, 900)
+        )
+        }
+        4 => {
+            r.imitates(&["shopd"]);
+            format!(
+                "Traceback (most recent call last): File \"/app/{}.py\", line {}, in {} KeyError: '{}'",
+                r.pick(&["worker", "views", "tasks"]),
+                r.range(10, 800),
+                r.pick(&["handle", "run", "process_row"]),
+                r.pick(&["customer_id", "amount", "email"])
+            )
+        }
+        5 => format!(
+            "Could not deliver message {} to {}: mailbox {}",
+            r.range(1000, 999999),
+            format_args!("user{}@example.com", r.range(1, 999)),
+            r.pick(&["full", "unavailable", "rejected by remote server"])
         ),
-        4 => format!("Traceback (most recent call last): File \"/app/{}.py\", line {}, in {} KeyError: '{}'", r.pick(&["worker", "views", "tasks"]), r.range(10, 800), r.pick(&["handle", "run", "process_row"]), r.pick(&["customer_id", "amount", "email"])),
-        5 => format!("Could not deliver message {} to {}: mailbox {}", r.range(1000, 999999), format_args!("user{}@example.com", r.range(1, 999)), r.pick(&["full", "unavailable", "rejected by remote server"])),
-        6 => format!("Report generation {} for report {}: {}", r.pick(&["failed", "errored"]), r.range(100, 9999), r.pick(&["template missing", "query timed out", "invalid date range"])),
-        7 => format!("Could not parse configuration file {}: unexpected token at line {}", r.pick(&["/etc/app/config.yaml", "settings.toml", "/opt/etl/job.json"]), r.range(1, 300)),
-        8 => format!("Job {} exited with status {}", format_args!("{}-{}", r.pick(&["nightly-etl", "sync-contacts", "rebuild-index"]), r.range(1, 9999)), r.range(1, 127)),
-        9 => format!("Upload of {} failed: {}", format_args!("data_{}.csv", r.range(1000, 9999)), r.pick(&["checksum mismatch", "storage returned 500", "file too large"])),
-        10 => format!("Payment {} declined by processor: {}", r.range(100000, 999999), r.pick(&["card expired", "insufficient funds", "do not honor"])),
-        11 => format!("ERROR {}: unhandled exception in request {}: {}", service(r), r.uuid(), r.pick(&["ValueError", "IndexOutOfBoundsException", "TypeError", "IllegalStateException"])),
-        12 => format!("Cache {} miss storm: backend query failed for key {}", r.pick(&["redis", "memcached"]), format_args!("user:{}", r.range(1, 99999))),
-        13 => format!("Data transfer to {} {} after {} retries", r.pick(&["the warehouse", "S3 bucket exports", "partner SFTP"]), r.pick(&["failed", "was interrupted", "could not finish"]), r.range(1, 5)),
-        14 => format!("Webhook delivery to {} failed with {}", r.pick(&["https://hooks.example.com/crm", "https://partner.example.org/notify"]), r.pick(&["HTTP 500", "a timeout", "TLS error"])),
-        15 => format!("Failed to send notification {} via {}: {}", r.range(1000, 99999), r.pick(&["SMS", "push", "email"]), r.pick(&["provider error", "invalid recipient", "rate limited"])),
-        16 => format!("Deadlock detected while updating {}; transaction {} rolled back", r.pick(&["orders", "invoices", "employees"]), r.range(10000, 999999)),
-        17 => format!("Index rebuild for {} failed: {}", r.pick(&["customers", "products", "tickets"]), r.pick(&["mapping conflict", "node not available", "disk watermark exceeded"])),
-        18 => format!("DNS lookup for {} failed: {}", r.pick(&["api.partner.example", "db.internal", "smtp.example.net"]), r.pick(&["NXDOMAIN", "SERVFAIL", "timeout"])),
-        _ => format!("Scheduled task {} raised an error: {}", r.pick(&["cleanup-sessions", "send-digest", "recalc-metrics"]), r.pick(&["permission denied", "file not found", "division by zero"])),
+        6 => format!(
+            "Report generation {} for report {}: {}",
+            r.pick(&["failed", "errored"]),
+            r.range(100, 9999),
+            r.pick(&["template missing", "query timed out", "invalid date range"])
+        ),
+        7 => format!(
+            "Could not parse configuration file {}: unexpected token at line {}",
+            r.pick(&["/etc/app/config.yaml", "settings.toml", "/opt/etl/job.json"]),
+            r.range(1, 300)
+        ),
+        8 => format!(
+            "Job {} exited with status {}",
+            format_args!("{}-{}", r.pick(&["nightly-etl", "sync-contacts", "rebuild-index"]), r.range(1, 9999)),
+            r.range(1, 127)
+        ),
+        9 => format!(
+            "Upload of {} failed: {}",
+            format_args!("data_{}.csv", r.range(1000, 9999)),
+            r.pick(&["checksum mismatch", "storage returned 500", "file too large"])
+        ),
+        10 => format!(
+            "Payment {} declined by processor: {}",
+            r.range(100000, 999999),
+            r.pick(&["card expired", "insufficient funds", "do not honor"])
+        ),
+        11 => format!(
+            "ERROR {}: unhandled exception in request {}: {}",
+            service(r),
+            r.uuid(),
+            r.pick(&["ValueError", "IndexOutOfBoundsException", "TypeError", "IllegalStateException"])
+        ),
+        12 => format!(
+            "Cache {} miss storm: backend query failed for key {}",
+            r.pick(&["redis", "memcached"]),
+            format_args!("user:{}", r.range(1, 99999))
+        ),
+        13 => format!(
+            "Data transfer to {} {} after {} retries",
+            r.pick(&["the warehouse", "S3 bucket exports", "partner SFTP"]),
+            r.pick(&["failed", "was interrupted", "could not finish"]),
+            r.range(1, 5)
+        ),
+        14 => format!(
+            "Webhook delivery to {} failed with {}",
+            r.pick(&["https://hooks.example.com/crm", "https://partner.example.org/notify"]),
+            r.pick(&["HTTP 500", "a timeout", "TLS error"])
+        ),
+        15 => format!(
+            "Failed to send notification {} via {}: {}",
+            r.range(1000, 99999),
+            r.pick(&["SMS", "push", "email"]),
+            r.pick(&["provider error", "invalid recipient", "rate limited"])
+        ),
+        16 => format!(
+            "Deadlock detected while updating {}; transaction {} rolled back",
+            r.pick(&["orders", "invoices", "employees"]),
+            r.range(10000, 999999)
+        ),
+        17 => format!(
+            "Index rebuild for {} failed: {}",
+            r.pick(&["customers", "products", "tickets"]),
+            r.pick(&["mapping conflict", "node not available", "disk watermark exceeded"])
+        ),
+        18 => format!(
+            "DNS lookup for {} failed: {}",
+            r.pick(&["api.partner.example", "db.internal", "smtp.example.net"]),
+            r.pick(&["NXDOMAIN", "SERVFAIL", "timeout"])
+        ),
+        _ => format!(
+            "Scheduled task {} raised an error: {}",
+            r.pick(&["cleanup-sessions", "send-digest", "recalc-metrics"]),
+            r.pick(&["permission denied", "file not found", "division by zero"])
+        ),
     }
 }
 
@@ -447,19 +570,25 @@ pub(super) fn deprecation_warning(r: &mut Rng) -> String {
             format_args!("2026-{:02}-01", r.range(1, 12)),
             r.pick(&["contacts", "deals", "invoices"])
         ),
-        3 => format!(
-            "DeprecationWarning: {}() is deprecated since {}.{} and will be removed in {}.0; use {}() instead",
-            r.pick(&["load_config", "send_mail", "get_user"]),
-            r.range(1, 4),
-            r.below(10),
-            r.range(5, 7),
-            r.pick(&["read_config", "deliver", "fetch_user"])
-        ),
-        4 => format!(
-            "[DEPRECATED] configuration option '{}' has been renamed to '{}'",
-            r.pick(&["smtp_host", "db_pool", "retry_max"]),
-            r.pick(&["mail.host", "database.pool_size", "retries.max"])
-        ),
+        3 => {
+            r.imitates(&["shopd"]);
+            format!(
+                "DeprecationWarning: {}() is deprecated since {}.{} and will be removed in {}.0; use {}() instead",
+                r.pick(&["load_config", "send_mail", "get_user"]),
+                r.range(1, 4),
+                r.below(10),
+                r.range(5, 7),
+                r.pick(&["read_config", "deliver", "fetch_user"])
+            )
+        }
+        4 => {
+            r.imitates(&["shopd"]);
+            format!(
+                "[DEPRECATED] configuration option '{}' has been renamed to '{}'",
+                r.pick(&["smtp_host", "db_pool", "retry_max"]),
+                r.pick(&["mail.host", "database.pool_size", "retries.max"])
+            )
+        }
         5 => format!(
             "Support for {} ends on {}; upgrade to {}.",
             r.pick(&["TLS 1.0", "Python 3.8", "Java 11", "PostgreSQL 12"]),

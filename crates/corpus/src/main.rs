@@ -1,7 +1,7 @@
 //! Writes logsift's own labeled training corpus.
 //!
 //! `logsift-corpus [--seed N] [--rows N] [-o corpus/train.csv]` prints a CSV
-//! with the columns `timestamp,source,log_message,target_label`: realistic log
+//! with the columns `timestamp,source,log_message,target_label,imitates`: realistic log
 //! lines of nine labels from six sources, in the formats operators meet
 //! (access logs of several servers, OpenStack-style API and resource-claim
 //! lines, kernel and sshd lines, JVM and Python exceptions, application
@@ -11,6 +11,12 @@
 //! `--family-rows N` (default 3000) adds lines of the log families of real
 //! machines ([`families`]): syslog-framed daemons, web servers, databases,
 //! containers, JVM/Python services, big-data and cloud services.
+//!
+//! `imitates` names, space-separated, the programs whose formats a line is
+//! written in (`sshd`, `nginx apache2`, …; empty for the business sources'
+//! own phrasings), with the names the real-log benchmark gives its programs
+//! (`bench/reallogs`). Its leave-one-program-out evaluation leaves a program's
+//! imitations out of training with the program, mechanically.
 //!
 //! Every line is written by this program; no third-party data set is copied.
 
@@ -24,12 +30,21 @@ mod labels;
 use labels::*;
 
 /// Random choices for the generator, over logsift's own fixed SplitMix64 (so
-/// the corpus never changes with a dependency's version).
-struct Rng(SplitMix64);
+/// the corpus never changes with a dependency's version), and the programs
+/// whose formats the line being written imitates (a generator's arm names
+/// them; `main` writes them in the `imitates` column).
+struct Rng {
+    mix: SplitMix64,
+    imitates: &'static [&'static str],
+}
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0.next_u64()
+        self.mix.next_u64()
+    }
+    /// Marks the line being written as written in these programs' formats.
+    fn imitates(&mut self, programs: &'static [&'static str]) {
+        self.imitates = programs;
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
@@ -124,14 +139,15 @@ fn main() -> std::io::Result<()> {
         ("Workflow Error", workflow_error, 0.08, legacy),
         ("Deprecation Warning", deprecation_warning, 0.08, mixed),
     ];
-    let mut rng = Rng(SplitMix64::new(seed));
-    let mut lines: Vec<[String; 4]> = vec![];
+    let mut rng = Rng { mix: SplitMix64::new(seed), imitates: &[] };
+    let mut lines: Vec<[String; 5]> = vec![];
     for (label, gen, share, sources) in plan {
         let n = (rows as f64 * share).round() as usize;
         for _ in 0..n {
             let source = rng.pick(sources).to_string();
+            rng.imitates = &[];
             let message = gen(&mut rng);
-            lines.push([String::new(), source, message, label.to_string()]);
+            lines.push([String::new(), source, message, label.to_string(), rng.imitates.join(" ")]);
         }
     }
     // Lines of real programs' families (syslog daemons, web servers,
@@ -139,8 +155,9 @@ fn main() -> std::io::Result<()> {
     let fam = families::templates();
     for i in 0..family_rows {
         let (source, label, gen) = fam[i % fam.len()];
+        rng.imitates = families::imitates(source);
         let message = gen(&mut rng);
-        lines.push([String::new(), source.to_string(), message, label.to_string()]);
+        lines.push([String::new(), source.to_string(), message, label.to_string(), rng.imitates.join(" ")]);
     }
     // Shuffle, then give timestamps in order.
     for i in (1..lines.len()).rev() {
@@ -157,7 +174,7 @@ fn main() -> std::io::Result<()> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut w = csv::Writer::from_writer(sink);
-    w.write_record(["timestamp", "source", "log_message", "target_label"])?;
+    w.write_record(["timestamp", "source", "log_message", "target_label", "imitates"])?;
     for l in &lines {
         w.write_record(l)?;
     }

@@ -42,6 +42,14 @@ pub(super) fn systemd() -> Vec<Template> {
         }),
         ("systemd", "System Notification", |r| {
             let s = sys(r, "systemd");
+            format!(
+                "{s}{} {}...",
+                r.pick(&["Stopping", "Reloading", "Starting"]),
+                r.pick(&["nginx.service - A high performance web server", "ssh.service - OpenBSD Secure Shell server", "cron.service"])
+            )
+        }),
+        ("systemd", "System Notification", |r| {
+            let s = sys(r, "systemd");
             format!("{s}{}: Deactivated successfully.", r.pick(&["logrotate.service", "apt-daily.service", "man-db.service"]))
         }),
         ("systemd", "Error", |r| {

@@ -21,6 +21,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+
+mod basis;
+use basis::Basis;
 use safetensors::tensor::{Dtype, TensorView};
 
 /// Feature rows for training: dense or sparse, all of one width.
@@ -227,6 +230,18 @@ impl SoftmaxHead {
         if n == 0 || y.len() != n || counts.len() != n || y.iter().any(|&c| c >= k) {
             return Err(HeadShapeError::BadData);
         }
+        let basis = Basis::of(x);
+        let theta = solve(basis.rows().unwrap_or(x), y, counts, k, opts);
+        let (weight, bias) = basis.weights(&theta, k, d);
+        SoftmaxHead::from_parts(labels, d, weight, bias)
+    }
+}
+
+/// The optimum of the objective (module docs) over the rows `x`: `k × width`
+/// weights, row-major, then `k` biases.
+fn solve(x: &Rows, y: &[usize], counts: &[f64], k: usize, opts: FitOptions) -> Vec<f64> {
+    {
+        let (n, d) = (x.len(), x.dim());
         let mut class_n = vec![0.0f64; k];
         for (&c, &w) in y.iter().zip(counts) {
             class_n[c] += w;
@@ -270,12 +285,11 @@ impl SoftmaxHead {
             }
             loss + 0.5 * lambda * w.iter().map(|v| v * v).sum::<f64>()
         };
-        let theta = lbfgs(k * d + k, objective, opts.max_iter, opts.tol);
-        let weight = theta[..k * d].iter().map(|&v| v as f32).collect();
-        let bias = theta[k * d..].iter().map(|&v| v as f32).collect();
-        SoftmaxHead::from_parts(labels, d, weight, bias)
+        lbfgs(k * d + k, objective, opts.max_iter, opts.tol)
     }
+}
 
+impl SoftmaxHead {
     /// Writes the weights as safetensors (`weight`: K×dim, `bias`: K, f32).
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let w: Vec<u8> = self.weight.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -335,45 +349,67 @@ pub fn argmax(p: &[f32]) -> (usize, f32) {
     p.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
 }
 
+/// A dot product in eight lanes: a single running sum is bound by the
+/// latency of each addition (one in four cycles), so the two-loop recursion's
+/// twenty dots over millions of weights cost more than the objective; eight
+/// lanes vectorise. The lanes are added in a fixed order, so the result does
+/// not depend on the machine or the number of threads.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            lanes[l] += x[l] * y[l];
+        }
+    }
+    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])) + tail
+}
+
 /// Minimises a smooth function with L-BFGS (memory 10, Armijo backtracking).
+/// Every vector is allocated once: with hundreds of labels a vector is tens
+/// of megabytes, and a fresh one each iteration was a page fault a page.
 fn lbfgs(n: usize, mut f: impl FnMut(&[f64], &mut [f64]) -> f64, max_iter: usize, tol: f64) -> Vec<f64> {
     const M: usize = 10;
-    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     let mut x = vec![0.0; n];
     let mut g = vec![0.0; n];
     let mut fx = f(&x, &mut g);
+    // History (s, y, 1 / s·y), oldest first; `spare` keeps dropped pairs' storage.
     let mut hist: std::collections::VecDeque<(Vec<f64>, Vec<f64>, f64)> = Default::default();
+    let mut spare: Vec<(Vec<f64>, Vec<f64>)> = vec![];
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
+    let mut d = vec![0.0; n];
+    let mut alphas = Vec::with_capacity(M);
     let mut stalled = 0;
     for _ in 0..max_iter {
         if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) < tol {
             break;
         }
-        // Two-loop recursion: d = -H g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(hist.len());
+        // Two-loop recursion: d = -H g (q held in d until the sign flip).
+        d.copy_from_slice(&g);
+        alphas.clear();
         for (s, y, rho) in hist.iter().rev() {
-            let a = rho * dot(s, &q);
-            q.iter_mut().zip(y).for_each(|(q, y)| *q -= a * y);
+            let a = rho * dot(s, &d);
+            d.iter_mut().zip(y).for_each(|(q, y)| *q -= a * y);
             alphas.push(a);
         }
         let gamma = match hist.back() {
             Some((s, y, _)) => dot(s, y) / dot(y, y),
             None => 1.0 / dot(&g, &g).sqrt().max(1e-12),
         };
-        q.iter_mut().for_each(|v| *v *= gamma);
+        d.iter_mut().for_each(|v| *v *= gamma);
         for ((s, y, rho), a) in hist.iter().zip(alphas.iter().rev()) {
-            let b = rho * dot(y, &q);
-            q.iter_mut().zip(s).for_each(|(q, s)| *q += (a - b) * s);
+            let b = rho * dot(y, &d);
+            d.iter_mut().zip(s).for_each(|(q, s)| *q += (a - b) * s);
         }
-        let mut d: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        d.iter_mut().for_each(|v| *v = -*v);
         let mut slope = dot(&g, &d);
         if slope >= 0.0 {
             // Not a descent direction: restart from steepest descent.
-            hist.clear();
+            spare.extend(hist.drain(..).map(|(s, y, _)| (s, y)));
             let scale = 1.0 / dot(&g, &g).sqrt().max(1e-12);
-            d = g.iter().map(|v| -v * scale).collect();
+            d.iter_mut().zip(&g).for_each(|(d, v)| *d = -v * scale);
             slope = dot(&g, &d);
         }
         let mut t = 1.0;
@@ -382,14 +418,17 @@ fn lbfgs(n: usize, mut f: impl FnMut(&[f64], &mut [f64]) -> f64, max_iter: usize
             x_new.iter_mut().zip(&x).zip(&d).for_each(|((xn, x), d)| *xn = x + t * d);
             let f_new = f(&x_new, &mut g_new);
             if f_new <= fx + 1e-4 * t * slope {
-                let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
-                let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+                let (mut s, mut y) = match (hist.len() == M).then(|| hist.pop_front()).flatten() {
+                    Some((s, y, _)) => (s, y),
+                    None => spare.pop().unwrap_or_else(|| (vec![0.0; n], vec![0.0; n])),
+                };
+                s.iter_mut().zip(x_new.iter().zip(&x)).for_each(|(s, (a, b))| *s = a - b);
+                y.iter_mut().zip(g_new.iter().zip(&g)).for_each(|(y, (a, b))| *y = a - b);
                 let sy = dot(&s, &y);
                 if sy > 1e-12 {
-                    if hist.len() == M {
-                        hist.pop_front();
-                    }
                     hist.push_back((s, y, 1.0 / sy));
+                } else {
+                    spare.push((s, y));
                 }
                 stalled = if fx - f_new < 1e-10 * fx.abs().max(1.0) { stalled + 1 } else { 0 };
                 std::mem::swap(&mut x, &mut x_new);
