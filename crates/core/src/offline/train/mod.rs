@@ -473,7 +473,10 @@ pub fn choose_threshold(oof: &[(usize, f32)], y: &[usize], counts: &[f64], targe
         }
     }
     let t = best.unwrap_or(best_precision.1);
-    ((t * 100.0).floor() / 100.0).clamp(0.0, 1.0)
+    // Up, never down: a threshold below the level chosen would keep the
+    // predictions between the two, and those are what pulled precision under
+    // the target (a level of 0.889 floored to 0.88 kept lines at 0.975).
+    (((t * 100.0) - 1e-3).ceil() / 100.0).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -489,6 +492,10 @@ mod tests {
         // ≥0.90: 3/3 right; ≥0.60: 3/4; ≥0.40: 4/6.
         assert_eq!(choose_threshold(&oof, &y, &counts, 0.98), 0.90);
         assert_eq!(choose_threshold(&oof, &y, &counts, 0.6), 0.40);
+        // A level between hundredths: rounded up, so nothing under it is kept.
+        let oof = [(0, 0.95), (0, 0.889), (1, 0.885), (1, 0.5)];
+        let y = [0, 0, 0, 1];
+        assert_eq!(choose_threshold(&oof, &y, &[1.0; 4], 0.98), 0.89);
     }
 
     #[test]
