@@ -103,6 +103,9 @@ def main():
     ap.add_argument("--programs", help="only these (comma-separated)")
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--shipped", action="store_true", help="add models/default as shipped")
+    ap.add_argument("--lines", help="write every test line's answer here (CSV)")
+    ap.add_argument("--train-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument to each fold's `logsift train` (repeat: --train-arg=--c --train-arg=1)")
     ap.add_argument("--tfidf", action="store_true",
                     help="add the peer: scikit-learn's TF-IDF of character 2-4-grams + LogisticRegression, "
                          "trained on the same lines (run this script with a Python that has scikit-learn)")
@@ -128,7 +131,7 @@ def main():
         masks = ROOT / "models/default"
         real_t = [g[3] for g in classify(args.logsift, masks, real, work, "real")]
         corpus_t = [g[3] for g in classify(args.logsift, masks, corpus, work, "corpus")]
-        per, pooled_truth, pooled_got, shipped_got, tfidf_got = {}, [], [], [], []
+        per, pooled_truth, pooled_got, shipped_got, tfidf_got, answers = {}, [], [], [], [], []
         for p in programs:
             test = [r for r in real if r["program"] == p]
             test_t = [t for r, t in zip(real, real_t) if r["program"] == p]
@@ -141,7 +144,7 @@ def main():
             bundle = work / f"bundle-{p}"
             cmd = [args.logsift, "train", str(work / "corpus.csv"), str(work / "others.csv"), "-o", str(bundle),
                    "--encoder", args.encoder, "--rules", str(ROOT / "corpus/rules.toml"),
-                   "--descriptions", str(ROOT / "corpus/labels.toml"), "--seed", "42", "--cv-group", "source"]
+                   "--descriptions", str(ROOT / "corpus/labels.toml"), "--seed", "42", "--cv-group", "source"] + args.train_arg
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             got = classify(args.logsift, bundle, test, work, p)
             truth = [r["target_label"] for r in test]
@@ -161,6 +164,7 @@ def main():
             per[p] = f
             pooled_truth += truth
             pooled_got += got
+            answers += [(p, r["log_message"], t, g[0], g[1], g[2]) for r, t, g in zip(test, truth, got)]
             print(f"{p}: {f['lines']} lines, accuracy {f['accuracy']:.3f}, corpus twins {f['twins_in_corpus']}", file=sys.stderr)
         pooled = figures(pooled_truth, pooled_got)
         pooled["mean_program_accuracy"] = sum(f["accuracy"] for f in per.values()) / len(per)
@@ -173,6 +177,11 @@ def main():
 
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+    if args.lines:
+        with open(args.lines, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["program", "log_message", "target_label", "answer", "tier", "guessed"])
+            w.writerows(answers)
     ship = (" | as shipped (trained on it)" if args.shipped else "") + (" | TF-IDF + LR" if args.tfidf else "")
     print(f"| program | lines | accuracy | Unclassified | confident | their precision | twins: corpus / other programs{ship} |")
     print("|---|---|---|---|---|---|---|" + ("---|" if args.shipped else "") + ("---|" if args.tfidf else ""))

@@ -291,7 +291,7 @@ fn a_label_with_a_handful_of_rows_or_only_a_description_goes_to_the_llm_with_gui
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("train.csv");
     let mut csv = std::fs::read_to_string(root().join("corpus/train.csv")).unwrap();
-    csv.push_str("2025-02-01 00:00:00,Billing,Invoice 881 stuck in approval queue for 3 days,Billing Delay\n2025-02-01 00:00:01,Billing,Invoice 17 stuck in approval queue for 9 days,Billing Delay\n");
+    csv.push_str("2025-02-01 00:00:00,Billing,Invoice 881 stuck in approval queue for 3 days,Billing Delay,\n2025-02-01 00:00:01,Billing,Invoice 17 stuck in approval queue for 9 days,Billing Delay,\n");
     std::fs::write(&data, csv).unwrap();
     let desc = dir.path().join("labels.toml");
     let mut d = std::fs::read_to_string(root().join("corpus/labels.toml")).unwrap();

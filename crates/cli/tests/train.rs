@@ -296,12 +296,12 @@ fn the_default_recipe_on_real_programs_it_never_saw() {
     let (real_h, real) = read(&root().join("bench/reallogs/reallogs.csv"));
     let col = |h: &csv::StringRecord, name: &str| h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name} column"));
     let (imitates, program) = (col(&corpus_h, "imitates"), col(&real_h, "program"));
-    let cols = |h: &csv::StringRecord| ["source", "log_message", "target_label"].map(|c| col(h, c));
     let write = |name: &str, h: &csv::StringRecord, rows: &mut dyn Iterator<Item = &csv::StringRecord>| {
         let path = dir.path().join(name);
         let mut w = csv::Writer::from_path(&path).unwrap();
-        w.write_record(["source", "log_message", "target_label"]).unwrap();
-        let c = cols(h);
+        let names = ["source", "log_message", "target_label"];
+        w.write_record(names).unwrap();
+        let c = names.map(|n| col(h, n));
         let mut n = 0;
         for r in rows {
             w.write_record(c.map(|i| &r[i])).unwrap();
@@ -310,15 +310,15 @@ fn the_default_recipe_on_real_programs_it_never_saw() {
         w.flush().unwrap();
         (path, n)
     };
-    // (program, least accuracy, least precision of confident labels). Su is
-    // read right; Redis is one of the programs where the recipe still falls
-    // short of the 98% its confident labels promise (0.864 measured):
-    // bench/reallogs/lopo.py has every program.
-    for (held_out, min_accuracy, min_precision) in [("su", 0.95, 0.98), ("redis", 0.75, 0.85)] {
+    // (program, least accuracy): su, beside sudo's and runuser's formats, and
+    // shopd, our Python service, beside the corpus's other runtimes. Not every
+    // program is read this well (bench/reallogs/lopo.py has them all: PostgreSQL
+    // and cron fall short of the 98% promised for confident labels).
+    for (held_out, min_accuracy) in [("su", 0.95), ("shopd", 0.8)] {
         let (kept, _) = write("corpus.csv", &corpus_h, &mut corpus.iter().filter(|r| !r[imitates].split(' ').any(|p| p == held_out)));
         let (others, _) = write("others.csv", &real_h, &mut real.iter().filter(|r| &r[program] != held_out));
         let (test, n) = write("test.csv", &real_h, &mut real.iter().filter(|r| &r[program] == held_out));
-        assert!(n >= 300, "{held_out}: {n} lines");
+        assert!(n >= 200, "{held_out}: {n} lines");
         let bundle = dir.path().join(format!("bundle-{held_out}"));
         let mut args = vec!["train", kept.to_str().unwrap(), others.to_str().unwrap(), "-o", bundle.to_str().unwrap()];
         args.extend(RECIPE);
@@ -330,7 +330,9 @@ fn the_default_recipe_on_real_programs_it_never_saw() {
         let (accuracy, confident) = (v["accuracy"].as_f64().unwrap(), &v["confident"]);
         eprintln!("{held_out}, never seen: accuracy {accuracy:.4}, confident {} lines at {:.4}", confident["lines"], confident["accuracy"]);
         assert_eq!(v["tiers"]["unclassified"], 0, "{held_out}: with the LLM off every line is answered");
-        assert!(confident["accuracy"].as_f64().unwrap() >= min_precision, "{held_out}: confident labels: {confident}");
+        let lines = confident["lines"].as_u64().unwrap();
+        assert!(lines * 5 >= n as u64, "{held_out}: a fifth of the lines or more are confident: {confident}");
+        assert!(confident["accuracy"].as_f64().unwrap() >= 0.98, "{held_out}: confident labels at least 98% right: {confident}");
         assert!(accuracy >= min_accuracy, "{held_out}: accuracy {accuracy}");
     }
 }
