@@ -21,10 +21,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use safetensors::tensor::{Dtype, TensorView};
 
 mod basis;
 use basis::Basis;
-use safetensors::tensor::{Dtype, TensorView};
 
 /// Feature rows for training: dense or sparse, all of one width.
 pub enum Rows {
@@ -240,53 +240,51 @@ impl SoftmaxHead {
 /// The optimum of the objective (module docs) over the rows `x`: `k × width`
 /// weights, row-major, then `k` biases.
 fn solve(x: &Rows, y: &[usize], counts: &[f64], k: usize, opts: FitOptions) -> Vec<f64> {
-    {
-        let (n, d) = (x.len(), x.dim());
-        let mut class_n = vec![0.0f64; k];
-        for (&c, &w) in y.iter().zip(counts) {
-            class_n[c] += w;
-        }
-        let total: f64 = counts.iter().sum();
-        let present = class_n.iter().filter(|&&c| c > 0.0).count().max(1) as f64;
-        let class_w: Vec<f64> = class_n.iter().map(|&c| if opts.balanced && c > 0.0 { total / (present * c) } else { 1.0 }).collect();
-        let s: Vec<f64> = y.iter().zip(counts).map(|(&c, &w)| w * class_w[c]).collect();
-        let s_total: f64 = s.iter().sum();
-        let lambda = 1.0 / (opts.c * total);
-
-        let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
-            let (w, b) = theta.split_at(k * d);
-            // Residuals r[i][c] = s_i (p_ic - [c = y_i]) / S, and the loss.
-            let per_row: Vec<(f64, Vec<f64>)> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let mut z: Vec<f64> = (0..k).map(|c| x.dot(i, &w[c * d..(c + 1) * d]) + b[c]).collect();
-                    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    let sum: f64 = z.iter().map(|v| (v - m).exp()).sum();
-                    let log_z = m + sum.ln();
-                    let loss = s[i] * (log_z - z[y[i]]) / s_total;
-                    for (c, v) in z.iter_mut().enumerate() {
-                        *v = s[i] * ((*v - log_z).exp() - if c == y[i] { 1.0 } else { 0.0 }) / s_total;
-                    }
-                    (loss, z)
-                })
-                .collect();
-            let loss: f64 = per_row.iter().map(|(l, _)| l).sum();
-            let (gw, gb) = grad.split_at_mut(k * d);
-            gw.par_chunks_mut(d).enumerate().for_each(|(c, g)| {
-                for (gj, wj) in g.iter_mut().zip(&w[c * d..(c + 1) * d]) {
-                    *gj = lambda * wj;
-                }
-                for (i, (_, r)) in per_row.iter().enumerate() {
-                    x.axpy(i, r[c], g);
-                }
-            });
-            for (c, g) in gb.iter_mut().enumerate() {
-                *g = per_row.iter().map(|(_, r)| r[c]).sum();
-            }
-            loss + 0.5 * lambda * w.iter().map(|v| v * v).sum::<f64>()
-        };
-        lbfgs(k * d + k, objective, opts.max_iter, opts.tol)
+    let (n, d) = (x.len(), x.dim());
+    let mut class_n = vec![0.0f64; k];
+    for (&c, &w) in y.iter().zip(counts) {
+        class_n[c] += w;
     }
+    let total: f64 = counts.iter().sum();
+    let present = class_n.iter().filter(|&&c| c > 0.0).count().max(1) as f64;
+    let class_w: Vec<f64> = class_n.iter().map(|&c| if opts.balanced && c > 0.0 { total / (present * c) } else { 1.0 }).collect();
+    let s: Vec<f64> = y.iter().zip(counts).map(|(&c, &w)| w * class_w[c]).collect();
+    let s_total: f64 = s.iter().sum();
+    let lambda = 1.0 / (opts.c * total);
+
+    let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
+        let (w, b) = theta.split_at(k * d);
+        // Residuals r[i][c] = s_i (p_ic - [c = y_i]) / S, and the loss.
+        let per_row: Vec<(f64, Vec<f64>)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let mut z: Vec<f64> = (0..k).map(|c| x.dot(i, &w[c * d..(c + 1) * d]) + b[c]).collect();
+                let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = z.iter().map(|v| (v - m).exp()).sum();
+                let log_z = m + sum.ln();
+                let loss = s[i] * (log_z - z[y[i]]) / s_total;
+                for (c, v) in z.iter_mut().enumerate() {
+                    *v = s[i] * ((*v - log_z).exp() - if c == y[i] { 1.0 } else { 0.0 }) / s_total;
+                }
+                (loss, z)
+            })
+            .collect();
+        let loss: f64 = per_row.iter().map(|(l, _)| l).sum();
+        let (gw, gb) = grad.split_at_mut(k * d);
+        gw.par_chunks_mut(d).enumerate().for_each(|(c, g)| {
+            for (gj, wj) in g.iter_mut().zip(&w[c * d..(c + 1) * d]) {
+                *gj = lambda * wj;
+            }
+            for (i, (_, r)) in per_row.iter().enumerate() {
+                x.axpy(i, r[c], g);
+            }
+        });
+        for (c, g) in gb.iter_mut().enumerate() {
+            *g = per_row.iter().map(|(_, r)| r[c]).sum();
+        }
+        loss + 0.5 * lambda * w.iter().map(|v| v * v).sum::<f64>()
+    };
+    lbfgs(k * d + k, objective, opts.max_iter, opts.tol)
 }
 
 impl SoftmaxHead {
@@ -354,7 +352,7 @@ pub fn argmax(p: &[f32]) -> (usize, f32) {
 /// twenty dots over millions of weights cost more than the objective; eight
 /// lanes vectorise. The lanes are added in a fixed order, so the result does
 /// not depend on the machine or the number of threads.
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
