@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
-"""Labels the lines capture.sh collected and writes reallogs.csv.
+"""Labels the lines the captures collected and writes reallogs.csv.
 
-    python3 bench/reallogs/build.py RAWDIR [-o bench/reallogs/reallogs.csv]
+    python3 bench/reallogs/build.py RAWDIR [RAWDIR...] [-o bench/reallogs/reallogs.csv]
+
+RAWDIRs are capture.sh's and capture-services.sh's raw directories. A program
+that no given directory holds keeps its rows from the existing output, so one
+capture can be regenerated alone (its own programs' rows are replaced, the
+others' are kept, in the same order: the first capture's programs, then the
+second's).
 
 Each raw file is split into events (a line; for the two services of our own,
 a line with the traceback or stack trace that follows it), each event gets
@@ -25,6 +31,8 @@ PROGRAM_OF_TAG = {
     "useradd": "shadow", "usermod": "shadow", "userdel": "shadow", "groupadd": "shadow", "groupdel": "shadow",
     "gpasswd": "shadow", "chpasswd": "shadow", "passwd": "shadow", "CRON": "cron", "cron": "cron",
 }
+# Ansible's modules log to syslog under a tag of their own (ansible-ansible.builtin.file).
+PROGRAM_OF_TAG_PREFIX = {"ansible-": "ansible"}
 FILES = {
     "sshd-stderr.log": ("sshd", "sshd"),
     "nginx-access.log": ("nginx", "nginx"),
@@ -36,17 +44,45 @@ FILES = {
     "vsftpd.log": ("vsftpd", "vsftpd"),
     "shopd.log": ("shopd", "shopd"),
     "billing.log": ("billing", "billing"),
+    # capture-services.sh
+    "mariadb.log": ("mariadb", "mariadbd"),
+    "dovecot.log": ("dovecot", "dovecot"),
+    "fail2ban.log": ("fail2ban", "fail2ban"),
+    "squid-access.log": ("squid", "squid"),
+    "squid-cache.log": ("squid", "squid"),
+    "lighttpd-access.log": ("lighttpd", "lighttpd"),
+    "lighttpd-error.log": ("lighttpd", "lighttpd"),
+    "php-fpm.log": ("php-fpm", "php-fpm"),
+    "php-errors.log": ("php-fpm", "php"),
+    "php-slow.log": ("php-fpm", "php-fpm"),
+    "mosquitto.log": ("mosquitto", "mosquitto"),
+    "openvpn.log": ("openvpn", "openvpn"),
+    "slapd.log": ("slapd", "slapd"),
+    "celery.log": ("celery", "celery"),
+    "ansible.log": ("ansible", "ansible"),
+    "rabbitmq.log": ("rabbitmq", "rabbitmq"),
+    "rsyncd.log": ("rsync", "rsyncd"),
+    "supervisord.log": ("supervisord", "supervisord"),
+    "gunicorn.log": ("gunicorn", "gunicorn"),
+    "gunicorn-access.log": ("gunicorn", "gunicorn"),
 }
 # Events that span lines: a traceback or stack trace after its line (our
-# services), and PostgreSQL's tab-indented continuation lines (autovacuum figures).
-MULTILINE = {"shopd.log", "billing.log"}
-CONTINUED = {"postgresql.log"}
-STARTS_EVENT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+# services, Celery, gunicorn, PHP), a line that starts the next event (the
+# file's own timestamp), and tab-indented continuation lines (PostgreSQL's
+# autovacuum figures, slapd's banner).
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+BRACKET_ISO = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+PHP_TIME = re.compile(r"^\[\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d")
+MULTILINE = {
+    "shopd.log": ISO_TIME, "billing.log": ISO_TIME, "mariadb.log": ISO_TIME, "ansible.log": ISO_TIME,
+    "celery.log": BRACKET_ISO, "gunicorn.log": BRACKET_ISO, "php-errors.log": PHP_TIME, "php-slow.log": PHP_TIME,
+}
+CONTINUED = {"postgresql.log", "slapd.log"}
 
 
 def events(path: Path):
     lines = path.read_text(errors="replace").splitlines()
-    multiline = path.name in MULTILINE
+    multiline = MULTILINE.get(path.name)
     if not multiline and path.name not in CONTINUED:
         yield from (l for l in lines if l.strip())
         return
@@ -54,7 +90,7 @@ def events(path: Path):
     for l in lines:
         if not l.strip():
             continue
-        starts = STARTS_EVENT.match(l) if multiline else not l[:1].isspace()
+        starts = multiline.match(l) if multiline else not l[:1].isspace()
         if starts or cur is None:
             if cur is not None:
                 yield cur
@@ -73,6 +109,7 @@ def records(raw: Path):
                 tag = m.group(1) if m else "?"
                 base = tag.split("/")[0]
                 program = PROGRAM_OF_TAG.get(base, base)
+                program = next((p for pre, p in PROGRAM_OF_TAG_PREFIX.items() if base.startswith(pre)), program)
                 yield program, tag if "/" not in tag else base, line, p.name
         elif p.name in FILES:
             program, source = FILES[p.name]
@@ -95,13 +132,23 @@ def load_table(path: Path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("raw", type=Path)
+    ap.add_argument("raw", type=Path, nargs="+")
     ap.add_argument("-o", "--output", type=Path, default=HERE / "reallogs.csv")
     ap.add_argument("--table", type=Path, default=HERE / "templates.tsv")
     args = ap.parse_args()
     table = load_table(args.table)
     out, missing, used = [], {}, {}
-    for program, source, line, file in records(args.raw):
+    captured = [r for raw in args.raw for r in records(raw)]
+    programs = {r[0] for r in captured}
+    if args.output.exists():
+        with args.output.open(newline="") as f:
+            kept = [r for r in csv.DictReader(f) if r["program"] not in programs]
+        if kept:
+            print(f"build.py: keeping {len(kept)} rows of {len({r['program'] for r in kept})} programs no given capture holds", file=sys.stderr)
+        out.extend(kept)
+        for r in kept:
+            used[r["template_id"]] = used.get(r["template_id"], 0) + 1
+    for program, source, line, file in captured:
         hit = next((t for t in table if t[1] == program and t[2].search(line)), None)
         if hit is None:
             missing.setdefault(program, []).append(line)
