@@ -2,7 +2,7 @@
 """A realistic stream: the real-log benchmark's events replayed with fresh
 variable values, for throughput and template-count measurements.
 
-    python3 bench/reallogs/stream.py N OUT.csv [--seed S]
+    python3 bench/reallogs/stream.py N OUT.csv [--seed S] [--programs sshd,nginx,...]
 
 Each output row is an event of reallogs.csv (drawn with its frequency) whose
 variable parts are renewed as a long-running machine renews them:
@@ -56,9 +56,13 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--programs", help="only these programs' events (comma-separated; default all)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     events = list(csv.DictReader(open(os.path.join(HERE, "reallogs.csv"), newline="")))
+    if a.programs:
+        keep = set(a.programs.split(","))
+        events = [e for e in events if e["program"] in keep]
     users = list(USERS)
     hosts = ["127.0.0.1", "10.0.0.5", "192.168.1.20"]
     clock = 19 * 3600.0

@@ -1,7 +1,7 @@
 //! The generators of the general corpus: one a label, each with many
 //! phrasings, over the business sources ([`SOURCES`]).
 
-use super::Rng;
+use super::{Rng, COMBINED_LOG};
 
 pub(super) const SOURCES: [&str; 5] = ["ModernCRM", "BillingSystem", "AnalyticsEngine", "ThirdPartyAPI", "ModernHR"];
 
@@ -74,7 +74,7 @@ pub(super) fn http_status(r: &mut Rng) -> String {
             )
         }
         2 => {
-            r.imitates(&["nginx", "apache2"]);
+            r.imitates(COMBINED_LOG);
             format!(
                 "{ip} - - [{:02}/{}/2025:{:02}:{:02}:{:02} +0000] \"{m} {p} HTTP/1.1\" {s} {} \"-\" \"{}\"",
                 r.range(1, 28),
@@ -93,7 +93,7 @@ pub(super) fn http_status(r: &mut Rng) -> String {
             )
         }
         3 => {
-            r.imitates(&["nginx", "apache2"]);
+            r.imitates(COMBINED_LOG);
             format!("{ip} - {} \"{m} {p} HTTP/2.0\" {s} {} {}ms", r.user(), r.range(0, 90000), r.range(1, 3000))
         }
         4 => format!(

@@ -38,6 +38,11 @@ struct Rng {
     imitates: &'static [&'static str],
 }
 
+/// The programs of the real-log benchmark that write the combined log format
+/// (Apache's, nginx's default, gunicorn's access log): a line written in it
+/// imitates all of them.
+const COMBINED_LOG: &[&str] = &["nginx", "apache2", "gunicorn"];
+
 impl Rng {
     fn next(&mut self) -> u64 {
         self.mix.next_u64()

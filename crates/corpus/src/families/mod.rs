@@ -9,7 +9,7 @@
 //! The timestamps, hosts and ids vary as they do in real files, so the model
 //! learns the words that carry the meaning, not the framing.
 
-use super::Rng;
+use super::{Rng, COMBINED_LOG};
 
 mod auth;
 mod cloud;

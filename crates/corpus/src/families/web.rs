@@ -7,7 +7,7 @@ pub(super) fn nginx() -> Vec<Template> {
     vec![
         ("nginx", "HTTP Status", |r| {
             // The combined log format, Apache's before it was nginx's default.
-            r.imitates(&["nginx", "apache2"]);
+            r.imitates(COMBINED_LOG);
             let ip = r.ip();
             let t = clf(r);
             let u = url(r);
