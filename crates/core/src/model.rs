@@ -108,10 +108,7 @@ impl Tier for ModelTier {
                         label: labels[i].clone(),
                         tier: TierKind::Model,
                         confidence: p,
-                        detail: Detail::Guess(Arc::from(format!(
-                            "model: best guess '{}' at {p:.2}, below threshold {:.2}",
-                            labels[i], self.threshold
-                        ))),
+                        detail: Detail::Guess(Arc::from(guess_detail(&labels[i], p, self.threshold))),
                     })
                 }
             })
@@ -120,5 +117,25 @@ impl Tier for ModelTier {
 
     fn describe(&self) -> String {
         format!("model ({} → {} labels, threshold {:.2})", self.encoder.id(), self.head.labels().len(), self.threshold)
+    }
+}
+
+/// The `detail` of a guess below the threshold. Its confidence is shown
+/// rounded down to the hundredth, as the threshold is written: rounded to the
+/// nearest, 0.9869 under a threshold of 0.99 would read "at 0.99, below
+/// threshold 0.99".
+fn guess_detail(label: &str, p: f32, threshold: f32) -> String {
+    let shown = (p * 100.0).floor() / 100.0;
+    format!("model: best guess '{label}' at {shown:.2}, below threshold {threshold:.2}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guess_detail;
+
+    #[test]
+    fn a_guess_reads_below_its_threshold() {
+        assert_eq!(guess_detail("Error", 0.9869, 0.99), "model: best guess 'Error' at 0.98, below threshold 0.99");
+        assert_eq!(guess_detail("Error", 0.404, 0.6), "model: best guess 'Error' at 0.40, below threshold 0.60");
     }
 }
