@@ -33,6 +33,11 @@ PROGRAM_OF_TAG = {
 }
 # Ansible's modules log to syslog under a tag of their own (ansible-ansible.builtin.file).
 PROGRAM_OF_TAG_PREFIX = {"ansible-": "ansible"}
+
+
+def program_of(tag):
+    """The program a syslog tag (without its pid) belongs to."""
+    return next((p for pre, p in PROGRAM_OF_TAG_PREFIX.items() if tag.startswith(pre)), PROGRAM_OF_TAG.get(tag, tag))
 FILES = {
     "sshd-stderr.log": ("sshd", "sshd"),
     "nginx-access.log": ("nginx", "nginx"),
@@ -108,8 +113,7 @@ def records(raw: Path):
                 m = SYSLOG.match(line)
                 tag = m.group(1) if m else "?"
                 base = tag.split("/")[0]
-                program = PROGRAM_OF_TAG.get(base, base)
-                program = next((p for pre, p in PROGRAM_OF_TAG_PREFIX.items() if base.startswith(pre)), program)
+                program = program_of(base)
                 yield program, tag if "/" not in tag else base, line, p.name
         elif p.name in FILES:
             program, source = FILES[p.name]

@@ -554,7 +554,7 @@ kill -9 "$(cat "$W/mysql/run/pid")"; sleep 1; my_start
 "${MY[@]}" -e "SHUTDOWN" 2>/dev/null; sleep 3
 mariadbd "${MYOPTS[@]}" --innodb-buffer-pool-size=lots >/dev/null 2>&1; sleep 1
 mariadbd "${MYOPTS[@]}" --no-such-option >/dev/null 2>&1; sleep 1
-my_start --old
+my_start
 "${MY[@]}" -e "SHUTDOWN" 2>/dev/null; sleep 3
 # named: a reload with a syntax error in its configuration, a stop.
 cp "$W/bind/named.conf" "$W/bind/named.conf.good"; echo "options { bogus-option yes; };" >> "$W/bind/named.conf"

@@ -80,12 +80,6 @@ def main():
     if without:
         print(f"templates.py: no formats.tsv rows for {', '.join(without)}: left out", file=sys.stderr)
         rows = [r for r in rows if r["program"] in formats]
-        kept = tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", delete=False)
-        w = csv.DictWriter(kept, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
-        kept.close()
-        a.data = kept.name
     memo = {}
     for r in rows:
         key = (r["program"], r["log_message"])
@@ -93,6 +87,12 @@ def main():
             memo[key] = format_of(formats, *key)
         r["format"] = memo[key]
     with tempfile.TemporaryDirectory() as tmp:
+        if without:
+            a.data = os.path.join(tmp, "data.csv")
+            with open(a.data, "w", newline="") as h:
+                w = csv.DictWriter(h, fieldnames=list(rows[0].keys()))
+                w.writeheader()
+                w.writerows(rows)
         out = os.path.join(tmp, "out.csv")
         subprocess.run([a.logsift, "classify", a.data, "--model", a.model, "--with-template", "-q", "-o", out], check=True, stderr=subprocess.DEVNULL)
         masked = [r["template"] for r in csv.DictReader(open(out, newline=""))]
