@@ -19,6 +19,7 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
 }
 
+mod alert;
 mod classify;
 mod cv;
 mod embed;

@@ -70,6 +70,9 @@ pub struct ServeArgs {
     pub cache_size: usize,
     #[command(flatten)]
     pub llm: crate::llm::LlmArgs,
+    /// Pattern counts over time (GET /patterns, the pattern metrics) and the new-pattern webhook.
+    #[command(flatten)]
+    pub live: crate::alert::LiveArgs,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -87,6 +90,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         logsift_server::shutdown_signal()
     };
     let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
+    let live = args.live.live(*loaded.pipeline.masker())?;
     let m = &loaded.bundle.manifest;
     let info = ModelInfo {
         name: m.name.clone(),
@@ -114,6 +118,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             reserve: logsift_server::conn::ConnLimits::default().reserve,
             shutdown_grace: Duration::from_secs_f64(args.shutdown_grace.max(0.0)),
         },
+        live: Some(live),
     };
     let limits = cfg.conn.clone();
     let authed = cfg.token.is_some();

@@ -67,6 +67,13 @@ pub struct WorkerArgs {
     pub cache_size: usize,
     #[command(flatten)]
     pub llm: crate::llm::LlmArgs,
+    /// Subject the patterns' summary (new and spiking, as GET /patterns) is
+    /// published to each window [default: <output>.patterns; "" for none].
+    #[arg(long)]
+    pub patterns_subject: Option<String>,
+    /// Pattern counts over time and the new-pattern webhook.
+    #[command(flatten)]
+    pub live: crate::alert::LiveArgs,
 }
 
 pub fn run(args: WorkerArgs) -> Result<()> {
@@ -77,6 +84,8 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         logsift_server::shutdown_signal()
     };
     let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
+    let live = args.live.live(*loaded.pipeline.masker())?;
+    live.trends.declare_labels(loaded.bundle.known_labels().iter().map(String::as_str));
     let cfg = WorkerConfig {
         dead_letter: args.dead_letter.clone().unwrap_or_else(|| format!("{}.dead", args.input)),
         stream: args.stream.clone(),
@@ -90,6 +99,8 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         default_source: args.fields.source.clone(),
         max_line_bytes: args.fields.max_line_bytes,
         with_template: args.with_template,
+        live: Some(live.clone()),
+        patterns_subject: args.patterns_subject.clone().unwrap_or_else(|| format!("{}.patterns", args.output)),
         ..WorkerConfig::new(&args.nats, &args.input, &args.output)
     };
     let pipeline = Arc::new(loaded.pipeline);
@@ -103,6 +114,7 @@ pub fn run(args: WorkerArgs) -> Result<()> {
                 pipeline.clone(),
                 stats.clone(),
                 loaded.llm.clone().map(|l| l as Arc<dyn logsift_core::telemetry::TierReport>),
+                Some(live.clone()),
             ));
         }
         eprintln!("logsift: worker pulling '{}' from {} (consumer {}), results to '{}'", cfg.input, cfg.nats_url, cfg.durable, cfg.output);

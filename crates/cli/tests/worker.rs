@@ -272,3 +272,43 @@ async fn poison_messages_are_dead_lettered_with_a_reason_and_do_not_block() {
     assert!(status.success(), "{log}");
     assert!(log.contains("3 dead letters"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_publishes_what_is_new_each_window() {
+    let Some(nats) = start_nats() else { return };
+    let client = async_nats::connect(&nats.url).await.unwrap();
+    let js = jetstream::new(client.clone());
+    streams(&js).await;
+    // The summary goes out on plain NATS (no stream holds its subject).
+    let mut summaries = client.subscribe("logs.out.patterns").await.unwrap();
+    let worker = Worker::start(&nats.url, &["--patterns-window", "1s", "--patterns-warmup", "2s"]);
+    let started = Instant::now();
+    let publish = |i: u64, line: &str| {
+        let js = js.clone();
+        let p = json!({"id": i, "source": "app", "log_message": line}).to_string();
+        async move { js.publish("logs.in", p.into()).await.unwrap().await.unwrap() }
+    };
+    for i in 0..3 {
+        publish(i, &format!("User User{i} logged in.")).await;
+    }
+    // Past the warm-up, a kind of line not seen before.
+    tokio::time::sleep(Duration::from_millis(2500).saturating_sub(started.elapsed())).await;
+    publish(10, "Kernel panic - not syncing: Fatal exception in interrupt").await;
+    publish(11, "User User9 logged in.").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut found = None;
+    while found.is_none() && Instant::now() < deadline {
+        let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(5), summaries.next()).await else { continue };
+        let v: Value = serde_json::from_slice(&m.payload).unwrap();
+        let new = v["new"].as_array().unwrap();
+        assert!(!new.iter().any(|p| p["template"] == "User User<NUM> logged in."), "seen in the warm-up, never new: {v}");
+        if new.iter().any(|p| p["template"].as_str().unwrap().starts_with("Kernel panic")) {
+            found = Some(v);
+        }
+    }
+    let v = found.expect("a summary with the new pattern");
+    assert_eq!(v["bucket_seconds"], 1);
+    assert!(v["labels"]["Critical Error"]["new_patterns"].as_u64() >= Some(1), "{v}");
+    let (status, log) = worker.stop();
+    assert!(status.success(), "{log}");
+}

@@ -93,6 +93,7 @@ pub mod rules;
 pub mod telemetry;
 pub mod tier;
 pub mod timestamp;
+pub mod trends;
 
 pub use bundle::Bundle;
 pub use cache::DecisionCache;

@@ -42,7 +42,8 @@ pub struct Stopped;
 impl Batcher {
     /// Starts the pipeline thread; batches hold at most `max_lines` records
     /// (a larger request is cut into several jobs, answered in order).
-    pub fn start(pipeline: Pipeline, max_lines: usize) -> Batcher {
+    /// Each batch is counted into `live` (pattern counts over time), when given.
+    pub fn start(pipeline: Pipeline, max_lines: usize, live: Option<logsift_core::trends::Live>) -> Batcher {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let stats = Arc::new(Mutex::new(pipeline.stats()));
         let batches = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -77,6 +78,9 @@ impl Batcher {
                         tracing::error!("the pipeline panicked on a batch of {} records", all.len());
                         all.iter().map(|_| Decision::unclassified("internal error: the pipeline failed on this batch")).collect()
                     });
+                    if let Some(live) = &live {
+                        live.observe(&all, &decided);
+                    }
                     let mut decisions = decided.into_iter();
                     let mut records = all.into_iter();
                     for (n, reply) in sizes.into_iter().zip(replies) {

@@ -9,7 +9,8 @@
 //! | `POST /v1/classify` | `{"logs": [{"source", "log_message"}]}` | `{"model", "results": [{"target_label", "tier", "confidence", "rule" or "reason"}]}`, in order |
 //! | `POST /v1/classify/stream` | NDJSON, any length | NDJSON, each input object plus the output fields, written as lines are decided |
 //! | `GET /health` | | model, labels, tiers, LLM state |
-//! | `GET /metrics` | | Prometheus text |
+//! | `GET /metrics` | | Prometheus text (with the pattern counters: new patterns and the highest growth, by label) |
+//! | `GET /patterns?window=5m&baseline=1h` | | JSON: patterns new in the window, those spiking against the baseline ([`logsift_core::trends`]) |
 //! | `GET /openapi.json`, `GET /docs` | | the API description and a page to read and try it (no CDN) |
 //! | `GET /` | | a page to upload or paste logs, see the table and charts, download the CSV |
 //! | `GET /label`, `/label/api/…` | a log file | label it a template at a time ([`label`]) |
@@ -79,6 +80,7 @@ use logsift_core::io::{write_json_line, CsvInput, CsvOutput, Format, InputError,
 use logsift_core::mask::Templates;
 use logsift_core::record::{BadRow, Detail, Place};
 use logsift_core::telemetry::TierReport;
+pub use logsift_core::trends::{Live, TrendConfig};
 use logsift_core::{Pipeline, Record};
 use serde_json::{json, Value};
 
@@ -123,6 +125,10 @@ pub struct ServiceConfig {
     pub stream_idle_timeout: Duration,
     /// Connection limits: header deadline, cap, shutdown grace.
     pub conn: conn::ConnLimits,
+    /// Pattern counts over time (`GET /patterns`, the pattern metrics) and
+    /// where new patterns are announced; `None`: counted with the default
+    /// settings, announced nowhere.
+    pub live: Option<Live>,
 }
 
 impl Default for ServiceConfig {
@@ -140,6 +146,7 @@ impl Default for ServiceConfig {
             max_columns: 1024,
             stream_idle_timeout: Duration::from_secs(60),
             conn: conn::ConnLimits::default(),
+            live: None,
         }
     }
 }
@@ -172,6 +179,8 @@ struct Service {
     inflight: Arc<tokio::sync::Semaphore>,
     /// Templates and ids for `?with_template=true`, with the pipeline's masking.
     templates: Templates,
+    /// Pattern counts over time.
+    live: Live,
 }
 
 /// `?with_template=true` on `/v1/classify` and `/v1/classify/stream`.
@@ -205,7 +214,9 @@ pub fn router_with_label(
     label: Arc<label::LabelApp>,
 ) -> Router {
     let templates = Templates::new(*pipeline.masker());
-    let batcher = Batcher::start(pipeline, cfg.max_batch_lines);
+    let live = cfg.live.clone().unwrap_or_else(|| Live::new(TrendConfig::default(), *pipeline.masker()));
+    live.trends.declare_labels(info.labels.iter().map(String::as_str));
+    let batcher = Batcher::start(pipeline, cfg.max_batch_lines, Some(live.clone()));
     let body_limit = cfg.max_body_bytes;
     let inflight = Arc::new(tokio::sync::Semaphore::new(inflight_kib(&cfg)));
     let cfg = Arc::new(cfg);
@@ -218,12 +229,14 @@ pub fn router_with_label(
         started: Instant::now(),
         inflight,
         templates,
+        live,
     });
     let guarded = Router::new()
         .route("/classify", post(classify_csv))
         .route("/v1/classify", post(classify_json))
         .route("/v1/classify/stream", post(classify_stream))
         .route("/metrics", get(metrics))
+        .route("/patterns", get(patterns))
         .route_layer(middleware::from_fn_with_state(cfg.clone(), auth));
     Router::new()
         .merge(guarded)
@@ -291,6 +304,7 @@ async fn observe(State(svc): State<Shared>, req: Request, next: Next) -> Respons
         Some("/v1/classify/stream") => "/v1/classify/stream",
         Some("/health") => "/health",
         Some("/metrics") => "/metrics",
+        Some("/patterns") => "/patterns",
         Some("/openapi.json") => "/openapi.json",
         Some("/docs") => "/docs",
         Some("/") => "/",

@@ -119,7 +119,17 @@ pub fn spec() -> Value {
                 "responses": stream_responses}},
             "/health": {"get": {"summary": "Model, labels, tiers and their state", "responses": {"200": {"description": "OK"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "security": [{"bearer": []}, {}],
-                "responses": {"200": {"description": "Prometheus text format"}}}}
+                "responses": {"200": {"description": "Prometheus text format"}}}},
+            "/patterns": {"get": {
+                "summary": "What is new and what is spiking: patterns first seen in the window, and those whose rate grew most against the baseline",
+                "security": [{"bearer": []}, {}],
+                "parameters": [
+                    {"name": "window", "in": "query", "schema": {"type": "string"}, "example": "5m", "description": "the recent window (90s, 5m, 1h; default one counting window)"},
+                    {"name": "baseline", "in": "query", "schema": {"type": "string"}, "example": "1h", "description": "the baseline before it (default the rest of the history)"},
+                    {"name": "min_growth", "in": "query", "schema": {"type": "number"}, "description": "smallest growth listed as spiking (default 5)"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}, "description": "most patterns per list (default 50)"}],
+                "responses": {"200": {"description": "new and spiking patterns, each with its label, template, examples and counts; per label, lines in the window and the baseline"},
+                    "400": {"description": "a parameter that is not a duration or a number"}}}}
         }
     })
 }

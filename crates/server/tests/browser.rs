@@ -165,7 +165,10 @@ fn the_page_uploads_the_example_and_shows_table_and_charts() {
     let info = ModelInfo { name: "lexical".into(), labels: bundle.known_labels(), ..ModelInfo::default() };
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = logsift_server::router(pipeline, info, None, ServiceConfig::default());
+    // No warm-up: the example's patterns are new in the Patterns view.
+    let trends = logsift_server::TrendConfig { warmup: std::time::Duration::ZERO, ..Default::default() };
+    let live = logsift_server::Live::new(trends, *pipeline.masker());
+    let router = logsift_server::router(pipeline, info, None, ServiceConfig { live: Some(live), ..ServiceConfig::default() });
     rt.spawn(logsift_server::serve(listener, router, std::future::pending()));
 
     let (_browser, mut page, _profile) = open(&chrome, &format!("{base}/"));
@@ -202,6 +205,14 @@ fn the_page_uploads_the_example_and_shows_table_and_charts() {
     assert_eq!(page.eval("document.querySelectorAll('#label-chart rect.bar').length").as_u64(), Some(labels.len() as u64));
     assert_eq!(page.eval("document.getElementById('download').href.startsWith('blob:')"), json!(true));
     assert!(page.eval("document.getElementById('status').textContent").as_str().unwrap().starts_with(&format!("{} lines", records.len())));
+
+    // The Patterns view, refreshed after the upload: the example's patterns
+    // are new, each a table row and a bar.
+    let patterns = page.wait_for("document.querySelectorAll('#p-table tbody tr').length", "the patterns table");
+    assert!(patterns.as_u64().unwrap() >= 5, "{patterns}");
+    assert_eq!(page.eval("document.querySelectorAll('#p-chart rect.bar').length"), patterns);
+    assert!(page.eval("document.getElementById('p-status').textContent").as_str().unwrap().contains("new"));
+    assert_eq!(page.eval("document.querySelector('#p-table tbody tr td').textContent"), json!("new"));
 
     // Keep a screenshot.
     let shot = page.call("Page.captureScreenshot", json!({"format": "png"}));

@@ -400,7 +400,7 @@ async fn health_openapi_docs_and_page_are_served_from_the_binary() {
     assert!(h["tiers"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().starts_with("rules")), "{h}");
     let spec: Value = c.get(format!("{}/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(spec["openapi"], "3.1.0");
-    for p in ["/classify", "/v1/classify", "/v1/classify/stream", "/health", "/metrics"] {
+    for p in ["/classify", "/v1/classify", "/v1/classify/stream", "/health", "/metrics", "/patterns"] {
         assert!(spec["paths"].get(p).is_some(), "{p} documented");
     }
     for page in ["/docs", "/"] {
@@ -829,5 +829,53 @@ async fn the_label_api_names_bad_uploads_and_bad_decisions() {
     let r = c.post(format!("{}/label/api/upload", s.base)).header("x-file-name", "long.log").body(long).send().await.unwrap();
     let p = problem(r, 422).await;
     assert!(p["detail"].as_str().unwrap().contains("row 2"), "{p}");
+    s.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn patterns_say_what_is_new_after_the_warm_up_and_metrics_count_it() {
+    use logsift_server::{Live, TrendConfig};
+    let pipeline = lexical_pipeline();
+    let cfg = TrendConfig { warmup: Duration::from_secs(1), ..TrendConfig::default() };
+    let live = Live::new(cfg, *pipeline.masker());
+    let s = start_with(pipeline, ServiceConfig { live: Some(live), ..ServiceConfig::default() }).await;
+    let c = reqwest::Client::new();
+    let classify = |lines: &[&str]| {
+        let logs: Vec<Value> = lines.iter().map(|l| json!({"source": "app", "log_message": l})).collect();
+        c.post(format!("{}/v1/classify", s.base)).json(&json!({ "logs": logs })).send()
+    };
+    let metrics = || async { c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap() };
+    // Declared labels have their counter at 0 before any new pattern.
+    assert!(metrics().await.contains("logsift_patterns_new_total{label=\"User Action\"} 0\n"));
+    // In the warm-up: the stream as it is, nothing new.
+    classify(&["User User1 logged in.", "User User2 logged in."]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    classify(&[
+        "User User3 logged in.",
+        "Kernel panic - not syncing: VFS: unable to mount root fs",
+        "Kernel panic - not syncing: VFS: unable to mount root fs",
+    ])
+    .await
+    .unwrap();
+    let r: Value = c.get(format!("{}/patterns?window=5m&baseline=1h", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["warming_up"], false, "{r}");
+    let new = r["new"].as_array().unwrap();
+    assert_eq!(new.len(), 1, "only the line first seen after the warm-up is new: {r}");
+    assert!(new[0]["template"].as_str().unwrap().starts_with("Kernel panic"), "{r}");
+    assert_eq!(new[0]["window_lines"], 2);
+    assert!(new[0]["examples"][0].as_str().unwrap().contains("VFS"), "{r}");
+    let label = new[0]["label"].as_str().unwrap().to_string();
+    assert_eq!(r["labels"][label.as_str()]["new_patterns"], 1, "{r}");
+    assert_eq!(r["lines"], 5);
+    assert_eq!(r["tracked"], 2, "{r}");
+    let text = metrics().await;
+    let want = format!("logsift_patterns_new_total{{label=\"{label}\"}} 1\n");
+    assert!(text.contains(&want), "{want} in {text}");
+    assert!(text.contains("logsift_patterns_tracked 2\n") && text.contains("# TYPE logsift_pattern_growth_max gauge"), "{text}");
+    // A parameter that is not a duration: 400, saying why.
+    let p = problem(c.get(format!("{}/patterns?window=soon", s.base)).send().await.unwrap(), 400).await;
+    assert!(p["detail"].as_str().unwrap().contains("not a duration"), "{p}");
+    let p = problem(c.get(format!("{}/patterns?windw=5m", s.base)).send().await.unwrap(), 400).await;
+    assert!(p["detail"].as_str().unwrap().contains("windw"), "{p}");
     s.shutdown().await.unwrap();
 }

@@ -42,6 +42,7 @@ use futures_util::StreamExt;
 use logsift_core::io::{json_object, InputOptions};
 use logsift_core::record::{BadRow, Fault};
 use logsift_core::telemetry::TierReport;
+use logsift_core::trends::{now_secs, Live, TrendConfig};
 use logsift_core::{Pipeline, Record};
 use serde_json::Value;
 
@@ -87,6 +88,11 @@ pub struct WorkerConfig {
     pub max_line_bytes: usize,
     /// Add `template` and `template_id` to each result (the pipeline's masking).
     pub with_template: bool,
+    /// Pattern counts over time (and where new patterns are announced);
+    /// `None`: counted with the default settings, announced nowhere.
+    pub live: Option<Live>,
+    /// Subject the patterns' summary is published to each window (empty: none).
+    pub patterns_subject: String,
 }
 
 impl WorkerConfig {
@@ -108,6 +114,8 @@ impl WorkerConfig {
             default_source: String::new(),
             max_line_bytes: 64 * 1024,
             with_template: false,
+            live: None,
+            patterns_subject: format!("{output}.patterns"),
         }
     }
 }
@@ -261,8 +269,16 @@ pub async fn run(
     }
     tracing::info!("worker pulling '{}' (stream {}, consumer {}) → '{}'", cfg.input, cfg.stream, cfg.durable, cfg.output);
 
+    let live = cfg.live.clone().unwrap_or_else(|| Live::new(TrendConfig::default(), *pipeline.masker()));
+    let window = live.trends.config().window.as_secs().max(1);
+    let mut next_summary = (now_secs() / window + 1) * window;
     tokio::pin!(shutdown);
     loop {
+        if !cfg.patterns_subject.is_empty() && now_secs() >= next_summary {
+            // The window just completed (its last second), not the one begun.
+            publish_summary(&cfg, &live, &publisher, next_summary - 1).await;
+            next_summary = (now_secs() / window + 1) * window;
+        }
         let fetched = tokio::select! {
             _ = &mut shutdown => break,
             f = consumer.fetch().max_messages(cfg.batch.max(1)).expires(Duration::from_millis(500)).messages() => f,
@@ -285,14 +301,21 @@ pub async fn run(
         if msgs.is_empty() {
             continue;
         }
-        handle(&cfg, &pipeline, &stats, &publisher, msgs).await;
+        handle(&cfg, &pipeline, &live, &stats, &publisher, msgs).await;
     }
     let _ = publisher.flush().await;
     Ok(())
 }
 
 /// One batch: classify, publish, then acknowledge.
-async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStats, out: &Publisher, msgs: Vec<jetstream::Message>) {
+async fn handle(
+    cfg: &WorkerConfig,
+    pipeline: &Arc<Pipeline>,
+    live: &Live,
+    stats: &WorkerStats,
+    out: &Publisher,
+    msgs: Vec<jetstream::Message>,
+) {
     stats.received.fetch_add(msgs.len() as u64, Relaxed);
     let mut good: Vec<(usize, Record)> = vec![];
     let mut dead: Vec<(usize, String)> = vec![];
@@ -312,8 +335,14 @@ async fn handle(cfg: &WorkerConfig, pipeline: &Arc<Pipeline>, stats: &WorkerStat
         }
     }
     let records: Vec<Record> = good.iter().map(|(_, r)| r.clone()).collect();
-    let p = pipeline.clone();
-    let decisions = match tokio::task::spawn_blocking(move || p.classify(&records)).await {
+    let (p, l) = (pipeline.clone(), live.clone());
+    let decisions = match tokio::task::spawn_blocking(move || {
+        let d = p.classify(&records);
+        l.observe(&records, &d);
+        d
+    })
+    .await
+    {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("classification failed: {e}");
@@ -404,9 +433,24 @@ async fn retry(m: &jetstream::Message, stats: &WorkerStats) {
     }
 }
 
-/// The worker's `/metrics`: the pipeline's counters as in the service, and
-/// the worker's own.
-pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&dyn TierReport>) -> String {
+/// The patterns' summary of the window that ends at `at` against the
+/// history before it (the JSON of the service's `GET /patterns`), published
+/// on plain NATS, or to the JetStream stream that holds the subject.
+async fn publish_summary(cfg: &WorkerConfig, live: &Live, out: &Publisher, at: u64) {
+    let t = live.trends.clone();
+    let c = t.config().clone();
+    let report = tokio::task::spawn_blocking(move || t.report(at, c.window, c.window * c.history as u32, 5.0, 50)).await;
+    let Ok(report) = report else { return };
+    let Ok(body) = serde_json::to_vec(&report) else { return };
+    let in_stream = out.js.stream_by_subject(cfg.patterns_subject.clone()).await.is_ok();
+    if let Err(e) = out.send(&cfg.patterns_subject, in_stream, HeaderMap::new(), Bytes::from(body)).await {
+        tracing::warn!("publishing the patterns' summary to '{}' failed: {e}", cfg.patterns_subject);
+    }
+}
+
+/// The worker's `/metrics`: the pipeline's counters as in the service, the
+/// worker's own, and the pattern counts' (`live`).
+pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&dyn TierReport>, live: Option<&Live>) -> String {
     use logsift_core::telemetry::{self, Metric};
     let tiers = llm.map(TierReport::metrics).unwrap_or_default();
     let mut text = telemetry::render(&pipeline.stats(), stats.batches.load(Relaxed), &tiers);
@@ -419,6 +463,9 @@ pub fn render_metrics(pipeline: &Pipeline, stats: &WorkerStats, llm: Option<&dyn
     ];
     let own: Vec<Metric> = own.into_iter().map(|(name, help, v)| Metric::counter(name, help, v.load(Relaxed))).collect();
     telemetry::write_metrics(&mut text, &own);
+    if let Some(l) = live {
+        text.push_str(&l.render_metrics());
+    }
     text
 }
 
@@ -428,14 +475,15 @@ pub async fn serve_metrics(
     pipeline: Arc<Pipeline>,
     stats: Arc<WorkerStats>,
     llm: Option<Arc<dyn TierReport>>,
+    live: Option<Live>,
 ) -> std::io::Result<()> {
     use axum::routing::get;
     let app = axum::Router::new()
         .route(
             "/metrics",
             get(move || {
-                let (p, s, l) = (pipeline.clone(), stats.clone(), llm.clone());
-                async move { render_metrics(&p, &s, l.as_deref()) }
+                let (p, s, l, v) = (pipeline.clone(), stats.clone(), llm.clone(), live.clone());
+                async move { render_metrics(&p, &s, l.as_deref(), v.as_ref()) }
             }),
         )
         .route("/health", get(|| async { "ok\n" }));

@@ -128,6 +128,10 @@ pub struct ClassifyArgs {
     /// line as it is appended, across rotations, until SIGINT or SIGTERM.
     #[arg(long, value_name = "FILE")]
     pub follow: Option<String>,
+    /// With --follow: pattern counts over time; new patterns of the
+    /// --alert-labels are said on stderr and sent to --alert-webhook.
+    #[command(flatten)]
+    pub live: crate::alert::LiveArgs,
     /// Write only the lines with these labels (comma-separated); the others are counted in the summary.
     #[arg(long, value_delimiter = ',', value_name = "LABELS")]
     pub keep: Vec<String>,
@@ -208,6 +212,16 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     }
     let opts = args.read.options();
     let out_path = args.output.clone().filter(|o| o != "-");
+    let live = match &args.follow {
+        Some(_) => {
+            let mut l = args.live.live(loaded.bundle.masker())?;
+            if !args.quiet && !args.live.alert_labels.is_empty() {
+                l.alerts = Some(Arc::new(crate::alert::Said { also: l.alerts.take() }));
+            }
+            Some(l)
+        }
+        None => None,
+    };
     let stop = stop_on_signals()?;
 
     let start = Instant::now();
@@ -273,6 +287,9 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                 break;
             }
             let decisions = loaded.pipeline.classify(&batch);
+            if let Some(l) = &live {
+                l.observe(&batch, &decisions);
+            }
             let read = batch.len();
             let (batch, decisions) = filter.apply(batch, decisions);
             if out_tx.send((batch, decisions, read)).is_err() {
