@@ -33,6 +33,11 @@ impl CacheKey {
         CacheKey(h.digest128())
     }
 
+    /// Its low 64 bits (a hash in themselves).
+    pub fn low64(self) -> u64 {
+        self.0 as u64
+    }
+
     /// The key of an exact, unmasked `line` within `scope`: apart from every
     /// template's key (a domain byte is hashed first).
     pub fn line(scope: &str, line: &str) -> Self {
@@ -96,8 +101,12 @@ impl DecisionCache {
 /// is admitted, which keeps the cache warm enough to notice when lines start
 /// repeating again (a line that recurs is soon admitted), and full admission
 /// resumes after the first window that pays.
+///
+/// Each entry keeps the key of the line's template beside its decision, so a
+/// line answered from here still names its template (for live pattern
+/// counting, [`crate::trends`]) without being masked.
 pub struct LineCache {
-    cache: DecisionCache,
+    cache: Option<Cache<CacheKey, (Decision, CacheKey)>>,
     lookups: AtomicU64,
     hits: AtomicU64,
     sampling: AtomicBool,
@@ -115,7 +124,7 @@ impl LineCache {
     /// A line cache of at most `capacity` entries (0 disables it).
     pub fn new(capacity: usize) -> Self {
         LineCache {
-            cache: DecisionCache::new(capacity),
+            cache: (capacity > 0).then(|| Cache::new(capacity)),
             lookups: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             sampling: AtomicBool::new(false),
@@ -123,9 +132,9 @@ impl LineCache {
         }
     }
 
-    /// The decision for `key`, counted toward the hit rate.
-    pub fn get(&self, key: &CacheKey) -> Option<Decision> {
-        let got = self.cache.get(key);
+    /// The decision for `key` and its template's key, counted toward the hit rate.
+    pub fn get(&self, key: &CacheKey) -> Option<(Decision, CacheKey)> {
+        let got = self.cache.as_ref()?.get(key);
         let hits = if got.is_some() { self.hits.fetch_add(1, Relaxed) + 1 } else { self.hits.load(Relaxed) };
         if self.lookups.fetch_add(1, Relaxed) + 1 >= Self::WINDOW {
             // Window over (a racing lookup may land in either window).
@@ -138,11 +147,12 @@ impl LineCache {
 
     /// Offers a line's decision: stored unless the cache is sampling and
     /// this is not the line's turn.
-    pub fn offer(&self, key: CacheKey, decision: Decision) {
+    pub fn offer(&self, key: CacheKey, decision: Decision, template: CacheKey) {
+        let Some(cache) = &self.cache else { return };
         if self.sampling.load(Relaxed) && !self.offers.fetch_add(1, Relaxed).is_multiple_of(Self::SAMPLE) {
             return;
         }
-        self.cache.insert(key, decision);
+        cache.insert(key, (decision, template));
     }
 
     /// Whether lines are being sampled (the last window did not pay).
@@ -152,12 +162,12 @@ impl LineCache {
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.cache.len()
+        self.cache.as_ref().map_or(0, |c| c.len())
     }
 
     /// Whether the cache holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.cache.is_empty()
+        self.len() == 0
     }
 }
 
@@ -173,14 +183,14 @@ mod tests {
         for i in 0..LineCache::WINDOW {
             let k = CacheKey::line("", &i.to_string());
             assert!(c.get(&k).is_none());
-            c.offer(k, d());
+            c.offer(k, d(), k);
         }
         assert!(c.sampling());
         assert_eq!(c.len() as u64, LineCache::WINDOW);
         for i in 0..1600 {
             let k = CacheKey::line("", &format!("fresh {i}"));
             assert!(c.get(&k).is_none());
-            c.offer(k, d());
+            c.offer(k, d(), k);
         }
         assert_eq!(c.len() as u64, LineCache::WINDOW + 1600 / LineCache::SAMPLE);
         // A few lines that recur: each is admitted within SAMPLE offers, and
@@ -190,7 +200,7 @@ mod tests {
             let k = CacheKey::line("", &format!("health check {}", round % 8));
             match c.get(&k) {
                 Some(_) => hit += 1,
-                None => c.offer(k, d()),
+                None => c.offer(k, d(), k),
             }
         }
         assert!(hit as u64 >= LineCache::WINDOW - 8 * LineCache::SAMPLE, "hits {hit}");

@@ -47,6 +47,7 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::mask::Masker;
+use crate::pipeline::TemplateKeys;
 use crate::record::{Decision, Record};
 
 /// Settings of [`Trends`].
@@ -93,14 +94,18 @@ pub fn now_secs() -> u64 {
 struct Windows(VecDeque<(u64, u32)>);
 
 impl Windows {
-    fn add(&mut self, w: u64, n: u32) {
+    /// Adds `n` lines in window `w`; windows `history` or more before `w` are dropped.
+    fn add(&mut self, w: u64, n: u32, history: u64) {
         match self.0.back_mut() {
             Some((last, c)) if *last == w => *c = c.saturating_add(n),
             // Lines of a batch come in the window the batch is observed in,
             // so windows only move forward; an older one (a clock stepped
             // back) joins the newest.
             Some((last, c)) if *last > w => *c = c.saturating_add(n),
-            _ => self.0.push_back((w, n)),
+            _ => {
+                self.0.push_back((w, n));
+                self.trim(w.saturating_sub(history - 1));
+            }
         }
     }
 
@@ -115,13 +120,24 @@ impl Windows {
         self.0.iter().filter(|(w, _)| (from..=to).contains(w)).map(|(_, c)| *c as u64).sum()
     }
 
+    /// Adds `other`'s counts (both in window order: one merging pass).
     fn merge(&mut self, other: &Windows) {
-        let mut all: BTreeMap<u64, u32> = self.0.iter().copied().collect();
-        for &(w, c) in &other.0 {
-            let e = all.entry(w).or_default();
-            *e = e.saturating_add(c);
+        let mut out = VecDeque::with_capacity(self.0.len() + other.0.len());
+        let (mut a, mut b) = (self.0.iter().copied().peekable(), other.0.iter().copied().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    let (x, y) = (a.next().unwrap(), b.next().unwrap());
+                    (x.0, x.1.saturating_add(y.1))
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => a.next().unwrap(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next().unwrap(),
+                (Some(_), None) => a.next().unwrap(),
+                (None, None) => break,
+            };
+            out.push_back(next);
         }
-        self.0 = all.into_iter().collect();
+        self.0 = out;
     }
 }
 
@@ -157,9 +173,11 @@ struct State {
     live: usize,
     /// Slots by (word count, first word, label).
     index: HashMap<(usize, String, Arc<str>), Vec<u32>>,
-    /// Lines (label and text hashed) and templates seen, to their slots.
-    lines: HashMap<u64, SlotRef>,
-    templates: HashMap<u64, SlotRef>,
+    /// Lines (label and text hashed), the pipeline's template keys (with
+    /// the label) and templates seen, to their slots.
+    lines: HashMap<u64, SlotRef, Prehashed>,
+    keyed: HashMap<u64, SlotRef, Prehashed>,
+    templates: HashMap<u64, SlotRef, Prehashed>,
     other: BTreeMap<Arc<str>, Windows>,
     evicted: u64,
     new_by_label: BTreeMap<Arc<str>, u64>,
@@ -271,9 +289,31 @@ fn map_cap(max_patterns: usize) -> usize {
     max_patterns.saturating_mul(16).clamp(1 << 16, 1 << 20)
 }
 
-fn line_key(label: &str, text: &str) -> u64 {
-    xxh3_64(text.as_bytes()) ^ xxh3_64(label.as_bytes()).rotate_left(17)
+fn label_bits(label: &str) -> u64 {
+    xxh3_64(label.as_bytes()).rotate_left(17)
 }
+
+fn line_key(label: &str, text: &str) -> u64 {
+    xxh3_64(text.as_bytes()) ^ label_bits(label)
+}
+
+/// The maps' keys are xxh3 hashes already: hashing them again (SipHash) only costs.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxh3_64(bytes);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Prehashed = std::hash::BuildHasherDefault<KeyHasher>;
 
 impl Trends {
     /// Tracking from `start` (seconds since the Unix epoch), masking as `masker`.
@@ -284,8 +324,9 @@ impl Trends {
             free: vec![],
             live: 0,
             index: HashMap::new(),
-            lines: HashMap::new(),
-            templates: HashMap::new(),
+            lines: HashMap::default(),
+            keyed: HashMap::default(),
+            templates: HashMap::default(),
             other: BTreeMap::new(),
             evicted: 0,
             new_by_label: BTreeMap::new(),
@@ -322,15 +363,33 @@ impl Trends {
     /// Counts a batch's classified records at time `now`; returns the new
     /// patterns of the alert labels it met.
     pub fn observe(&self, records: &[Record], decisions: &[Decision], now: u64) -> Vec<NewPattern> {
+        self.observe_keyed(records, decisions, &TemplateKeys::default(), now)
+    }
+
+    /// [`Trends::observe`] with the pipeline's template keys
+    /// ([`crate::Pipeline::classify_keyed`]; empty: none): a line whose
+    /// template the pipeline knows is found by its key, and a template new
+    /// to the pipeline comes with its text: neither is masked again.
+    pub fn observe_keyed(&self, records: &[Record], decisions: &[Decision], tk: &TemplateKeys, now: u64) -> Vec<NewPattern> {
+        let keys = &tk.keys[..];
         let w = now / self.bucket();
+        let history = self.cfg.history as u64;
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *s;
-        // Lines seen before: one hash, no masking.
+        // Templates and lines seen before: one lookup, no masking.
         let mut misses: Vec<(usize, u64)> = vec![];
         let mut hits: Vec<(u32, u32)> = vec![]; // (slot, lines)
+                                                // A batch has few labels: each one's hash is computed once.
+        let mut label_hash: (*const u8, u64) = (std::ptr::null(), 0);
         for (i, (r, d)) in records.iter().zip(decisions).enumerate() {
-            let k = line_key(&d.label, &r.message);
-            match s.lines.get(&k) {
+            if d.label.as_ptr() != label_hash.0 {
+                label_hash = (d.label.as_ptr(), label_bits(&d.label));
+            }
+            let (map, k) = match keys.get(i).copied().flatten() {
+                Some(key) => (&s.keyed, key.low64() ^ label_hash.1),
+                None => (&s.lines, xxh3_64(r.message.as_bytes()) ^ label_hash.1),
+            };
+            match map.get(&k) {
                 Some(&sr) if s.holds(sr) => match hits.last_mut() {
                     Some((slot, n)) if *slot == sr.slot => *n += 1,
                     _ => hits.push((sr.slot, 1)),
@@ -341,7 +400,7 @@ impl Trends {
         s.lines_total += records.len().min(decisions.len()) as u64;
         for (slot, n) in hits {
             let sl = &mut s.slots[slot as usize];
-            sl.windows.add(w, n);
+            sl.windows.add(w, n, history);
             sl.total += n as u64;
             sl.last_seen = now;
         }
@@ -349,10 +408,14 @@ impl Trends {
             return vec![];
         }
         let masker = self.masker;
+        let template = |i: usize| match keys.get(i).copied().flatten().and_then(|k| tk.new.get(&k)) {
+            Some(t) => t.clone(),
+            None => masker.mask(&records[i].message),
+        };
         let templates: Vec<String> = if misses.len() >= 256 {
-            misses.par_iter().map(|(i, _)| masker.mask(&records[*i].message)).collect()
+            misses.par_iter().map(|(i, _)| template(*i)).collect()
         } else {
-            misses.iter().map(|(i, _)| masker.mask(&records[*i].message)).collect()
+            misses.iter().map(|(i, _)| template(*i)).collect()
         };
         let mut news = vec![];
         let cap = map_cap(self.cfg.max_patterns);
@@ -388,12 +451,13 @@ impl Trends {
                     sr
                 }
             };
-            if s.lines.len() >= cap {
-                s.lines.clear();
+            let map = if keys.get(i).copied().flatten().is_some() { &mut s.keyed } else { &mut s.lines };
+            if map.len() >= cap {
+                map.clear();
             }
-            s.lines.insert(k, sr);
+            map.insert(k, sr);
             let sl = &mut s.slots[sr.slot as usize];
-            sl.windows.add(w, 1);
+            sl.windows.add(w, 1, history);
             sl.total += 1;
             sl.last_seen = now;
             if sl.examples.len() < 2 && !sl.examples.contains(&r.message) {
@@ -662,9 +726,10 @@ impl Live {
         Live { trends: Arc::new(Trends::new(cfg, masker, now_secs())), alerts: None }
     }
 
-    /// Counts a classified batch now; hands its new patterns to the sink.
-    pub fn observe(&self, records: &[Record], decisions: &[Decision]) {
-        let news = self.trends.observe(records, decisions, now_secs());
+    /// Counts a classified batch now (`keys`: the pipeline's template keys,
+    /// [`crate::Pipeline::classify_keyed`]); hands its new patterns to the sink.
+    pub fn observe(&self, records: &[Record], decisions: &[Decision], keys: &TemplateKeys) {
+        let news = self.trends.observe_keyed(records, decisions, keys, now_secs());
         if let (false, Some(a)) = (news.is_empty(), &self.alerts) {
             a.send(news);
         }
@@ -768,6 +833,25 @@ mod tests {
         assert!((rep.spiking[0].growth.unwrap() - 19.672).abs() < 0.01, "{:?}", rep.spiking[0]);
         let g = t.growth_by_label(start + 31 * 60 + 5);
         assert!(g["Error"] > 19.0 && g["Info"] == 0.0, "{g:?}");
+    }
+
+    #[test]
+    fn the_pipelines_keys_find_patterns_without_masking() {
+        use crate::cache::CacheKey;
+        let t = Trends::new(cfg(), Masker::default(), 0);
+        let key = CacheKey::new("", "User User<NUM> logged in.");
+        let mut tk = TemplateKeys { keys: vec![Some(key)], new: Default::default() };
+        tk.new.insert(key, "User User<NUM> logged in.".into());
+        // The text given with the key is the template, whatever the line says.
+        let (r, d) = batch(&[("User Action", "raw line the key stands for")]);
+        t.observe_keyed(&r, &d, &tk, 100);
+        tk.new.clear();
+        let (r, d) = batch(&[("User Action", "another raw line, same template")]);
+        t.observe_keyed(&r, &d, &tk, 101);
+        let rep = t.report(101, Duration::from_secs(3600), Duration::ZERO, 5.0, 10);
+        assert_eq!(rep.tracked, 1);
+        assert_eq!(rep.new[0].template, "User User<NUM> logged in.");
+        assert_eq!(rep.new[0].window_lines, 2);
     }
 
     #[test]

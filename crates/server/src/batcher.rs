@@ -73,13 +73,16 @@ impl Batcher {
                         replies.push(job.reply);
                     }
                     // A bug in a tier must cost its batch, not the service.
-                    let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pipeline.classify(&all)));
-                    let decided = decided.unwrap_or_else(|_| {
+                    let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pipeline.classify_keyed(&all)));
+                    let (decided, keys) = decided.unwrap_or_else(|_| {
                         tracing::error!("the pipeline panicked on a batch of {} records", all.len());
-                        all.iter().map(|_| Decision::unclassified("internal error: the pipeline failed on this batch")).collect()
+                        (
+                            all.iter().map(|_| Decision::unclassified("internal error: the pipeline failed on this batch")).collect(),
+                            Default::default(),
+                        )
                     });
                     if let Some(live) = &live {
-                        live.observe(&all, &decided);
+                        live.observe(&all, &decided, &keys);
                     }
                     let mut decisions = decided.into_iter();
                     let mut records = all.into_iter();

@@ -337,8 +337,8 @@ async fn handle(
     let records: Vec<Record> = good.iter().map(|(_, r)| r.clone()).collect();
     let (p, l) = (pipeline.clone(), live.clone());
     let decisions = match tokio::task::spawn_blocking(move || {
-        let d = p.classify(&records);
-        l.observe(&records, &d);
+        let (d, keys) = p.classify_keyed(&records);
+        l.observe(&records, &d, &keys);
         d
     })
     .await

@@ -286,10 +286,14 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
                 failure = Some(e);
                 break;
             }
-            let decisions = loaded.pipeline.classify(&batch);
-            if let Some(l) = &live {
-                l.observe(&batch, &decisions);
-            }
+            let decisions = match &live {
+                Some(l) => {
+                    let (decisions, keys) = loaded.pipeline.classify_keyed(&batch);
+                    l.observe(&batch, &decisions, &keys);
+                    decisions
+                }
+                None => loaded.pipeline.classify(&batch),
+            };
             let read = batch.len();
             let (batch, decisions) = filter.apply(batch, decisions);
             if out_tx.send((batch, decisions, read)).is_err() {

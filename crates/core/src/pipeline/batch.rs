@@ -13,6 +13,17 @@ use crate::cache::CacheKey;
 use crate::record::{Decision, Detail, Record, TierKind};
 use crate::tier::{Query, Tier, TierError, Verdict};
 
+/// What [`Pipeline::classify_keyed`] knows of a batch's templates.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateKeys {
+    /// Per record, the cache key of its masked template where the pipeline
+    /// knows it (`None`: decided by a rule, or invalid).
+    pub keys: Vec<Option<CacheKey>>,
+    /// The templates new to the pipeline in this batch, by key: whoever
+    /// meets one of these keys for the first time need not mask its line.
+    pub new: HashMap<CacheKey, String>,
+}
+
 /// Records of one batch that share a (scope, template).
 struct Group {
     key: CacheKey,
@@ -56,6 +67,22 @@ impl Pipeline {
     /// model was unsure, the model's guess (what it would have got without
     /// the LLM): `eval` measures with it whether escalating pays.
     pub fn classify_explained(&self, records: &[Record]) -> (Vec<Decision>, Vec<Option<Decision>>) {
+        let (d, overruled, _) = self.classify_inner(records);
+        (d, overruled)
+    }
+
+    /// [`Pipeline::classify`], and for each record the cache key of its
+    /// masked template where the pipeline knows it (masked, or answered from
+    /// the exact-line cache, which keeps it; `None`: decided by a rule, or
+    /// invalid): live pattern counting
+    /// ([`crate::trends`]) finds a line's pattern by it without masking the
+    /// line again.
+    pub fn classify_keyed(&self, records: &[Record]) -> (Vec<Decision>, TemplateKeys) {
+        let (d, _, keys) = self.classify_inner(records);
+        (d, keys)
+    }
+
+    fn classify_inner(&self, records: &[Record]) -> (Vec<Decision>, Vec<Option<Decision>>, TemplateKeys) {
         let n = records.len();
         let mut out: Vec<Option<Decision>> = vec![None; n];
         let mut stats = Stats { records: n as u64, ..Stats::default() };
@@ -67,10 +94,16 @@ impl Pipeline {
         }
         let pending: Vec<usize> = (0..n).filter(|&i| out[i].is_none()).collect();
         let pending = self.apply_rules(records, pending, &mut out, &mut stats);
-        let groups = self.group_unseen(records, &pending, &mut out, &mut stats);
+        let mut keys = TemplateKeys { keys: vec![None; n], new: HashMap::new() };
+        let groups = self.group_unseen(records, &pending, &mut out, &mut keys, &mut stats);
         let mut overruled: Vec<Option<Decision>> = vec![None; n];
         self.decide_groups(records, &groups, &mut Sink { out: &mut out, overruled: &mut overruled, stats: &mut stats });
-        (self.finish(out, stats), overruled)
+        for g in groups {
+            if let Some(k) = keys.keys[g.first] {
+                keys.new.entry(k).or_insert(g.template);
+            }
+        }
+        (self.finish(out, stats), overruled, keys)
     }
 
     /// Rules: every valid record, raw line. Returns the records left undecided.
@@ -102,14 +135,22 @@ impl Pipeline {
     /// order); the rest are masked (in parallel when there are many) and
     /// looked up by template, then by learned pattern. Returns the misses,
     /// grouped by (scope, template or pattern).
-    fn group_unseen(&self, records: &[Record], pending: &[usize], out: &mut [Option<Decision>], stats: &mut Stats) -> Vec<Group> {
+    fn group_unseen(
+        &self,
+        records: &[Record],
+        pending: &[usize],
+        out: &mut [Option<Decision>],
+        keys: &mut TemplateKeys,
+        stats: &mut Stats,
+    ) -> Vec<Group> {
         let mut unseen: Vec<(usize, CacheKey)> = Vec::with_capacity(pending.len());
         for &i in pending {
             let r = &records[i];
             let line = CacheKey::line(self.scope(&r.source), &r.message);
             match self.lines.get(&line) {
-                Some(d) => {
+                Some((d, template)) => {
                     out[i] = Some(d);
+                    keys.keys[i] = Some(template);
                     stats.cache_hits += 1;
                 }
                 None => unseen.push((i, line)),
@@ -134,9 +175,10 @@ impl Pipeline {
         let mut groups: Vec<Group> = vec![];
         let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
         for (i, line, key, found) in masked {
+            keys.keys[i] = Some(key);
             let template = match found {
                 Ok(d) => {
-                    self.lines.offer(line, d.clone());
+                    self.lines.offer(line, d.clone(), key);
                     out[i] = Some(d);
                     stats.cache_hits += 1;
                     continue;
@@ -148,10 +190,11 @@ impl Pipeline {
             let (key, pattern) = match learned {
                 Some(pk) => match self.cache.get(&pk) {
                     Some(d) => {
-                        self.lines.offer(line, d.clone());
+                        self.lines.offer(line, d.clone(), key);
                         out[i] = Some(d);
                         stats.cache_hits += 1;
                         stats.pattern_hits += 1;
+                        keys.new.entry(key).or_insert(template);
                         continue;
                     }
                     None => (pk, true),

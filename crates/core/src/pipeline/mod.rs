@@ -58,6 +58,7 @@
 //! nothing for them); the rest of the batch goes on.
 
 mod batch;
+pub use batch::TemplateKeys;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
