@@ -16,7 +16,8 @@
 //! * `memory`: N lines of N distinct templates (no two alike: each its own
 //!   first word), observed a batch of 1,024 per second of clock, under the
 //!   default cap of 10,000 patterns; peak RSS before and after, patterns
-//!   tracked and evicted, nanoseconds a line.
+//!   tracked and evicted, nanoseconds a line; and the time to render the
+//!   counts' `/metrics` lines with the cap's patterns tracked.
 
 use std::time::{Duration, Instant};
 
@@ -118,6 +119,9 @@ fn memory(n: usize) {
         second += 1;
     }
     let took = t.elapsed();
+    let t = Instant::now();
+    let text = trends.render_metrics(second);
+    println!("/metrics lines of the counts, {} patterns tracked: {:?} ({} bytes)", 10_000.min(n), t.elapsed(), text.len());
     let r = trends.report(second, Duration::from_secs(60), Duration::from_secs(3600), 5.0, 1);
     println!(
         "{n} distinct templates: {} tracked (cap {}), {} evicted; peak RSS {} MB before, {} MB after; {:.0} ns a line",
