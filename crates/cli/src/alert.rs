@@ -84,9 +84,16 @@ impl LiveArgs {
         })
     }
 
-    /// The counting, masking as the pipeline does, with the webhook when asked.
-    pub fn live(&self, masker: Masker) -> Result<Live> {
-        let mut live = Live::new(self.config()?, masker);
+    /// The counting, masking as the pipeline does, with the webhook when
+    /// asked; `known`: the labels the model can give (an alert label outside
+    /// them would never fire: an error that lists them).
+    pub fn live(&self, masker: Masker, known: &[String]) -> Result<Live> {
+        let cfg = self.config()?;
+        let unclassified = logsift_core::UNCLASSIFIED.to_string();
+        if let Some(l) = cfg.alert_labels.iter().find(|l| !known.contains(l) && **l != unclassified) {
+            bail!("--alert-labels: the model cannot give '{l}'; its labels: {}, {unclassified}", known.join(", "));
+        }
+        let mut live = Live::new(cfg, masker);
         if let Some(url) = &self.alert_webhook {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 bail!("--alert-webhook {url}: an http:// or https:// URL");
@@ -321,7 +328,11 @@ mod tests {
         };
         let c = a.config().unwrap();
         assert_eq!((c.window, c.warmup, c.history, c.alert_labels.len()), (Duration::from_secs(30), Duration::from_secs(30), 120, 1));
-        assert!(a.live(Masker::default()).unwrap_err().to_string().contains("http://"));
+        let known = ["Critical Error".to_string(), "Error".to_string()];
+        assert!(a.live(Masker::default(), &known).unwrap_err().to_string().contains("http://"));
+        let typo = LiveArgs { alert_labels: vec!["Critical error".into()], alert_webhook: None, ..a.clone() };
+        let e = typo.live(Masker::default(), &known).unwrap_err().to_string();
+        assert!(e.contains("'Critical error'") && e.contains("Critical Error, Error, Unclassified"), "{e}");
         let bad = LiveArgs { patterns_window: "0s".into(), ..a };
         assert!(bad.config().is_err());
     }

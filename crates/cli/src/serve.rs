@@ -90,7 +90,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         logsift_server::shutdown_signal()
     };
     let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
-    let live = args.live.live(*loaded.pipeline.masker())?;
+    let live = args.live.live(*loaded.pipeline.masker(), &loaded.bundle.known_labels())?;
     let m = &loaded.bundle.manifest;
     let info = ModelInfo {
         name: m.name.clone(),

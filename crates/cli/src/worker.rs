@@ -84,7 +84,7 @@ pub fn run(args: WorkerArgs) -> Result<()> {
         logsift_server::shutdown_signal()
     };
     let loaded = crate::model::load(&args.bundle, &args.llm, args.cache_size)?;
-    let live = args.live.live(*loaded.pipeline.masker())?;
+    let live = args.live.live(*loaded.pipeline.masker(), &loaded.bundle.known_labels())?;
     live.trends.declare_labels(loaded.bundle.known_labels().iter().map(String::as_str));
     let cfg = WorkerConfig {
         dead_letter: args.dead_letter.clone().unwrap_or_else(|| format!("{}.dead", args.input)),

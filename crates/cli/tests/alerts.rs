@@ -200,8 +200,11 @@ fn the_webhook_retries_and_a_dead_receiver_costs_no_line() {
     let (body, requests) = bodies.recv_timeout(Duration::from_secs(30)).expect("delivered after the retries");
     assert_eq!(requests, 3, "two failures, then the delivery");
     assert_eq!(body["alerts"][0]["labels"]["label"], "Critical Error");
-    let metrics = reqwest::blocking::get(format!("http://{}/metrics", serve.addr)).unwrap().text().unwrap();
-    assert!(metrics.contains("logsift_alerts_sent_total 1\n"), "{metrics}");
+    // The counter moves once the sender has read the receiver's answer.
+    wait_for("logsift_alerts_sent_total 1", 10, || {
+        let metrics = reqwest::blocking::get(format!("http://{}/metrics", serve.addr)).unwrap().text().unwrap();
+        metrics.contains("logsift_alerts_sent_total 1\n").then_some(())
+    });
 
     // Nobody listens on the webhook's port: every line is still answered.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -214,7 +214,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let out_path = args.output.clone().filter(|o| o != "-");
     let live = match &args.follow {
         Some(_) => {
-            let mut l = args.live.live(loaded.bundle.masker())?;
+            let mut l = args.live.live(loaded.bundle.masker(), &loaded.bundle.known_labels())?;
             if !args.quiet && !args.live.alert_labels.is_empty() {
                 l.alerts = Some(Arc::new(crate::alert::Said { also: l.alerts.take() }));
             }
