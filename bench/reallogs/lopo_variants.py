@@ -16,9 +16,9 @@ template) beside a TF-IDF of its character 2-4-grams (standing in for the
 lexical encoder). One fold takes seconds, not the two minutes of a `logsift
 train`, so a variant over 33 folds takes about two minutes.
 
-The stand-in is not logsift: its baseline (`base`) scores accuracy 0.567,
-macro-F1 0.570, mean over programs 0.685 where lopo.py's default recipe
-scores 0.541 / 0.501 / 0.668. Compare each variant with `base`, run in the
+The stand-in is not logsift: its baseline (`base`) scores accuracy 0.559,
+macro-F1 0.562, mean over programs 0.680 where lopo.py's default recipe
+scores 0.541 / 0.501 / 0.668 (BENCHMARKS.md has each variant's figures). Compare each variant with `base`, run in the
 same invocation; build into logsift only what wins here, and measure it there
 with lopo.py.
 
