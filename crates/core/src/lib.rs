@@ -56,6 +56,9 @@
 //!   [`label`](offline::label): labelling raw logs a template at a time.
 //! * [`patterns`]: lines grouped into patterns for people (`logsift
 //!   patterns`), with the rule miner's template miner.
+//! * [`trends`]: pattern counts over time, beside the cascade (fed each
+//!   decided batch and the pipeline's template keys; it never decides):
+//!   what is new and spiking for `serve`, `worker` and `classify --follow`.
 //!
 //! ```
 //! use logsift_core::{Pipeline, Record, rules::{RulesFile, RulesTier}};
