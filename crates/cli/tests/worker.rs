@@ -281,7 +281,14 @@ async fn the_worker_publishes_what_is_new_each_window() {
     streams(&js).await;
     // The summary goes out on plain NATS (no stream holds its subject).
     let mut summaries = client.subscribe("logs.out.patterns").await.unwrap();
-    let worker = Worker::start(&nats.url, &["--patterns-window", "1s", "--patterns-warmup", "2s"]);
+    let worker = Worker::start(&nats.url, &["--patterns-window", "1s", "--patterns-warmup", "4s"]);
+    // The counting starts before the worker says it is pulling: its warm-up
+    // is over 4 s after that line, at the latest.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !worker.log.lock().unwrap().contains("worker pulling") {
+        assert!(Instant::now() < deadline, "the worker did not start: {}", worker.log.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let started = Instant::now();
     let publish = |i: u64, line: &str| {
         let js = js.clone();
@@ -292,7 +299,7 @@ async fn the_worker_publishes_what_is_new_each_window() {
         publish(i, &format!("User User{i} logged in.")).await;
     }
     // Past the warm-up, a kind of line not seen before.
-    tokio::time::sleep(Duration::from_millis(2500).saturating_sub(started.elapsed())).await;
+    tokio::time::sleep(Duration::from_millis(4200).saturating_sub(started.elapsed())).await;
     publish(10, "Kernel panic - not syncing: Fatal exception in interrupt").await;
     publish(11, "User User9 logged in.").await;
     let deadline = Instant::now() + Duration::from_secs(30);

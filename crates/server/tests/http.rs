@@ -836,7 +836,7 @@ async fn the_label_api_names_bad_uploads_and_bad_decisions() {
 async fn patterns_say_what_is_new_after_the_warm_up_and_metrics_count_it() {
     use logsift_server::{Live, TrendConfig};
     let pipeline = lexical_pipeline();
-    let cfg = TrendConfig { warmup: Duration::from_secs(1), ..TrendConfig::default() };
+    let cfg = TrendConfig { warmup: Duration::from_secs(2), ..TrendConfig::default() };
     let live = Live::new(cfg, *pipeline.masker());
     let s = start_with(pipeline, ServiceConfig { live: Some(live), ..ServiceConfig::default() }).await;
     let c = reqwest::Client::new();
@@ -849,7 +849,7 @@ async fn patterns_say_what_is_new_after_the_warm_up_and_metrics_count_it() {
     assert!(metrics().await.contains("logsift_patterns_new_total{label=\"User Action\"} 0\n"));
     // In the warm-up: the stream as it is, nothing new.
     classify(&["User User1 logged in.", "User User2 logged in."]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     classify(&[
         "User User3 logged in.",
         "Kernel panic - not syncing: VFS: unable to mount root fs",
