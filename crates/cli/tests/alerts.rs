@@ -1,6 +1,7 @@
 //! New patterns, live, with the real parts: Debian's `prometheus` scrapes a
 //! running `logsift serve`, evaluates `examples/prometheus/logsift.rules.yml`
-//! and reaches `firing` when a new Critical Error pattern appears; a real
+//! and reaches `firing` when a new Critical Error pattern appears (and
+//! `promtool test rules` checks the rules' logic on synthetic series); a real
 //! HTTP receiver on loopback gets the webhook. `.ci/run` installs
 //! Prometheus; without it the test says visibly that it skips (CI: fails).
 //! The webhook's retries are tested against the same kind of receiver told
@@ -127,8 +128,17 @@ fn prometheus_fires_on_a_new_critical_pattern_and_the_webhook_carries_it() {
     let Some(prometheus) = logsift_testkit::program(&["prometheus"], "apt-get install prometheus") else { return };
     let Some(promtool) = logsift_testkit::program(&["promtool"], "apt-get install prometheus") else { return };
     let rules = root().join("examples/prometheus/logsift.rules.yml");
-    let check = Command::new(promtool).args(["check", "rules"]).arg(&rules).output().unwrap();
+    let check = Command::new(&promtool).args(["check", "rules"]).arg(&rules).output().unwrap();
     assert!(check.status.success(), "promtool: {}", String::from_utf8_lossy(&check.stdout) + String::from_utf8_lossy(&check.stderr));
+    // The rules' logic on synthetic series (an hour of baseline, a spike, a
+    // rise under the floor), by Prometheus's own rule engine.
+    let unit =
+        Command::new(&promtool).args(["test", "rules"]).arg(root().join("examples/prometheus/logsift.rules.test.yml")).output().unwrap();
+    assert!(
+        unit.status.success(),
+        "promtool test rules: {}",
+        String::from_utf8_lossy(&unit.stdout) + String::from_utf8_lossy(&unit.stderr)
+    );
 
     let (hook, bodies) = receiver(vec![]);
     let serve =
