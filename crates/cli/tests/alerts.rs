@@ -59,18 +59,10 @@ struct Serve {
 
 impl Serve {
     fn start(extra: &[&str]) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
-            .args(["serve", "--model", "models/lexical", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let args: Vec<&str> = ["serve", "--model", "models/lexical", "--addr", "127.0.0.1:0"].iter().chain(extra).copied().collect();
+        let mut child = spawn(&args);
         let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        err.read_line(&mut first).unwrap();
-        let addr = first.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("{first}")).to_string();
+        let addr = served_address(&mut err);
         std::thread::spawn(move || for _ in err.lines().map_while(Result::ok) {});
         Serve { child, addr }
     }

@@ -5,7 +5,7 @@ use common::*;
 
 #[test]
 fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufReader, Read};
     let mut child = Command::new(env!("CARGO_BIN_EXE_logsift"))
         .args(["serve", "--model", "models/lexical", "--addr", "127.0.0.1:0", "--token-env", "LOGSIFT_TEST_TOKEN"])
         .current_dir(root())
@@ -15,10 +15,8 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let addr = first.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("{first}")).to_string();
-    assert!(addr.starts_with("127.0.0.1:"), "binds loopback: {first}");
+    let addr = served_address(&mut stderr);
+    assert!(addr.starts_with("127.0.0.1:"), "binds loopback: {addr}");
     let body = r#"{"logs":[{"source":"ModernHR","log_message":"User User5 logged in."}]}"#;
     let post = |host: &str| {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();

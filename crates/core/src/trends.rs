@@ -2,11 +2,13 @@
 //! --follow` remember of the stream they classify, so that they can say
 //! which patterns are **new** and which are **spiking**.
 //!
-//! * **Patterns.** A classified line is masked and grouped with the template
-//!   miner's rule (same length, same first word, same label, at least
-//!   `similarity` of the words alike; differing words become `<*>`), the
-//!   grouping `logsift patterns` and `rules mine` use. A pattern belongs to
-//!   one label: the same words decided as two labels are two patterns.
+//! * **Patterns.** A classified line is masked and grouped by the template
+//!   miner's rule, the grouping `logsift patterns` and `rules mine` use
+//!   (its functions, [`crate::offline::mine`]): same length, same first word,
+//!   same label, at least `similarity` of the words alike; differing words
+//!   become `<*>`. The miner itself cannot forget a cluster, so the slots
+//!   here are its own, to be evicted. A pattern belongs to one label: the
+//!   same words decided as two labels are two patterns.
 //! * **Windows.** Each pattern keeps its line counts in fixed windows of wall
 //!   time (`window`, one minute by default) for `history` windows (an hour),
 //!   with its first and last time seen, its total and two examples. Counts
@@ -46,7 +48,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::cache::CacheKey;
 use crate::mask::Masker;
+use crate::offline::mine;
 use crate::pipeline::TemplateKeys;
 use crate::record::{Decision, Record};
 
@@ -377,15 +381,18 @@ impl Trends {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *s;
         // Templates and lines seen before: one lookup, no masking.
-        let mut misses: Vec<(usize, u64)> = vec![];
-        let mut hits: Vec<(u32, u32)> = vec![]; // (slot, lines)
-                                                // A batch has few labels: each one's hash is computed once.
+        // (record, its map key, the pipeline's template key)
+        let mut misses: Vec<(usize, u64, Option<CacheKey>)> = vec![];
+        // (slot, lines)
+        let mut hits: Vec<(u32, u32)> = vec![];
+        // A batch has few labels: each one's hash is computed once.
         let mut label_hash: (*const u8, u64) = (std::ptr::null(), 0);
         for (i, (r, d)) in records.iter().zip(decisions).enumerate() {
             if d.label.as_ptr() != label_hash.0 {
                 label_hash = (d.label.as_ptr(), label_bits(&d.label));
             }
-            let (map, k) = match keys.get(i).copied().flatten() {
+            let key = keys.get(i).copied().flatten();
+            let (map, k) = match key {
                 Some(key) => (&s.keyed, key.low64() ^ label_hash.1),
                 None => (&s.lines, xxh3_64(r.message.as_bytes()) ^ label_hash.1),
             };
@@ -394,7 +401,7 @@ impl Trends {
                     Some((slot, n)) if *slot == sr.slot => *n += 1,
                     _ => hits.push((sr.slot, 1)),
                 },
-                _ => misses.push((i, k)),
+                _ => misses.push((i, k, key)),
             }
         }
         s.lines_total += records.len().min(decisions.len()) as u64;
@@ -408,25 +415,18 @@ impl Trends {
             return vec![];
         }
         let masker = self.masker;
-        let template = |i: usize| match keys.get(i).copied().flatten().and_then(|k| tk.new.get(&k)) {
+        let template = |&(i, _, key): &(usize, u64, Option<CacheKey>)| match key.and_then(|k| tk.new.get(&k)) {
             Some(t) => t.clone(),
             None => masker.mask(&records[i].message),
         };
-        let templates: Vec<String> = if misses.len() >= 256 {
-            misses.par_iter().map(|(i, _)| template(*i)).collect()
-        } else {
-            misses.iter().map(|(i, _)| template(*i)).collect()
-        };
+        let templates: Vec<String> =
+            if misses.len() >= 256 { misses.par_iter().map(template).collect() } else { misses.iter().map(template).collect() };
         let mut news = vec![];
         let cap = map_cap(self.cfg.max_patterns);
-        for ((i, k), t) in misses.into_iter().zip(templates) {
+        for ((i, k, key), t) in misses.into_iter().zip(templates) {
             let (r, d) = (&records[i], &decisions[i]);
-            let tk = line_key(&d.label, &t);
-            let known = s
-                .templates
-                .get(&tk)
-                .copied()
-                .filter(|sr| s.slots[sr.slot as usize].generation == sr.generation && s.slots[sr.slot as usize].live);
+            let tkey = line_key(&d.label, &t);
+            let known = s.templates.get(&tkey).copied().filter(|&sr| s.holds(sr));
             let sr = match known {
                 Some(sr) => sr,
                 None => {
@@ -434,7 +434,7 @@ impl Trends {
                     if s.templates.len() >= cap {
                         s.templates.clear();
                     }
-                    s.templates.insert(tk, sr);
+                    s.templates.insert(tkey, sr);
                     if created && now >= s.start + self.cfg.warmup.as_secs() {
                         *s.new_by_label.entry(d.label.clone()).or_default() += 1;
                         if self.cfg.alert_labels.is_empty() || self.cfg.alert_labels.iter().any(|l| **l == *d.label) {
@@ -451,7 +451,7 @@ impl Trends {
                     sr
                 }
             };
-            let map = if keys.get(i).copied().flatten().is_some() { &mut s.keyed } else { &mut s.lines };
+            let map = if key.is_some() { &mut s.keyed } else { &mut s.lines };
             if map.len() >= cap {
                 map.clear();
             }
@@ -473,24 +473,13 @@ impl Trends {
         let words: Vec<&str> = t.split(' ').collect();
         let ikey = (words.len(), words[0].to_string(), label.clone());
         let best = s.index.get(&ikey).and_then(|cands| {
-            cands
-                .iter()
-                .map(|&c| {
-                    let same = s.slots[c as usize].words.iter().zip(&words).filter(|(a, b)| a == *b).count();
-                    (same as f64 / words.len().max(1) as f64, c)
-                })
-                .filter(|(sim, _)| *sim >= self.cfg.similarity)
-                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
-                .map(|(_, c)| c)
+            let slots = &s.slots;
+            mine::most_alike(cands.iter().map(|&c| (c as usize, &slots[c as usize].words[..])), &words, self.cfg.similarity)
         });
         if let Some(c) = best {
-            let sl = &mut s.slots[c as usize];
-            for (a, b) in sl.words.iter_mut().zip(&words) {
-                if a != b {
-                    *a = "<*>".to_string();
-                }
-            }
-            return (SlotRef { slot: c, generation: sl.generation }, false);
+            let sl = &mut s.slots[c];
+            mine::generalize(&mut sl.words, &words);
+            return (SlotRef { slot: c as u32, generation: sl.generation }, false);
         }
         if s.live >= self.cfg.max_patterns {
             self.evict(s);

@@ -42,8 +42,8 @@ pub struct Stopped;
 impl Batcher {
     /// Starts the pipeline thread; batches hold at most `max_lines` records
     /// (a larger request is cut into several jobs, answered in order).
-    /// Each batch is counted into `live` (pattern counts over time), when given.
-    pub fn start(pipeline: Pipeline, max_lines: usize, live: Option<logsift_core::trends::Live>) -> Batcher {
+    /// Each batch is counted into `live` (pattern counts over time).
+    pub fn start(pipeline: Pipeline, max_lines: usize, live: logsift_core::trends::Live) -> Batcher {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         let stats = Arc::new(Mutex::new(pipeline.stats()));
         let batches = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -81,9 +81,7 @@ impl Batcher {
                             Default::default(),
                         )
                     });
-                    if let Some(live) = &live {
-                        live.observe(&all, &decided, &keys);
-                    }
+                    live.observe(&all, &decided, &keys);
                     let mut decisions = decided.into_iter();
                     let mut records = all.into_iter();
                     for (n, reply) in sizes.into_iter().zip(replies) {

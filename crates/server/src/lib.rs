@@ -216,7 +216,7 @@ pub fn router_with_label(
     let templates = Templates::new(*pipeline.masker());
     let live = cfg.live.clone().unwrap_or_else(|| Live::new(TrendConfig::default(), *pipeline.masker()));
     live.trends.declare_labels(info.labels.iter().map(String::as_str));
-    let batcher = Batcher::start(pipeline, cfg.max_batch_lines, Some(live.clone()));
+    let batcher = Batcher::start(pipeline, cfg.max_batch_lines, live.clone());
     let body_limit = cfg.max_body_bytes;
     let inflight = Arc::new(tokio::sync::Semaphore::new(inflight_kib(&cfg)));
     let cfg = Arc::new(cfg);

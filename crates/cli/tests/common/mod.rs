@@ -188,3 +188,11 @@ pub fn resample(data: &Path, n: usize, seed: u64) -> String {
     out.push_str(&String::from_utf8(w.into_inner().unwrap()).unwrap());
     out
 }
+
+/// The address `logsift serve` prints on its first stderr line
+/// (`logsift: serving on http://ADDR …`), read from `stderr`.
+pub fn served_address(stderr: &mut impl std::io::BufRead) -> String {
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    first.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("{first}")).to_string()
+}

@@ -120,24 +120,13 @@ impl TemplateMiner {
         }
         let words: Vec<String> = template.split(' ').map(str::to_string).collect();
         let ikey = (words.len(), words.first().cloned().unwrap_or_default(), key.to_string());
-        let best = self.index.get(&ikey).and_then(|candidates| {
-            candidates
-                .iter()
-                .map(|&c| {
-                    let same = self.clusters[c].words.iter().zip(&words).filter(|(a, b)| a == b).count();
-                    (same as f64 / words.len().max(1) as f64, c)
-                })
-                .filter(|(s, _)| *s >= self.similarity)
-                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
-                .map(|(_, c)| c)
-        });
+        let best = self
+            .index
+            .get(&ikey)
+            .and_then(|candidates| most_alike(candidates.iter().map(|&c| (c, &self.clusters[c].words[..])), &words, self.similarity));
         let c = match best {
             Some(c) => {
-                for (a, b) in self.clusters[c].words.iter_mut().zip(&words) {
-                    if a != b {
-                        *a = WILDCARD.to_string();
-                    }
-                }
+                generalize(&mut self.clusters[c].words, &words);
                 c
             }
             None if self.clusters.len() < self.max_clusters => {
@@ -156,6 +145,34 @@ impl TemplateMiner {
             self.seen_len += 1;
         }
         Some(c)
+    }
+}
+
+/// Of `candidates` (an id and its words, each as long as `words`), the one
+/// whose words agree with `words` at the largest share of positions, at
+/// least `similarity` (ties: the lowest id): the miner's rule, shared with
+/// live pattern counting ([`crate::trends`]).
+pub(crate) fn most_alike<'a, W: AsRef<str>>(
+    candidates: impl Iterator<Item = (usize, &'a [String])>,
+    words: &[W],
+    similarity: f64,
+) -> Option<usize> {
+    candidates
+        .map(|(c, cw)| {
+            let same = cw.iter().zip(words).filter(|(a, b)| a.as_str() == b.as_ref()).count();
+            (same as f64 / words.len().max(1) as f64, c)
+        })
+        .filter(|(s, _)| *s >= similarity)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, c)| c)
+}
+
+/// A cluster's words where `words` differ become `<*>`.
+pub(crate) fn generalize<W: AsRef<str>>(cluster: &mut [String], words: &[W]) {
+    for (a, b) in cluster.iter_mut().zip(words) {
+        if a.as_str() != b.as_ref() {
+            *a = WILDCARD.to_string();
+        }
     }
 }
 

@@ -67,7 +67,7 @@ impl Pipeline {
     /// model was unsure, the model's guess (what it would have got without
     /// the LLM): `eval` measures with it whether escalating pays.
     pub fn classify_explained(&self, records: &[Record]) -> (Vec<Decision>, Vec<Option<Decision>>) {
-        let (d, overruled, _) = self.classify_inner(records);
+        let (d, overruled, _) = self.classify_inner(records, false);
         (d, overruled)
     }
 
@@ -78,11 +78,13 @@ impl Pipeline {
     /// ([`crate::trends`]) finds a line's pattern by it without masking the
     /// line again.
     pub fn classify_keyed(&self, records: &[Record]) -> (Vec<Decision>, TemplateKeys) {
-        let (d, _, keys) = self.classify_inner(records);
-        (d, keys)
+        let (d, _, keys) = self.classify_inner(records, true);
+        (d, keys.unwrap_or_default())
     }
 
-    fn classify_inner(&self, records: &[Record]) -> (Vec<Decision>, Vec<Option<Decision>>, TemplateKeys) {
+    /// The batch through the tiers; the template keys gathered only when
+    /// `keyed` (plain classification does not pay for them).
+    fn classify_inner(&self, records: &[Record], keyed: bool) -> (Vec<Decision>, Vec<Option<Decision>>, Option<TemplateKeys>) {
         let n = records.len();
         let mut out: Vec<Option<Decision>> = vec![None; n];
         let mut stats = Stats { records: n as u64, ..Stats::default() };
@@ -94,13 +96,15 @@ impl Pipeline {
         }
         let pending: Vec<usize> = (0..n).filter(|&i| out[i].is_none()).collect();
         let pending = self.apply_rules(records, pending, &mut out, &mut stats);
-        let mut keys = TemplateKeys { keys: vec![None; n], new: HashMap::new() };
-        let groups = self.group_unseen(records, &pending, &mut out, &mut keys, &mut stats);
+        let mut keys = keyed.then(|| TemplateKeys { keys: vec![None; n], new: HashMap::new() });
+        let groups = self.group_unseen(records, &pending, &mut out, keys.as_mut(), &mut stats);
         let mut overruled: Vec<Option<Decision>> = vec![None; n];
         self.decide_groups(records, &groups, &mut Sink { out: &mut out, overruled: &mut overruled, stats: &mut stats });
-        for g in groups {
-            if let Some(k) = keys.keys[g.first] {
-                keys.new.entry(k).or_insert(g.template);
+        if let Some(keys) = &mut keys {
+            for g in groups {
+                if let Some(k) = keys.keys[g.first] {
+                    keys.new.entry(k).or_insert(g.template);
+                }
             }
         }
         (self.finish(out, stats), overruled, keys)
@@ -140,7 +144,7 @@ impl Pipeline {
         records: &[Record],
         pending: &[usize],
         out: &mut [Option<Decision>],
-        keys: &mut TemplateKeys,
+        mut keys: Option<&mut TemplateKeys>,
         stats: &mut Stats,
     ) -> Vec<Group> {
         let mut unseen: Vec<(usize, CacheKey)> = Vec::with_capacity(pending.len());
@@ -150,7 +154,9 @@ impl Pipeline {
             match self.lines.get(&line) {
                 Some((d, template)) => {
                     out[i] = Some(d);
-                    keys.keys[i] = Some(template);
+                    if let Some(keys) = keys.as_deref_mut() {
+                        keys.keys[i] = Some(template);
+                    }
                     stats.cache_hits += 1;
                 }
                 None => unseen.push((i, line)),
@@ -175,7 +181,9 @@ impl Pipeline {
         let mut groups: Vec<Group> = vec![];
         let mut group_of: HashMap<CacheKey, usize> = HashMap::new();
         for (i, line, key, found) in masked {
-            keys.keys[i] = Some(key);
+            if let Some(keys) = keys.as_deref_mut() {
+                keys.keys[i] = Some(key);
+            }
             let template = match found {
                 Ok(d) => {
                     self.lines.offer(line, d.clone(), key);
@@ -194,7 +202,9 @@ impl Pipeline {
                         out[i] = Some(d);
                         stats.cache_hits += 1;
                         stats.pattern_hits += 1;
-                        keys.new.entry(key).or_insert(template);
+                        if let Some(keys) = keys.as_deref_mut() {
+                            keys.new.entry(key).or_insert(template);
+                        }
                         continue;
                     }
                     None => (pk, true),
